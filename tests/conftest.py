@@ -1,0 +1,101 @@
+"""Shared fixtures: real models, the real LLM server on loopback, tmp output dirs."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from voiceloop.config import Config, LlmConfig, OutputConfig, TtsConfig
+from voiceloop.llm import OllamaClient
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+TEST_MODEL = os.environ.get("VOICELOOP_TEST_MODEL", "qwen2.5-coder:0.5b")
+OLLAMA = os.environ.get("VOICELOOP_TEST_OLLAMA", "http://127.0.0.1:11434")
+os.environ.setdefault("VOICELOOP_CACHE", str(ROOT / ".cache"))
+os.environ.setdefault("XDG_RUNTIME_DIR", f"/tmp/voiceloop-runtime-{os.getuid()}")
+os.environ.pop("OLLAMA_HOST", None)
+
+
+def _up(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/api/version", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def ollama_url() -> str:
+    """The real Ollama-API server: reuse a running one, else start scripts/llm_server.py."""
+    if _up(OLLAMA):
+        yield OLLAMA
+        return
+    llm_python = ROOT / ".venv-llm" / "bin" / "python"
+    if not llm_python.exists():
+        pytest.fail(f"no Ollama API at {OLLAMA} and no .venv-llm to start one: run `make llm-env` or `make llm-server`")
+    port = OLLAMA.rsplit(":", 1)[1]
+    log = open(ROOT / ".cache" / "llm_server.log", "wb") if (ROOT / ".cache").is_dir() else subprocess.DEVNULL
+    proc = subprocess.Popen([str(llm_python), str(ROOT / "scripts" / "llm_server.py"), "--port", port],
+                            stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 180
+    while not _up(OLLAMA):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("scripts/llm_server.py did not come up; see .cache/llm_server.log")
+        time.sleep(0.5)
+    yield OLLAMA
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def cfg(tmp_path: Path, ollama_url: str) -> Config:
+    """Defaults, with the test model, speech off and output/ inside tmp_path."""
+    return Config(
+        llm=LlmConfig(host=ollama_url, model=TEST_MODEL, read_timeout_s=120.0),
+        tts=TtsConfig(enabled=False),
+        output=OutputConfig(dir=str(tmp_path / "output")),
+    )
+
+
+@pytest.fixture
+def llm(cfg: Config) -> OllamaClient:
+    return OllamaClient(cfg.ollama_host, cfg.llm.model, read_timeout_s=cfg.llm.read_timeout_s)
+
+
+@pytest.fixture(scope="session")
+def transcriber():
+    from voiceloop.config import SttConfig
+    from voiceloop.stt import load_transcriber
+
+    return load_transcriber(SttConfig())
+
+
+@pytest.fixture
+def console() -> Console:
+    return Console(file=io.StringIO(), width=120)
+
+
+def run_cli(*args: str, cwd: Path, stdin: int | None = subprocess.DEVNULL, env: dict[str, str] | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the real `voiceloop` command the way a user would."""
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "voiceloop", *args], cwd=cwd, stdin=stdin, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def write_config(path: Path, ollama_url: str, extra: str = "") -> Path:
+    """A config.toml for CLI tests: the test model, speech off unless extra turns it on."""
+    path.write_text(
+        f'[llm]\nhost = "{ollama_url}"\nmodel = "{TEST_MODEL}"\nread_timeout_s = 120.0\n{extra}\n', encoding="utf-8"
+    )
+    return path

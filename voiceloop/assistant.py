@@ -1,0 +1,167 @@
+"""One turn, from an utterance to a spoken reply. Owns no hardware: everything comes in built."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from voiceloop.audio import SAMPLE_RATE, read_wav
+from voiceloop.config import Config
+from voiceloop.errors import LLMError
+from voiceloop.intents import SCHEMA, SYSTEM_PROMPT, Action, Intent, IntentParseError, parse_intents
+from voiceloop.llm import Message, OllamaClient
+from voiceloop.speech import Speaker
+from voiceloop.stt import Transcriber, Transcript
+from voiceloop.tools import ActionResult, Tools
+from voiceloop.vad import Segmenter, Utterance, WebRtcVad, join_utterances
+
+NO_SPEECH_REPLY = "I didn't hear any speech."
+NOT_CAUGHT_REPLY = "Sorry, I didn't catch that. Please say it again."
+HISTORY_TURNS = 8  # user/assistant pairs kept for follow-up questions
+
+
+@dataclass(frozen=True)
+class Turn:
+    """Everything one turn did, for the screen, --json and tests."""
+
+    transcript: str = ""
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
+    intents: tuple[Intent, ...] = ()
+    actions: tuple[ActionResult, ...] = ()
+    reply: str = ""
+    error: str = ""
+    """A one-line problem that stopped the turn (LLM down, ...), also part of the reply."""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    spoken_s: float = 0.0
+    """Seconds of reply audio produced (0 with speech off)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "transcript": self.transcript,
+            "avg_logprob": self.avg_logprob,
+            "no_speech_prob": self.no_speech_prob,
+            "intents": [i.to_json() for i in self.intents],
+            "actions": [a.to_json() for a in self.actions],
+            "reply": self.reply,
+            "error": self.error,
+            "spoken_s": round(self.spoken_s, 3),
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }
+
+
+class Clock:
+    """Collects per-stage milliseconds."""
+
+    def __init__(self) -> None:
+        self.ms: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.ms[stage] = self.ms.get(stage, 0.0) + (now - self._t) * 1000
+        self._t = now
+
+
+class Assistant:
+    """Transcribe -> confidence gate -> classify -> act (with confirmation) -> speak."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        transcriber: Transcriber,
+        llm: OllamaClient,
+        tools: Tools,
+        speaker: Speaker,
+    ) -> None:
+        self.cfg = cfg
+        self.transcriber = transcriber
+        self.llm = llm
+        self.tools = tools
+        self.speaker = speaker
+        self.history: list[Message] = []
+
+    def find_speech(self, samples: Any) -> Utterance | None:
+        """The speech in a whole recording as one utterance, or None if there is none."""
+        seg = Segmenter(self.cfg.vad, WebRtcVad(self.cfg.vad.aggressiveness))
+        utts = list(seg.segment(samples))
+        return join_utterances(utts, samples) if utts else None
+
+    def run_file(self, path: Path) -> Turn:
+        """`once`: one turn from a WAV file (AudioFormatError for a bad file)."""
+        clock = Clock()
+        samples = read_wav(path)
+        clock.lap("read_wav")
+        utt = self.find_speech(samples)
+        clock.lap("vad")
+        if utt is None:
+            return self._finish(Turn(reply=NO_SPEECH_REPLY), clock)
+        return self.handle(utt, clock)
+
+    def handle(self, utt: Utterance, clock: Clock | None = None) -> Turn:
+        clock = clock or Clock()
+        heard = self.transcriber.transcribe(utt.samples)
+        clock.lap("stt")
+        if not self._confident(heard):
+            turn = Turn(heard.text, heard.avg_logprob, heard.no_speech_prob, reply=NOT_CAUGHT_REPLY)
+            return self._finish(turn, clock)
+        return self.handle_text(heard.text, clock, heard)
+
+    def _confident(self, t: Transcript) -> bool:
+        words = t.text.strip(" .!?,")
+        return bool(words) and t.avg_logprob >= self.cfg.stt.min_avg_logprob and t.no_speech_prob <= self.cfg.stt.max_no_speech_prob
+
+    def handle_text(self, text: str, clock: Clock | None = None, heard: Transcript | None = None) -> Turn:
+        """Act on a transcript (also the entry point for typed commands)."""
+        clock = clock or Clock()
+        base = Turn(text, heard.avg_logprob if heard else None, heard.no_speech_prob if heard else None)
+        try:
+            intents = self.classify(text)
+        except LLMError as e:
+            clock.lap("intent")
+            return self._finish(Turn(base.transcript, base.avg_logprob, base.no_speech_prob, reply=str(e), error=str(e)), clock)
+        clock.lap("intent")
+        results = []
+        for intent in intents:
+            results.append(self.tools.run(intent, self.history))
+            clock.lap("act")
+        reply = " ".join(r.say for r in results if r.say)
+        self.history += [{"role": "user", "content": text}, {"role": "assistant", "content": reply}]
+        self.history = self.history[-2 * HISTORY_TURNS :]
+        turn = Turn(base.transcript, base.avg_logprob, base.no_speech_prob, tuple(intents), tuple(results), reply)
+        return self._finish(turn, clock)
+
+    def classify(self, text: str) -> list[Intent]:
+        """One schema-constrained call; one retry with the error fed back; then plain chat."""
+        messages: list[Message] = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": text}]
+        options = {"temperature": self.cfg.llm.temperature, "num_predict": self.cfg.llm.num_predict}
+        for attempt in range(2):
+            answer = self.llm.chat(messages, fmt=SCHEMA, options=options).content
+            try:
+                return parse_intents(answer)
+            except IntentParseError as e:
+                if attempt == 0:
+                    messages += [
+                        {"role": "assistant", "content": answer[:2000]},
+                        {"role": "user", "content": f"That was not valid: {e}. Answer again with only the JSON."},
+                    ]
+        return [Intent(Action.GENERAL_CHAT, request=text)]
+
+    def _finish(self, turn: Turn, clock: Clock) -> Turn:
+        spoken = self.speaker.speak(turn.reply) if turn.reply else None
+        clock.lap("speak")
+        timings = dict(clock.ms)
+        timings["total"] = sum(clock.ms.values())
+        if spoken is not None and spoken.audio_s:
+            timings["first_audio"] = spoken.first_audio_s * 1000
+        return Turn(
+            turn.transcript, turn.avg_logprob, turn.no_speech_prob, turn.intents, turn.actions,
+            turn.reply, turn.error, timings, spoken.audio_s if spoken else 0.0,
+        )
+
+
+def utterance_from_samples(samples: Any) -> Utterance:
+    """Wrap raw samples as an utterance (when the caller already knows it is all speech)."""
+    return Utterance(samples, 0.0, len(samples) / SAMPLE_RATE, int(len(samples) * 1000 / SAMPLE_RATE))

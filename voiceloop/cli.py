@@ -1,0 +1,139 @@
+"""Command line: wiring from config, and the only place errors become messages and exit codes."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+
+from voiceloop import __version__
+from voiceloop.config import Config, load
+from voiceloop.errors import AudioDeviceError, VoiceloopError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="voiceloop: a private, always-listening voice agent.")
+
+ConfigOpt = typer.Option(None, "--config", "-c", help="config.toml to use (default: ./config.toml, or $VOICELOOP_CONFIG)")
+ModelOpt = typer.Option(None, "--model", "-m", help="Ollama model for this run (overrides llm.model)")
+
+
+def _config(path: Optional[Path], model: Optional[str] = None, no_speak: bool = False) -> Config:
+    if path is None:
+        env = os.environ.get("VOICELOOP_CONFIG")
+        path = Path(env) if env else (Path("config.toml") if Path("config.toml").is_file() else None)
+    cfg = load(path)
+    if model:
+        cfg = dataclasses.replace(cfg, llm=dataclasses.replace(cfg.llm, model=model))
+    if no_speak:
+        cfg = dataclasses.replace(cfg, tts=dataclasses.replace(cfg.tts, enabled=False))
+    return cfg
+
+
+def _fail(console: Console, e: VoiceloopError) -> None:
+    console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+    raise typer.Exit(e.exit_code)
+
+
+def build_assistant(cfg: Config, console: Console) -> Any:
+    """Everything a turn needs, built once from config."""
+    from voiceloop.assistant import Assistant
+    from voiceloop.confirm import TerminalConfirmer
+    from voiceloop.llm import OllamaClient
+    from voiceloop.sandbox import Sandbox
+    from voiceloop.speech import SentenceSpeaker, SilentSpeaker, Speaker
+    from voiceloop.stt import load_transcriber
+    from voiceloop.tools import Tools
+
+    llm = OllamaClient(cfg.ollama_host, cfg.llm.model, connect_timeout_s=cfg.llm.connect_timeout_s,
+                       read_timeout_s=cfg.llm.read_timeout_s, keep_alive=cfg.llm.keep_alive)
+    tools = Tools(llm, Sandbox(Path(cfg.output.dir)), TerminalConfirmer(console), cfg.llm.num_predict)
+    speaker: Speaker = SilentSpeaker()
+    if cfg.tts.enabled:
+        from voiceloop.devices import PyAudioPlayer, open_pyaudio
+        from voiceloop.speech import Pyttsx3Synth
+
+        try:
+            player: Any = PyAudioPlayer(open_pyaudio(), cfg.audio.output_device)
+        except AudioDeviceError as e:
+            console.print(f"[yellow]warning:[/yellow] {e}; replies are printed, not played", highlight=False)
+            player = None
+        speaker = SentenceSpeaker(Pyttsx3Synth(cfg.tts), player)
+    return Assistant(cfg, load_transcriber(cfg.stt), llm, tools, speaker)
+
+
+@app.command()
+def once(
+    wav: Path = typer.Argument(..., help="a WAV recording of one request"),
+    config: Optional[Path] = ConfigOpt,
+    model: Optional[str] = ModelOpt,
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object (transcript, intents, actions, reply, timings_ms)"),
+    no_speak: bool = typer.Option(False, "--no-speak", help="do not speak the reply"),
+) -> None:
+    """Run one turn from a WAV file: speech -> transcript -> intent -> confirmed action -> spoken reply."""
+    console = Console(stderr=as_json)
+    try:
+        cfg = _config(config, model, no_speak)
+        from voiceloop.audio import read_wav
+
+        read_wav(wav)  # a bad file fails fast, before models load
+        assistant = build_assistant(cfg, console)
+        turn = assistant.run_file(wav)
+    except VoiceloopError as e:
+        _fail(console, e)
+        return
+    if as_json:
+        sys.stdout.write(json.dumps(turn.to_json()) + "\n")
+    else:
+        from voiceloop.ui import print_turn
+
+        print_turn(console, turn)
+    if turn.error:
+        raise typer.Exit(6)
+
+
+@app.command()
+def devices() -> None:
+    """List audio input and output devices (use the index or name as audio.input_device / output_device)."""
+    console = Console()
+    try:
+        from voiceloop.devices import list_devices, open_pyaudio
+
+        pa = open_pyaudio()
+    except VoiceloopError as e:
+        _fail(console, e)
+        return
+    for d in list_devices(pa):
+        kinds = "/".join(k for k, n in (("in", d.inputs), ("out", d.outputs)) if n)
+        console.print(f"{d.index:>3}  {kinds:<6}  {d.name}  [dim]{d.default_rate:.0f} Hz[/dim]", highlight=False)
+
+
+@app.command()
+def models(config: Optional[Path] = ConfigOpt) -> None:
+    """List the models the Ollama server has."""
+    console = Console()
+    try:
+        cfg = _config(config)
+        from voiceloop.llm import OllamaClient
+
+        names = OllamaClient(cfg.ollama_host, cfg.llm.model, connect_timeout_s=cfg.llm.connect_timeout_s).models()
+    except VoiceloopError as e:
+        _fail(console, e)
+        return
+    for name in names:
+        mark = "*" if name == cfg.llm.model else " "
+        console.print(f"{mark} {name}", highlight=False)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    Console().print(f"voiceloop {__version__}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,221 @@
+"""Settings: one frozen dataclass per config.toml section, loaded and checked key by key."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from voiceloop.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    input_device: int | str = ""
+    """Microphone: index or part of its name ("" = system default)."""
+    output_device: int | str = ""
+    """Speaker: index or part of its name ("" = system default)."""
+    chunk_ms: int = 30
+    """Microphone read size in milliseconds."""
+    ring_buffer_s: float = 2.0
+    """Seconds of microphone audio kept before the segmenter drains it."""
+
+
+@dataclass(frozen=True)
+class VadConfig:
+    aggressiveness: int = 2
+    """webrtcvad mode 0-3; higher ignores more noise (and more quiet speech)."""
+    frame_ms: int = 30
+    """VAD frame length: 10, 20 or 30 ms."""
+    start_ms: int = 120
+    """Voiced audio needed before an utterance starts."""
+    silence_ms: int = 700
+    """Silence that ends an utterance (the end-of-speech timer)."""
+    pre_roll_ms: int = 400
+    """Audio kept from before the start so first words are not clipped."""
+    min_speech_ms: int = 300
+    """Utterances with less voiced audio than this are dropped."""
+    max_utterance_s: float = 30.0
+    """An utterance is cut at this length."""
+    echo_tail_ms: int = 300
+    """The microphone stays muted this long after our own speech ends."""
+
+
+@dataclass(frozen=True)
+class SttConfig:
+    engine: str = "faster-whisper"
+    """"faster-whisper" or "openai-whisper"."""
+    model: str = "tiny.en"
+    """Model name (tiny.en, base, ...) or a local path (directory or .pt file)."""
+    device: str = "auto"
+    """"auto" (GPU if present), "cpu" or "cuda"."""
+    compute_type: str = "auto"
+    """faster-whisper precision: auto = int8 on CPU, float16 on CUDA."""
+    language: str = "en"
+    """Spoken language code."""
+    beam_size: int = 1
+    """1 is greedy and fastest; 5 is a little more accurate."""
+    min_avg_logprob: float = -0.8
+    """Transcripts less confident than this are not acted on."""
+    max_no_speech_prob: float = 0.6
+    """Transcripts Whisper thinks are not speech above this are not acted on."""
+
+
+@dataclass(frozen=True)
+class LlmConfig:
+    host: str = "http://127.0.0.1:11434"
+    """Ollama server; the OLLAMA_HOST environment variable overrides it."""
+    model: str = "gemma3:4b"
+    """Ollama model name (must be pulled: `ollama pull gemma3:4b`)."""
+    temperature: float = 0.0
+    """Sampling temperature for the intent call."""
+    connect_timeout_s: float = 3.0
+    """Give up connecting to Ollama after this long."""
+    read_timeout_s: float = 60.0
+    """Give up when Ollama sends nothing for this long (includes model load)."""
+    keep_alive: str = "30m"
+    """How long Ollama keeps the model loaded after a call."""
+    num_predict: int = 512
+    """Most tokens one answer may have."""
+
+
+@dataclass(frozen=True)
+class TtsConfig:
+    enabled: bool = True
+    """Speak replies aloud."""
+    rate: int = 175
+    """Words per minute."""
+    voice: str = ""
+    """pyttsx3 voice id or part of its name ("" = default)."""
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    dir: str = "output"
+    """Every file voiceloop writes goes under this directory (relative to the current directory)."""
+
+
+@dataclass(frozen=True)
+class Config:
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    vad: VadConfig = field(default_factory=VadConfig)
+    stt: SttConfig = field(default_factory=SttConfig)
+    llm: LlmConfig = field(default_factory=LlmConfig)
+    tts: TtsConfig = field(default_factory=TtsConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+    @property
+    def ollama_host(self) -> str:
+        """The LLM host, with OLLAMA_HOST taking precedence the way Ollama's own tools do."""
+        env = os.environ.get("OLLAMA_HOST", "").strip()
+        host = env or self.llm.host
+        if "://" not in host:
+            host = "http://" + host
+        return host.rstrip("/")
+
+
+Check = Callable[[Any], bool]
+
+_CHECKS: dict[str, tuple[Check, str]] = {
+    "audio.chunk_ms": (lambda v: 10 <= v <= 200, "an integer from 10 to 200"),
+    "audio.ring_buffer_s": (lambda v: 0.5 <= v <= 60, "a number from 0.5 to 60"),
+    "vad.aggressiveness": (lambda v: v in (0, 1, 2, 3), "0, 1, 2 or 3"),
+    "vad.frame_ms": (lambda v: v in (10, 20, 30), "10, 20 or 30"),
+    "vad.start_ms": (lambda v: 0 < v <= 2000, "an integer from 1 to 2000"),
+    "vad.silence_ms": (lambda v: 100 <= v <= 10000, "an integer from 100 to 10000"),
+    "vad.pre_roll_ms": (lambda v: 0 <= v <= 5000, "an integer from 0 to 5000"),
+    "vad.min_speech_ms": (lambda v: 0 <= v <= 10000, "an integer from 0 to 10000"),
+    "vad.max_utterance_s": (lambda v: 1 <= v <= 600, "a number from 1 to 600"),
+    "vad.echo_tail_ms": (lambda v: 0 <= v <= 5000, "an integer from 0 to 5000"),
+    "stt.engine": (lambda v: v in ("faster-whisper", "openai-whisper"), '"faster-whisper" or "openai-whisper"'),
+    "stt.model": (lambda v: bool(v.strip()), "a model name or path"),
+    "stt.device": (lambda v: v in ("auto", "cpu", "cuda"), '"auto", "cpu" or "cuda"'),
+    "stt.compute_type": (
+        lambda v: v in ("auto", "int8", "int8_float16", "float16", "float32"),
+        '"auto", "int8", "int8_float16", "float16" or "float32"',
+    ),
+    "stt.beam_size": (lambda v: 1 <= v <= 10, "an integer from 1 to 10"),
+    "stt.min_avg_logprob": (lambda v: -10 <= v <= 0, "a number from -10 to 0"),
+    "stt.max_no_speech_prob": (lambda v: 0 <= v <= 1, "a number from 0 to 1"),
+    "llm.host": (lambda v: bool(v.strip()), 'a URL like "http://127.0.0.1:11434"'),
+    "llm.model": (lambda v: bool(v.strip()), 'a model name like "gemma3:4b"'),
+    "llm.temperature": (lambda v: 0 <= v <= 2, "a number from 0 to 2"),
+    "llm.connect_timeout_s": (lambda v: 0 < v <= 60, "a number from 0 to 60"),
+    "llm.read_timeout_s": (lambda v: 0 < v <= 3600, "a number from 0 to 3600"),
+    "llm.num_predict": (lambda v: 16 <= v <= 32768, "an integer from 16 to 32768"),
+    "tts.rate": (lambda v: 50 <= v <= 500, "an integer from 50 to 500"),
+    "output.dir": (lambda v: bool(v.strip()) and "\x00" not in v, "a directory path"),
+}
+
+
+def _type_ok(value: Any, annotation: Any) -> bool:
+    if isinstance(annotation, types.UnionType):
+        return any(_type_ok(value, a) for a in typing.get_args(annotation))
+    if annotation is bool:
+        return isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if annotation is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, annotation)
+
+
+def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(annotation))
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[annotation]
+
+
+def _section(cls: type, raw: Any, name: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config: [{name}] must be a table of keys")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        dotted = f"{name}.{key}"
+        if key not in known:
+            raise ConfigError(f"config: unknown key {dotted}; known keys in [{name}]: {', '.join(sorted(known))}")
+        if not _type_ok(value, hints[key]):
+            raise ConfigError(f"config: {dotted} must be {_type_name(hints[key])}, got {value!r}")
+        if hints[key] is float:
+            value = float(value)
+        check = _CHECKS.get(dotted)
+        if check and not check[0](value):
+            raise ConfigError(f"config: {dotted} must be {check[1]}, got {value!r}")
+        values[key] = value
+    return cls(**values)
+
+
+def from_dict(raw: dict[str, Any]) -> Config:
+    """Build a Config from parsed TOML; every key is checked and errors name it."""
+    sections = {f.name: f.type for f in dataclasses.fields(Config)}
+    hints = typing.get_type_hints(Config)
+    built: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name not in sections:
+            raise ConfigError(f"config: unknown section [{name}]; known: {', '.join(sections)}")
+        built[name] = _section(hints[name], value, name)
+    return Config(**built)
+
+
+def load(path: Path | None) -> Config:
+    """Load config.toml; None or a missing default file gives the built-in defaults."""
+    if path is None:
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise ConfigError(f"config: {path} not found; create it or pass --config") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"config: cannot read {path}: {e}") from e
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"config: {path} is not valid TOML: {e}") from e
+    return from_dict(raw)

