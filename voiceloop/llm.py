@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import requests
+import urllib3
 
 from voiceloop.errors import LLMError
 
@@ -49,8 +50,19 @@ class OllamaClient:
         self.session = session or requests.Session()
         self.session.trust_env = False  # never send our audio's words through a system proxy
 
-    def _not_running(self, e: Exception) -> LLMError:
+    def _not_running(self, e: Exception | None = None) -> LLMError:
         return LLMError(f"Ollama is not running at {self.host}: start it with `ollama serve` (or set llm.host / OLLAMA_HOST)")
+
+    def _transport_error(self, e: Exception, started: bool) -> LLMError:
+        # requests reports a read timeout inside a stream as a ConnectionError wrapping urllib3's
+        if isinstance(e, requests.Timeout) or isinstance(e.args[0] if e.args else None, urllib3.exceptions.ReadTimeoutError):
+            return LLMError(
+                f"Ollama sent nothing for {self.timeout[1]:.0f} s; it may still be loading the model "
+                "(raise llm.read_timeout_s) or be stuck"
+            )
+        if started or isinstance(e, requests.exceptions.ChunkedEncodingError):
+            return LLMError("Ollama dropped the connection mid-answer; try again")
+        return self._not_running(e)
 
     def _http_error(self, resp: requests.Response, model: str) -> LLMError:
         try:
@@ -130,16 +142,7 @@ class OllamaClient:
                         break
                 if not done:
                     raise LLMError("Ollama closed the stream before the answer was done; try again")
-        except requests.ConnectionError as e:
-            if pieces or isinstance(e.__context__, requests.exceptions.ChunkedEncodingError):
-                raise LLMError("Ollama dropped the connection mid-answer; try again") from e
-            raise self._not_running(e) from e
-        except requests.exceptions.ChunkedEncodingError as e:
-            raise LLMError("Ollama dropped the connection mid-answer; try again") from e
-        except requests.Timeout as e:
-            raise LLMError(
-                f"Ollama sent nothing for {self.timeout[1]:.0f} s; it may still be loading the model "
-                "(raise llm.read_timeout_s) or be stuck"
-            ) from e
+        except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as e:
+            raise self._transport_error(e, started=bool(pieces)) from e
         total = time.perf_counter() - t0
         return ChatResult("".join(pieces), model, first if first is not None else total, total)

@@ -64,12 +64,12 @@ class Sandbox:
             raise SandboxError(f"refused {name!r}: use / between folders, not \\")
         if name.startswith(("/", "~")) or re.match(r"^[A-Za-z]:", name):
             raise SandboxError(f"refused {name!r}: only names inside the output folder are allowed")
-        parts = PurePosixPath(name).parts
+        parts = tuple(name.split("/"))
         if len(parts) > MAX_DEPTH + 1:
             raise SandboxError(f"refused {name!r}: more than {MAX_DEPTH} folders deep")
         for part in parts:
-            if part in (".", ".."):
-                raise SandboxError(f"refused {name!r}: '..' and '.' are not allowed in names")
+            if part in ("", ".", ".."):
+                raise SandboxError(f"refused {name!r}: empty, '.' and '..' parts are not allowed in names")
             if len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
                 raise SandboxError(f"refused: a part of the name is longer than {MAX_NAME_BYTES} bytes")
             if _RESERVED.match(part) or part != part.rstrip(" ."):

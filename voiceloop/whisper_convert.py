@@ -28,14 +28,7 @@ __all__ = ["convert_ct2_to_openai"]
 _INSTALL_HINT = "openai-whisper extra not installed: pip install -e '.[openai-whisper]'"
 
 # Order of CTranslate2's DataType enum (bfloat16 is widened to float32 by hand).
-_CT2_DTYPES: tuple[str, ...] = (
-    "float32",
-    "int8",
-    "int16",
-    "int32",
-    "float16",
-    "bfloat16",
-)
+_CT2_DTYPES: tuple[str, ...] = ("float32", "int8", "int16", "int32", "float16", "bfloat16")
 _MIN_BINARY_VERSION = 4
 _MAX_BINARY_VERSION = 6
 

@@ -1,0 +1,82 @@
+"""A wire-level fake Ollama (test-only) for failures a real model will not produce on demand."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+Script = Callable[[BaseHTTPRequestHandler], None]
+
+
+def reply(status: int, body: bytes, content_type: str = "application/json") -> Script:
+    def run(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(status)
+        h.send_header("Content-Type", content_type)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    return run
+
+
+def stream(lines: list[bytes], pause_s: float = 0.0, then_reset: bool = False) -> Script:
+    """Send NDJSON lines (chunked), optionally stalling or resetting the connection after them."""
+
+    def run(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "application/x-ndjson")
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+        for line in lines:
+            data = line + b"\n"
+            h.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            h.wfile.flush()
+        if pause_s:
+            time.sleep(pause_s)
+        if then_reset:
+            h.wfile.write(b"40\r\npartial")  # a chunk cut short, then the connection dies
+            h.wfile.flush()
+            h.connection.shutdown(socket.SHUT_RDWR)
+            h.close_connection = True
+            return
+        h.wfile.write(b"0\r\n\r\n")
+
+    return run
+
+
+@contextmanager
+def fake_ollama(script: Script) -> Iterator[str]:
+    """Serve `script` for every request on a loopback port; yields the base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            script(self)
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            script(self)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
