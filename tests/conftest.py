@@ -44,8 +44,9 @@ def ollama_url() -> str:
         pytest.fail(f"no Ollama API at {OLLAMA} and no .venv-llm to start one: run `make llm-env` or `make llm-server`")
     port = OLLAMA.rsplit(":", 1)[1]
     log = open(ROOT / ".cache" / "llm_server.log", "wb") if (ROOT / ".cache").is_dir() else subprocess.DEVNULL
-    proc = subprocess.Popen([str(llm_python), str(ROOT / "scripts" / "llm_server.py"), "--port", port],
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(llm_python), str(ROOT / "scripts" / "llm_server.py"), "--port", port], stdout=log, stderr=subprocess.STDOUT
+    )
     deadline = time.monotonic() + 180
     while not _up(OLLAMA):
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -85,12 +86,24 @@ def console() -> Console:
     return Console(file=io.StringIO(), width=120)
 
 
-def run_cli(*args: str, cwd: Path, stdin: int | None = subprocess.DEVNULL, env: dict[str, str] | None = None,
-            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str,
+    cwd: Path,
+    stdin: int | None = subprocess.DEVNULL,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
     """Run the real `voiceloop` command the way a user would."""
     full_env = dict(os.environ, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "voiceloop", *args], cwd=cwd, stdin=stdin, env=full_env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "voiceloop", *args],
+        cwd=cwd,
+        stdin=stdin,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def write_config(path: Path, ollama_url: str, extra: str = "") -> Path:

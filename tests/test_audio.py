@@ -45,7 +45,16 @@ def test_every_format_converts_to_the_same_speech(tmp_path: Path, name: str, arg
 def _wav_header(channels: int = 1, rate: int = 16000, bits: int = 16, data_size: int = 0, tag: int = 1) -> bytes:
     block = channels * bits // 8
     fmt = struct.pack("<HHIIHH", tag, channels, rate, rate * block, block, bits)
-    return b"RIFF" + struct.pack("<I", 36 + data_size) + b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", data_size)
+    return (
+        b"RIFF"
+        + struct.pack("<I", 36 + data_size)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", 16)
+        + fmt
+        + b"data"
+        + struct.pack("<I", data_size)
+    )
 
 
 def _good_bytes() -> bytes:
@@ -55,7 +64,7 @@ def _good_bytes() -> bytes:
 BAD: dict[str, bytes] = {
     "empty": b"",
     "header_only": _wav_header(data_size=0),
-    "truncated": _good_bytes()[: len(_good_bytes()) // 3] ,
+    "truncated": _good_bytes()[: len(_good_bytes()) // 3],
     "wrong_magic": b"OggS" + _good_bytes()[4:],
     "text_file": b"hello, this is not audio\n" * 10,
     "huge_declared_size": _wav_header(data_size=2_000_000_000) + b"\x00\x01" * 100,

@@ -30,10 +30,14 @@ def test_spoken_filenames_are_normalized(spoken: str, name: str) -> None:
 
 
 def test_valid_intents_in_order() -> None:
-    text = json.dumps({"intents": [
-        {"action": "create_file", "filename": "notes dot txt", "content": "a", "request": ""},
-        {"action": "general_chat", "filename": "", "content": "", "request": "hi"},
-    ]})
+    text = json.dumps(
+        {
+            "intents": [
+                {"action": "create_file", "filename": "notes dot txt", "content": "a", "request": ""},
+                {"action": "general_chat", "filename": "", "content": "", "request": "hi"},
+            ]
+        }
+    )
     got = parse_intents(text)
     assert [i.action for i in got] == [Action.CREATE_FILE, Action.GENERAL_CHAT]
     assert got[0].filename == "notes.txt"
@@ -47,9 +51,18 @@ def test_fenced_and_bare_forms_are_accepted() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "Sure! Here is your file.", "{}", '{"intents": []}', '{"intents":[{"action":"rm_rf"}]}',
-     '{"intents":[{"action":"create_file","filename":""}]}', '{"intents":[{"action":"create_file","filename":5}]}',
-     '{"intents":["x"]}', "[1,2]", "null"],
+    [
+        "",
+        "Sure! Here is your file.",
+        "{}",
+        '{"intents": []}',
+        '{"intents":[{"action":"rm_rf"}]}',
+        '{"intents":[{"action":"create_file","filename":""}]}',
+        '{"intents":[{"action":"create_file","filename":5}]}',
+        '{"intents":["x"]}',
+        "[1,2]",
+        "null",
+    ],
 )
 def test_garbage_is_rejected_with_a_reason(text: str) -> None:
     with pytest.raises(IntentParseError):
@@ -57,11 +70,21 @@ def test_garbage_is_rejected_with_a_reason(text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(st.text(max_size=200), st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
-        st.sampled_from(["intents", "action", "filename", "content", "request", "x"]), inner, max_size=5),
-    max_leaves=20).map(json.dumps)))
+@given(
+    st.one_of(
+        st.text(max_size=200),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+            lambda inner: (
+                st.lists(inner, max_size=4)
+                | st.dictionaries(
+                    st.sampled_from(["intents", "action", "filename", "content", "request", "x"]), inner, max_size=5
+                )
+            ),
+            max_leaves=20,
+        ).map(json.dumps),
+    )
+)
 def test_parser_never_crashes_on_arbitrary_input(text: str) -> None:
     try:
         intents = parse_intents(text)

@@ -21,8 +21,11 @@ def piece(text: str) -> bytes:
 @pytest.mark.llm
 def test_real_server_streams_an_answer(llm: OllamaClient) -> None:
     seen: list[str] = []
-    result = llm.chat([{"role": "user", "content": "Say the word hello."}], options={"temperature": 0, "num_predict": 20},
-                      on_token=seen.append)
+    result = llm.chat(
+        [{"role": "user", "content": "Say the word hello."}],
+        options={"temperature": 0, "num_predict": 20},
+        on_token=seen.append,
+    )
     assert result.content and "".join(seen) == result.content
     assert 0 < result.first_token_s <= result.total_s
     assert llm.version()

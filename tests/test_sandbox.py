@@ -13,9 +13,25 @@ from voiceloop.errors import SandboxError
 from voiceloop.sandbox import Sandbox
 
 HOSTILE = [
-    "../evil.txt", "a/../../evil.txt", "/etc/hosts", "~/evil.txt", "C:evil.txt", "c:\\windows\\x",
-    "a\\..\\evil", "nul", "CON.txt", "bad\x00name", "line\nbreak", "", "   ", ".", "..", "x" * 300,
-    "a/" * 20 + "deep.txt", "trailing.", "dir/ ",
+    "../evil.txt",
+    "a/../../evil.txt",
+    "/etc/hosts",
+    "~/evil.txt",
+    "C:evil.txt",
+    "c:\\windows\\x",
+    "a\\..\\evil",
+    "nul",
+    "CON.txt",
+    "bad\x00name",
+    "line\nbreak",
+    "",
+    "   ",
+    ".",
+    "..",
+    "x" * 300,
+    "a/" * 20 + "deep.txt",
+    "trailing.",
+    "dir/ ",
 ]
 
 

@@ -111,7 +111,11 @@ class Assistant:
 
     def _confident(self, t: Transcript) -> bool:
         words = t.text.strip(" .!?,")
-        return bool(words) and t.avg_logprob >= self.cfg.stt.min_avg_logprob and t.no_speech_prob <= self.cfg.stt.max_no_speech_prob
+        return (
+            bool(words)
+            and t.avg_logprob >= self.cfg.stt.min_avg_logprob
+            and t.no_speech_prob <= self.cfg.stt.max_no_speech_prob
+        )
 
     def handle_text(self, text: str, clock: Clock | None = None, heard: Transcript | None = None) -> Turn:
         """Act on a transcript (also the entry point for typed commands)."""
@@ -121,7 +125,9 @@ class Assistant:
             intents = self.classify(text)
         except LLMError as e:
             clock.lap("intent")
-            return self._finish(Turn(base.transcript, base.avg_logprob, base.no_speech_prob, reply=str(e), error=str(e)), clock)
+            return self._finish(
+                Turn(base.transcript, base.avg_logprob, base.no_speech_prob, reply=str(e), error=str(e)), clock
+            )
         clock.lap("intent")
         results = []
         for intent in intents:
@@ -157,8 +163,15 @@ class Assistant:
         if spoken is not None and spoken.audio_s:
             timings["first_audio"] = spoken.first_audio_s * 1000
         return Turn(
-            turn.transcript, turn.avg_logprob, turn.no_speech_prob, turn.intents, turn.actions,
-            turn.reply, turn.error, timings, spoken.audio_s if spoken else 0.0,
+            turn.transcript,
+            turn.avg_logprob,
+            turn.no_speech_prob,
+            turn.intents,
+            turn.actions,
+            turn.reply,
+            turn.error,
+            timings,
+            spoken.audio_s if spoken else 0.0,
         )
 
 

@@ -35,7 +35,9 @@ def _chunks(data: bytes, name: str) -> dict[bytes, bytes]:
     if len(data) < 12 or data[:4] not in (b"RIFF", b"RIFX") or data[8:12] != b"WAVE":
         raise AudioFormatError(f"{name}: not a WAV file (no RIFF/WAVE header); convert it with `sox in.x out.wav`")
     if data[:4] == b"RIFX":
-        raise AudioFormatError(f"{name}: big-endian WAV (RIFX) is not supported; convert it with `sox in.wav -e signed out.wav`")
+        raise AudioFormatError(
+            f"{name}: big-endian WAV (RIFX) is not supported; convert it with `sox in.wav -e signed out.wav`"
+        )
     found: dict[bytes, bytes] = {}
     pos = 12
     while pos + 8 <= len(data):
@@ -71,13 +73,12 @@ def _decode(fmt: bytes, raw: bytes, name: str) -> tuple[np.ndarray, int]:
     if not MIN_RATE <= rate <= MAX_RATE:
         raise AudioFormatError(f"{name}: sample rate {rate} Hz is not supported (need {MIN_RATE}-{MAX_RATE} Hz)")
     width = bits // 8
-    if tag == PCM_FORMAT_TAG and bits in (8, 16, 24, 32):
-        pass
-    elif tag == FLOAT_FORMAT_TAG and bits in (32, 64):
+    if (tag == PCM_FORMAT_TAG and bits in (8, 16, 24, 32)) or (tag == FLOAT_FORMAT_TAG and bits in (32, 64)):
         pass
     else:
         raise AudioFormatError(
-            f"{name}: WAV encoding (format {tag}, {bits}-bit) is not supported; use 8/16/24/32-bit PCM or 32/64-bit float"
+            f"{name}: WAV encoding (format {tag}, {bits}-bit) is not supported; "
+            "use 8/16/24/32-bit PCM or 32/64-bit float"
         )
     frame = width * channels
     if block_align and block_align != frame:

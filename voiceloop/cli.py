@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -16,13 +16,17 @@ from voiceloop import __version__
 from voiceloop.config import Config, load
 from voiceloop.errors import AudioDeviceError, VoiceloopError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="voiceloop: a private, always-listening voice agent.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="voiceloop: a private, always-listening voice agent."
+)
 
-ConfigOpt = typer.Option(None, "--config", "-c", help="config.toml to use (default: ./config.toml, or $VOICELOOP_CONFIG)")
+ConfigOpt = typer.Option(
+    None, "--config", "-c", help="config.toml to use (default: ./config.toml, or $VOICELOOP_CONFIG)"
+)
 ModelOpt = typer.Option(None, "--model", "-m", help="Ollama model for this run (overrides llm.model)")
 
 
-def _config(path: Optional[Path], model: Optional[str] = None, no_speak: bool = False) -> Config:
+def _config(path: Path | None, model: str | None = None, no_speak: bool = False) -> Config:
     if path is None:
         env = os.environ.get("VOICELOOP_CONFIG")
         path = Path(env) if env else (Path("config.toml") if Path("config.toml").is_file() else None)
@@ -49,8 +53,13 @@ def build_assistant(cfg: Config, console: Console) -> Any:
     from voiceloop.stt import load_transcriber
     from voiceloop.tools import Tools
 
-    llm = OllamaClient(cfg.ollama_host, cfg.llm.model, connect_timeout_s=cfg.llm.connect_timeout_s,
-                       read_timeout_s=cfg.llm.read_timeout_s, keep_alive=cfg.llm.keep_alive)
+    llm = OllamaClient(
+        cfg.ollama_host,
+        cfg.llm.model,
+        connect_timeout_s=cfg.llm.connect_timeout_s,
+        read_timeout_s=cfg.llm.read_timeout_s,
+        keep_alive=cfg.llm.keep_alive,
+    )
     tools = Tools(llm, Sandbox(Path(cfg.output.dir)), TerminalConfirmer(console), cfg.llm.num_predict)
     speaker: Speaker = SilentSpeaker()
     if cfg.tts.enabled:
@@ -69,9 +78,11 @@ def build_assistant(cfg: Config, console: Console) -> Any:
 @app.command()
 def once(
     wav: Path = typer.Argument(..., help="a WAV recording of one request"),
-    config: Optional[Path] = ConfigOpt,
-    model: Optional[str] = ModelOpt,
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object (transcript, intents, actions, reply, timings_ms)"),
+    config: Path | None = ConfigOpt,
+    model: str | None = ModelOpt,
+    as_json: bool = typer.Option(
+        False, "--json", help="print one JSON object (transcript, intents, actions, reply, timings_ms)"
+    ),
     no_speak: bool = typer.Option(False, "--no-speak", help="do not speak the reply"),
 ) -> None:
     """Run one turn from a WAV file: speech -> transcript -> intent -> confirmed action -> spoken reply."""
@@ -113,7 +124,7 @@ def devices() -> None:
 
 
 @app.command()
-def models(config: Optional[Path] = ConfigOpt) -> None:
+def models(config: Path | None = ConfigOpt) -> None:
     """List the models the Ollama server has."""
     console = Console()
     try:

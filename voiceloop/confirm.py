@@ -13,8 +13,18 @@ from rich.text import Text
 
 from voiceloop.sandbox import Proposal
 
-_LEXERS = {".py": "python", ".md": "markdown", ".json": "json", ".js": "javascript", ".sh": "bash",
-           ".toml": "toml", ".yaml": "yaml", ".yml": "yaml", ".html": "html", ".css": "css"}
+_LEXERS = {
+    ".py": "python",
+    ".md": "markdown",
+    ".json": "json",
+    ".js": "javascript",
+    ".sh": "bash",
+    ".toml": "toml",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".html": "html",
+    ".css": "css",
+}
 
 
 class Confirmer(Protocol):
@@ -26,6 +36,7 @@ class Confirmer(Protocol):
 def render(proposal: Proposal) -> Panel:
     """The panel a person sees: the exact final path, then the content or the diff."""
     title = f"{'Overwrite' if proposal.is_overwrite else 'Create'} {proposal.path}"
+    body: Syntax | Text
     if proposal.is_overwrite:
         body = Syntax(proposal.diff() or "(no change)", "diff", theme="ansi_dark", word_wrap=True)
     elif not proposal.content:
@@ -34,7 +45,9 @@ def render(proposal: Proposal) -> Panel:
         lexer = _LEXERS.get(PurePosixPath(proposal.rel).suffix.lower(), "text")
         body = Syntax(proposal.content, lexer, theme="ansi_dark", line_numbers=True, word_wrap=True)
     size = len(proposal.content.encode("utf-8", "surrogatepass"))
-    return Panel(Group(body, Text(f"{size} bytes", style="dim")), title=title, title_align="left", border_style="yellow")
+    return Panel(
+        Group(body, Text(f"{size} bytes", style="dim")), title=title, title_align="left", border_style="yellow"
+    )
 
 
 class TerminalConfirmer:
@@ -52,7 +65,8 @@ class TerminalConfirmer:
             interactive = False
         if not interactive:
             return False, "no terminal to ask on (stdin is not a TTY), so nothing was written"
-        self.console.print("[bold]Write this file? [y/N][/bold] ", end="")
+        self.console.print(Text("Write this file? [y/N] ", style="bold"), end="")
+        self.console.file.flush()
         try:
             answer = self.stdin.readline()
         except (OSError, ValueError, KeyboardInterrupt):

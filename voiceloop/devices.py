@@ -6,8 +6,9 @@ import contextlib
 import ctypes
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -68,8 +69,15 @@ def list_devices(pa: Any) -> list[Device]:
     out = []
     for i in range(pa.get_device_count()):
         info = pa.get_device_info_by_index(i)
-        out.append(Device(i, str(info["name"]), int(info["maxInputChannels"]), int(info["maxOutputChannels"]),
-                          float(info["defaultSampleRate"])))
+        out.append(
+            Device(
+                i,
+                str(info["name"]),
+                int(info["maxInputChannels"]),
+                int(info["maxOutputChannels"]),
+                float(info["defaultSampleRate"]),
+            )
+        )
     return out
 
 
@@ -79,7 +87,9 @@ def find_device(pa: Any, wanted: int | str, kind: str) -> int | None:
     names = ", ".join(f"{d.index}: {d.name}" for d in devices) or "none"
     if wanted == "" or wanted is None:
         if not devices:
-            raise AudioDeviceError(f"no {kind} audio device found; is PulseAudio/PipeWire running? (`voiceloop devices`)")
+            raise AudioDeviceError(
+                f"no {kind} audio device found; is PulseAudio/PipeWire running? (`voiceloop devices`)"
+            )
         return None
     if isinstance(wanted, int) or (isinstance(wanted, str) and wanted.isdigit()):
         idx = int(wanted)
@@ -110,8 +120,14 @@ class PyAudioPlayer:
     def play(self, samples: np.ndarray) -> None:
         with self._lock:
             try:
-                stream = self._pa.open(format=self._format, channels=1, rate=SAMPLE_RATE, output=True,
-                                       output_device_index=self._index, frames_per_buffer=1024)
+                stream = self._pa.open(
+                    format=self._format,
+                    channels=1,
+                    rate=SAMPLE_RATE,
+                    output=True,
+                    output_device_index=self._index,
+                    frames_per_buffer=1024,
+                )
             except OSError as e:
                 raise AudioDeviceError(f"cannot open the speaker: {e}; check `voiceloop devices`") from e
             try:

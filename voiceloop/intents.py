@@ -32,7 +32,12 @@ class Intent:
     """What the person asked for, in their words (code to write, question to answer)."""
 
     def to_json(self) -> dict[str, str]:
-        return {"action": self.action.value, "filename": self.filename, "content": self.content, "request": self.request}
+        return {
+            "action": self.action.value,
+            "filename": self.filename,
+            "content": self.content,
+            "request": self.request,
+        }
 
 
 SCHEMA: dict[str, Any] = {
@@ -77,13 +82,34 @@ Examples:
 {"intents":[{"action":"create_file","filename":"todo.md","content":"","request":"an empty file"},{"action":"general_chat","filename":"","content":"","request":"tell me a joke"}]}"""
 
 _EXT_WORDS = {
-    "text": "txt", "tax": "txt", "txt": "txt", "t x t": "txt",
-    "python": "py", "pi": "py", "pie": "py", "p y": "py", "py": "py",
-    "markdown": "md", "mark down": "md", "m d": "md", "md": "md",
-    "jason": "json", "json": "json", "j son": "json",
-    "javascript": "js", "j s": "js", "js": "js",
-    "html": "html", "h t m l": "html", "csv": "csv", "c s v": "csv",
-    "yaml": "yaml", "yml": "yml", "toml": "toml", "sh": "sh", "shell": "sh",
+    "text": "txt",
+    "tax": "txt",
+    "txt": "txt",
+    "t x t": "txt",
+    "python": "py",
+    "pi": "py",
+    "pie": "py",
+    "p y": "py",
+    "py": "py",
+    "markdown": "md",
+    "mark down": "md",
+    "m d": "md",
+    "md": "md",
+    "jason": "json",
+    "json": "json",
+    "j son": "json",
+    "javascript": "js",
+    "j s": "js",
+    "js": "js",
+    "html": "html",
+    "h t m l": "html",
+    "csv": "csv",
+    "c s v": "csv",
+    "yaml": "yaml",
+    "yml": "yml",
+    "toml": "toml",
+    "sh": "sh",
+    "shell": "sh",
 }
 _FENCE = re.compile(r"^\s*```[a-zA-Z0-9_+-]*\s*\n?(.*?)\n?\s*```\s*$", re.S)
 
@@ -127,7 +153,7 @@ def parse_intents(text: str) -> list[Intent]:
     body = strip_fences(text)
     try:
         data = json.loads(body)
-    except ValueError as e:
+    except json.JSONDecodeError as e:
         raise IntentParseError(f"not valid JSON ({e.msg} at char {e.pos})") from e
     intents: list[Intent] = []
     for i, item in enumerate(_items(data)[:5]):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import requests
 import urllib3
@@ -51,11 +52,15 @@ class OllamaClient:
         self.session.trust_env = False  # never send our audio's words through a system proxy
 
     def _not_running(self, e: Exception | None = None) -> LLMError:
-        return LLMError(f"Ollama is not running at {self.host}: start it with `ollama serve` (or set llm.host / OLLAMA_HOST)")
+        return LLMError(
+            f"Ollama is not running at {self.host}: start it with `ollama serve` (or set llm.host / OLLAMA_HOST)"
+        )
 
     def _transport_error(self, e: Exception, started: bool) -> LLMError:
         # requests reports a read timeout inside a stream as a ConnectionError wrapping urllib3's
-        if isinstance(e, requests.Timeout) or isinstance(e.args[0] if e.args else None, urllib3.exceptions.ReadTimeoutError):
+        if isinstance(e, requests.Timeout) or isinstance(
+            e.args[0] if e.args else None, urllib3.exceptions.ReadTimeoutError
+        ):
             return LLMError(
                 f"Ollama sent nothing for {self.timeout[1]:.0f} s; it may still be loading the model "
                 "(raise llm.read_timeout_s) or be stuck"
@@ -85,7 +90,9 @@ class OllamaClient:
         try:
             return resp.json()
         except ValueError as e:
-            raise LLMError(f"Ollama at {self.host} sent something that is not JSON for {path}; is it really Ollama?") from e
+            raise LLMError(
+                f"Ollama at {self.host} sent something that is not JSON for {path}; is it really Ollama?"
+            ) from e
 
     def version(self) -> str:
         return str(self._get("/api/version").get("version", "?"))

@@ -85,7 +85,9 @@ class Sandbox:
         for part in rel.parts:
             probe = probe / part
             if probe.is_symlink():
-                raise SandboxError(f"refused {name!r}: {probe.relative_to(self.root)} is a link; links are not followed")
+                raise SandboxError(
+                    f"refused {name!r}: {probe.relative_to(self.root)} is a link; links are not followed"
+                )
         real = Path(os.path.realpath(target))
         if real != real_root and real_root not in real.parents:
             raise SandboxError(f"refused {name!r}: it resolves outside {self.root}")

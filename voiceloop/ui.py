@@ -8,8 +8,13 @@ from rich.table import Table
 from voiceloop.assistant import Turn
 from voiceloop.tools import Status
 
-_STATUS_STYLE = {Status.WRITTEN: "green", Status.DECLINED: "yellow", Status.REFUSED: "red",
-                 Status.FAILED: "red", Status.ANSWERED: "cyan"}
+_STATUS_STYLE = {
+    Status.WRITTEN: "green",
+    Status.DECLINED: "yellow",
+    Status.REFUSED: "red",
+    Status.FAILED: "red",
+    Status.ANSWERED: "cyan",
+}
 
 
 def print_turn(console: Console, turn: Turn) -> None:
@@ -24,7 +29,7 @@ def print_turn(console: Console, turn: Turn) -> None:
         style = _STATUS_STYLE[a.status]
         console.print(f"[{style}]{a.status.value}[/{style}] {a.action.value} {a.target}".rstrip(), highlight=False)
     if turn.error:
-        console.print(f"[red]error:[/red] {turn.error}", highlight=False)
+        console.print(f"[red]error:[/red] {turn.error}", highlight=False, soft_wrap=True)
     elif turn.reply:
         console.print(f"[bold]Reply:[/bold] {turn.reply}", highlight=False)
     if turn.timings_ms:

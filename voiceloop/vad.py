@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import collections
 import math
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 

