@@ -108,6 +108,42 @@ def once(
 
 
 @app.command()
+def listen(
+    config: Path | None = ConfigOpt,
+    model: str | None = ModelOpt,
+    no_speak: bool = typer.Option(False, "--no-speak", help="do not speak replies"),
+) -> None:
+    """Listen on the microphone and handle every sentence you say, until Ctrl-C."""
+    import signal
+
+    console = Console()
+    source = None
+
+    def _terminate(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        cfg = _config(config, model, no_speak)
+        from voiceloop.devices import open_pyaudio
+        from voiceloop.listen import Listener
+        from voiceloop.microphone import PyAudioSource
+        from voiceloop.vad import Segmenter, WebRtcVad
+
+        assistant = build_assistant(cfg, console)
+        source = PyAudioSource(open_pyaudio(), cfg.audio.input_device, cfg.audio.chunk_ms, cfg.audio.ring_buffer_s)
+        listener = Listener(assistant, source, Segmenter(cfg.vad, WebRtcVad(cfg.vad.aggressiveness)), console)
+        listener.run()
+    except VoiceloopError as e:
+        _fail(console, e)
+    except KeyboardInterrupt:
+        console.print(f"\nstopped after {listener.turns if 'listener' in locals() else 0} turns", highlight=False)
+    finally:
+        if source is not None:
+            source.close()
+
+
+@app.command()
 def devices() -> None:
     """List audio input and output devices (use the index or name as audio.input_device / output_device)."""
     console = Console()

@@ -1,0 +1,72 @@
+"""`voiceloop listen`: the loop on a WAV microphone, and the real PyAudio path on PulseAudio devices."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pexpect
+import pytest
+
+from voiceloop.assistant import Assistant
+from voiceloop.audio import read_wav, wav_bytes
+from voiceloop.config import VadConfig
+from voiceloop.confirm import TerminalConfirmer
+from voiceloop.listen import Listener
+from voiceloop.microphone import WavSource
+from voiceloop.sandbox import Sandbox
+from voiceloop.speech import SilentSpeaker
+from voiceloop.tools import Tools
+from voiceloop.vad import Segmenter, WebRtcVad
+
+from .conftest import DATA, write_config
+
+pytestmark = [pytest.mark.slow, pytest.mark.llm]
+
+
+def test_each_spoken_command_is_one_turn(tmp_path: Path, cfg, llm, transcriber, console) -> None:
+    gap = np.zeros(16000 * 2, dtype=np.int16)
+    stream = np.concatenate([read_wav(DATA / "question.wav"), gap, read_wav(DATA / "create_notes.wav"), gap])
+    wav = tmp_path / "two.wav"
+    wav.write_bytes(wav_bytes(stream))
+    tools = Tools(llm, Sandbox(Path(cfg.output.dir)), TerminalConfirmer(console), cfg.llm.num_predict)
+    assistant = Assistant(cfg, transcriber, llm, tools, SilentSpeaker())
+    listener = Listener(assistant, WavSource(wav), Segmenter(VadConfig(), WebRtcVad(2)), console)
+    listener.run(max_turns=2)
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    said = [line for line in out.splitlines() if line.startswith("You said:")]
+    assert len(said) == 2, out
+    assert "capital of France" in said[0] and "notes.txt" in said[1]  # first words kept, not split
+    assert not Path(cfg.output.dir).exists()  # no terminal in this test: the write was refused
+
+
+@pytest.mark.audio
+def test_listen_on_the_virtual_microphone(tmp_path: Path, ollama_url: str) -> None:
+    subprocess.run(
+        ["bash", str(Path(__file__).parent.parent / "scripts" / "audio_devices.sh"), "start"],
+        check=True,
+        capture_output=True,
+    )
+    write_config(tmp_path / "config.toml", ollama_url, '[tts]\nenabled = false\n[audio]\ninput_device = "pulse"\n')
+    env = dict(os.environ, COLUMNS="120", PULSE_SOURCE="vl_mic")
+    child = pexpect.spawn(
+        sys.executable, ["-m", "voiceloop", "listen"], cwd=str(tmp_path), env=env, encoding="utf-8", timeout=240
+    )
+    child.expect("listening")
+    time.sleep(2.5)  # a fresh capture stream on a null-sink monitor takes a moment to deliver
+    subprocess.run(["paplay", "-d", "vl_micfeed", str(DATA / "create_notes.wav")], check=True)
+    child.expect(r"Write this file\? \[y/N\]")
+    child.sendline("y")
+    child.expect("wrote notes.txt")
+    assert (tmp_path / "output" / "notes.txt").read_text().strip()
+    child.expect("listening")
+    t0 = time.monotonic()
+    child.kill(signal.SIGINT)
+    child.expect("stopped after 1 turns")
+    child.expect(pexpect.EOF)
+    assert time.monotonic() - t0 < 2.0
