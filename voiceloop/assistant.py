@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from voiceloop.audio import SAMPLE_RATE, read_wav
+from voiceloop.audio import read_wav
 from voiceloop.config import Config
 from voiceloop.errors import LLMError
 from voiceloop.intents import SCHEMA, SYSTEM_PROMPT, Action, Intent, IntentParseError, parse_intents
@@ -174,7 +174,3 @@ class Assistant:
             spoken.audio_s if spoken else 0.0,
         )
 
-
-def utterance_from_samples(samples: Any) -> Utterance:
-    """Wrap raw samples as an utterance (when the caller already knows it is all speech)."""
-    return Utterance(samples, 0.0, len(samples) / SAMPLE_RATE, int(len(samples) * 1000 / SAMPLE_RATE))
