@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,10 @@ class Clock:
         self.ms: dict[str, float] = {}
         self._t = time.perf_counter()
 
+    def skip(self) -> None:
+        """Leave the time since the last lap out of every stage (e.g. loading models)."""
+        self._t = time.perf_counter()
+
     def lap(self, stage: str) -> None:
         now = time.perf_counter()
         self.ms[stage] = self.ms.get(stage, 0.0) + (now - self._t) * 1000
@@ -94,6 +99,11 @@ class Assistant:
         clock = Clock()
         samples = read_wav(path)
         clock.lap("read_wav")
+        return self.run_audio(samples, clock)
+
+    def run_audio(self, samples: Any, clock: Clock | None = None) -> Turn:
+        """One turn from a whole recording already read as 16 kHz mono int16."""
+        clock = clock or Clock()
         utt = self.find_speech(samples)
         clock.lap("vad")
         if utt is None:
@@ -125,9 +135,7 @@ class Assistant:
             intents = self.classify(text)
         except LLMError as e:
             clock.lap("intent")
-            return self._finish(
-                Turn(base.transcript, base.avg_logprob, base.no_speech_prob, reply=str(e), error=str(e)), clock
-            )
+            return self._finish(dataclasses.replace(base, reply=str(e), error=str(e)), clock)
         clock.lap("intent")
         results = []
         for intent in intents:
@@ -136,8 +144,9 @@ class Assistant:
         reply = " ".join(r.say for r in results if r.say)
         self.history += [{"role": "user", "content": text}, {"role": "assistant", "content": reply}]
         self.history = self.history[-2 * HISTORY_TURNS :]
-        turn = Turn(base.transcript, base.avg_logprob, base.no_speech_prob, tuple(intents), tuple(results), reply)
-        return self._finish(turn, clock)
+        return self._finish(
+            dataclasses.replace(base, intents=tuple(intents), actions=tuple(results), reply=reply), clock
+        )
 
     def classify(self, text: str) -> list[Intent]:
         """One schema-constrained call; one retry with the error fed back; then plain chat."""
@@ -162,15 +171,4 @@ class Assistant:
         timings["total"] = sum(clock.ms.values())
         if spoken is not None and spoken.audio_s:
             timings["first_audio"] = spoken.first_audio_s * 1000
-        return Turn(
-            turn.transcript,
-            turn.avg_logprob,
-            turn.no_speech_prob,
-            turn.intents,
-            turn.actions,
-            turn.reply,
-            turn.error,
-            timings,
-            spoken.audio_s if spoken else 0.0,
-        )
-
+        return dataclasses.replace(turn, timings_ms=timings, spoken_s=spoken.audio_s if spoken else 0.0)

@@ -89,11 +89,15 @@ def once(
     console = Console(stderr=as_json)
     try:
         cfg = _config(config, model, no_speak)
+        from voiceloop.assistant import Clock
         from voiceloop.audio import read_wav
 
-        read_wav(wav)  # a bad file fails fast, before models load
+        clock = Clock()
+        samples = read_wav(wav)  # a bad file fails fast, before models load
+        clock.lap("read_wav")
         assistant = build_assistant(cfg, console)
-        turn = assistant.run_file(wav)
+        clock.skip()  # model loading is start-up, not part of the turn
+        turn = assistant.run_audio(samples, clock)
     except VoiceloopError as e:
         _fail(console, e)
         return
@@ -118,6 +122,7 @@ def listen(
 
     console = Console()
     source = None
+    listener = None
 
     def _terminate(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
@@ -137,7 +142,7 @@ def listen(
     except VoiceloopError as e:
         _fail(console, e)
     except KeyboardInterrupt:
-        console.print(f"\nstopped after {listener.turns if 'listener' in locals() else 0} turns", highlight=False)
+        console.print(f"\nstopped after {listener.turns if listener else 0} turns", highlight=False)
     finally:
         if source is not None:
             source.close()
