@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -24,17 +25,32 @@ def pulse() -> str:
 
 
 class Recorder:
-    """Records what is played on the virtual speaker with parec."""
+    """Records what is played on the virtual speaker with parec, from the moment it really records."""
 
     def __init__(self, source: str) -> None:
         self.proc = subprocess.Popen(
-            ["parec", "-d", source, "--raw", "--format=s16le", "--rate=16000", "--channels=1"], stdout=subprocess.PIPE
+            ["parec", "-d", source, "--raw", "--format=s16le", "--rate=16000", "--channels=1", "--latency-msec=20"],
+            stdout=subprocess.PIPE,
         )
-        time.sleep(0.5)
+        self._chunks: list[bytes] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        deadline = time.monotonic() + 15
+        while sum(map(len, self._chunks)) < 3200 and time.monotonic() < deadline:  # 0.1 s recorded
+            time.sleep(0.02)
+        assert self._chunks, "parec recorded nothing from the virtual speaker"
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        while chunk := self.proc.stdout.read1(4096):
+            self._chunks.append(chunk)
 
     def stop(self) -> np.ndarray:
+        time.sleep(0.4)  # the server's playback latency: the last sentence is still on its way
         self.proc.terminate()
-        out, _ = self.proc.communicate(timeout=10)
+        self.proc.wait(timeout=10)
+        self._reader.join(timeout=10)
+        out = b"".join(self._chunks)
         return np.frombuffer(out[: len(out) // 2 * 2], dtype="<i2")
 
 
