@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,7 +26,9 @@ from voiceloop.speech import SilentSpeaker
 from voiceloop.tools import Tools
 from voiceloop.vad import Segmenter, WebRtcVad
 
-from .conftest import DATA, write_config
+from .conftest import DATA, ROOT, write_config
+
+AUDIO = str(ROOT / "scripts" / "audio_devices.sh")
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
 
@@ -70,3 +74,37 @@ def test_listen_on_the_virtual_microphone(tmp_path: Path, ollama_url: str) -> No
     child.expect("stopped after 1 turns")
     child.expect(pexpect.EOF)
     assert time.monotonic() - t0 < 2.0
+
+
+@pytest.mark.audio
+def test_lost_microphone_is_reported_and_reopened(tmp_path: Path, ollama_url: str) -> None:
+    # a private sound server, so killing it ("unplugging" every device) disturbs nothing else
+    runtime = tempfile.mkdtemp(prefix="vl-pa-")
+    env = dict(os.environ, XDG_RUNTIME_DIR=runtime, COLUMNS="160", PULSE_SOURCE="vl_mic")
+    subprocess.run(["bash", AUDIO, "start"], env=env, check=True, capture_output=True)
+    write_config(tmp_path / "config.toml", ollama_url, '[tts]\nenabled = false\n[audio]\ninput_device = "pulse"\n')
+    child = pexpect.spawn(
+        sys.executable, ["-m", "voiceloop", "listen"], cwd=str(tmp_path), env=env, encoding="utf-8", timeout=120
+    )
+    child.logfile_read = log = io.StringIO()
+    try:
+        child.expect("listening")
+        time.sleep(1.0)
+        subprocess.run(["bash", AUDIO, "stop"], env=env, check=True)
+        child.expect(r"microphone stopped delivering audio.*retrying")
+        subprocess.run(["bash", AUDIO, "start"], env=env, check=True, capture_output=True)
+        child.expect("microphone is back")
+        time.sleep(2.5)
+        subprocess.run(["paplay", "-d", "vl_micfeed", str(DATA / "create_notes.wav")], env=env, check=True)
+        child.expect(r"Write this file\? \[y/N\]")
+        child.sendline("n")
+        child.expect("did not write")
+        child.kill(signal.SIGINT)
+        child.expect("stopped after 1 turns")
+        child.expect(pexpect.EOF)
+        assert "Expression" not in log.getvalue()  # PortAudio's C-level complaints stay hidden
+        assert "Traceback" not in log.getvalue()
+        assert not (tmp_path / "output" / "notes.txt").exists()
+    finally:
+        child.close(force=True)
+        subprocess.run(["bash", AUDIO, "stop"], env=env, check=False)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from voiceloop.audio import read_wav
 from voiceloop.config import Config
-from voiceloop.errors import LLMError
+from voiceloop.errors import AudioDeviceError, LLMError
 from voiceloop.intents import SCHEMA, SYSTEM_PROMPT, Action, Intent, IntentParseError, parse_intents
 from voiceloop.llm import Message, OllamaClient
 from voiceloop.speech import Speaker
@@ -35,6 +36,8 @@ class Turn:
     reply: str = ""
     error: str = ""
     """A one-line problem that stopped the turn (LLM down, ...), also part of the reply."""
+    warning: str = ""
+    """A problem that did not stop the turn (e.g. the speaker failed; the reply is still printed)."""
     timings_ms: dict[str, float] = field(default_factory=dict)
     spoken_s: float = 0.0
     """Seconds of reply audio produced (0 with speech off)."""
@@ -48,6 +51,7 @@ class Turn:
             "actions": [a.to_json() for a in self.actions],
             "reply": self.reply,
             "error": self.error,
+            "warning": self.warning,
             "spoken_s": round(self.spoken_s, 3),
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
@@ -87,6 +91,8 @@ class Assistant:
         self.tools = tools
         self.speaker = speaker
         self.history: list[Message] = []
+        self.on_stage: Callable[[str], None] = lambda stage: None
+        """Told "transcribing", "thinking", "speaking" as a turn moves on (the live view)."""
 
     def find_speech(self, samples: Any) -> Utterance | None:
         """The speech in a whole recording as one utterance, or None if there is none."""
@@ -112,6 +118,7 @@ class Assistant:
 
     def handle(self, utt: Utterance, clock: Clock | None = None) -> Turn:
         clock = clock or Clock()
+        self.on_stage("transcribing")
         heard = self.transcriber.transcribe(utt.samples)
         clock.lap("stt")
         if not self._confident(heard):
@@ -131,6 +138,7 @@ class Assistant:
         """Act on a transcript (also the entry point for typed commands)."""
         clock = clock or Clock()
         base = Turn(text, heard.avg_logprob if heard else None, heard.no_speech_prob if heard else None)
+        self.on_stage("thinking")
         try:
             intents = self.classify(text)
         except LLMError as e:
@@ -165,7 +173,13 @@ class Assistant:
         return [Intent(Action.GENERAL_CHAT, request=text)]
 
     def _finish(self, turn: Turn, clock: Clock) -> Turn:
-        spoken = self.speaker.speak(turn.reply) if turn.reply else None
+        spoken = None
+        if turn.reply:
+            self.on_stage("speaking")
+            try:
+                spoken = self.speaker.speak(turn.reply)
+            except AudioDeviceError as e:  # the turn's work stands; only the voice is missing
+                turn = dataclasses.replace(turn, warning=f"could not speak the reply: {e}")
         clock.lap("speak")
         timings = dict(clock.ms)
         timings["total"] = sum(clock.ms.values())

@@ -130,21 +130,28 @@ def listen(
     signal.signal(signal.SIGTERM, _terminate)
     try:
         cfg = _config(config, model, no_speak)
-        from voiceloop.devices import open_pyaudio
+        from voiceloop.devices import native_stderr_hidden, open_pyaudio
         from voiceloop.listen import Listener
         from voiceloop.microphone import PyAudioSource
         from voiceloop.vad import Segmenter, WebRtcVad
 
+        def open_mic() -> PyAudioSource:
+            return PyAudioSource(open_pyaudio(), cfg.audio.input_device, cfg.audio.chunk_ms, cfg.audio.ring_buffer_s)
+
         assistant = build_assistant(cfg, console)
-        source = PyAudioSource(open_pyaudio(), cfg.audio.input_device, cfg.audio.chunk_ms, cfg.audio.ring_buffer_s)
-        listener = Listener(assistant, source, Segmenter(cfg.vad, WebRtcVad(cfg.vad.aggressiveness)), console)
-        listener.run()
+        with native_stderr_hidden():  # PortAudio/ALSA print from C threads when a device goes away
+            source = open_mic()
+            segmenter = Segmenter(cfg.vad, WebRtcVad(cfg.vad.aggressiveness))
+            listener = Listener(assistant, source, segmenter, console, reopen=open_mic)
+            listener.run()
     except VoiceloopError as e:
         _fail(console, e)
     except KeyboardInterrupt:
         console.print(f"\nstopped after {listener.turns if listener else 0} turns", highlight=False)
     finally:
-        if source is not None:
+        if listener is not None:
+            listener.source.close()
+        elif source is not None:
             source.close()
 
 

@@ -69,8 +69,8 @@ class TerminalConfirmer:
         self.console.file.flush()
         try:
             answer = self.stdin.readline()
-        except (OSError, ValueError, KeyboardInterrupt):
-            answer = ""
+        except (OSError, ValueError):
+            answer = ""  # Ctrl-C is not caught: it stops voiceloop, and nothing was written
         if answer.strip().lower() in ("y", "yes"):
             return True, ""
         return False, "you said no"

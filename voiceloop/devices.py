@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,6 +43,25 @@ def _stderr_to_null() -> Iterator[None]:
         yield
     finally:
         os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
+@contextlib.contextmanager
+def native_stderr_hidden() -> Iterator[None]:
+    """Send C libraries' writes to fd 2 to nowhere for a long-running block, while Python's own
+    sys.stderr (tracebacks, warnings) keeps going to the real terminal."""
+    saved = os.dup(2)
+    python_stderr = sys.stderr
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        sys.stderr = open(saved, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
+        os.dup2(null, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        sys.stderr.close()
+        sys.stderr = python_stderr
         os.close(saved)
         os.close(null)
 
@@ -138,5 +158,8 @@ class PyAudioPlayer:
                         break
                     stream.write(data[pos : pos + step])
                 stream.stop_stream()  # blocks until the buffered audio has played
+            except OSError as e:
+                raise AudioDeviceError(f"the speaker failed while playing: {e}; check `voiceloop devices`") from e
             finally:
-                stream.close()
+                with contextlib.suppress(OSError):
+                    stream.close()

@@ -4,85 +4,145 @@ from __future__ import annotations
 
 import threading
 import time
-from enum import Enum
+from collections.abc import Callable
 
 import numpy as np
 from rich.console import Console
 
 from voiceloop.assistant import Assistant
-from voiceloop.audio import SAMPLE_RATE, ms_to_samples
-from voiceloop.errors import LLMError, VoiceloopError
+from voiceloop.audio import SAMPLE_RATE, ms_to_samples, rms_dbfs
+from voiceloop.confirm import Confirmer
+from voiceloop.errors import AudioDeviceError, LLMError, VoiceloopError
+from voiceloop.live import LiveView
 from voiceloop.microphone import AudioSource
+from voiceloop.sandbox import Proposal
 from voiceloop.ui import print_turn
-from voiceloop.vad import Segmenter, SegState
+from voiceloop.vad import Segmenter, SegState, Utterance
 
 READ_TIMEOUT_S = 0.1  # every wait is bounded so a stop request is seen quickly
+REOPEN_EVERY_S = 2.0  # how often a lost microphone is tried again
+
+OpenSource = Callable[[], AudioSource]
 
 
-class State(Enum):
-    LISTENING = "listening"
-    HEARING = "hearing"
-    THINKING = "transcribing + thinking"
+class PausingConfirmer:
+    """Takes the live view off the screen while the person answers the write prompt."""
+
+    def __init__(self, inner: Confirmer, view: LiveView) -> None:
+        self.inner = inner
+        self.view = view
+
+    def confirm(self, proposal: Proposal) -> tuple[bool, str]:
+        self.view.set_state("waiting for you")
+        with self.view.paused():
+            answer = self.inner.confirm(proposal)
+        self.view.set_state("thinking")
+        return answer
 
 
 class Listener:
-    """Feeds microphone chunks to the segmenter and runs a turn for each utterance."""
+    """Feeds microphone chunks to the segmenter and runs a turn for each utterance.
 
-    def __init__(self, assistant: Assistant, source: AudioSource, segmenter: Segmenter, console: Console) -> None:
+    `reopen`, when given, rebuilds the microphone after it is lost (unplugged, sound server
+    restarted); the loop keeps trying every REOPEN_EVERY_S and says so.
+    """
+
+    def __init__(
+        self,
+        assistant: Assistant,
+        source: AudioSource,
+        segmenter: Segmenter,
+        console: Console,
+        reopen: OpenSource | None = None,
+    ) -> None:
         self.assistant = assistant
         self.source = source
         self.segmenter = segmenter
         self.console = console
+        self.reopen = reopen
+        self.view = LiveView(console)
         self.stop = threading.Event()
         self.turns = 0
         self._pending = np.zeros(0, dtype=np.int16)
-        self._state = State.LISTENING
-
-    def _show(self, state: State) -> None:
-        if state is not self._state:
-            self._state = state
-            self.console.print(f"[dim]● {state.value}[/dim]", highlight=False)
 
     def run(self, max_turns: int | None = None) -> None:
+        assistant = self.assistant
+        assistant.tools.confirmer = PausingConfirmer(assistant.tools.confirmer, self.view)
+        assistant.on_stage = self.view.set_state
+        with self.view:
+            self._loop(max_turns)
+
+    def _loop(self, max_turns: int | None) -> None:
         frame = self.segmenter.frame_samples
-        self.console.print("[bold green]● listening[/bold green] (Ctrl-C to stop)", highlight=False)
         while not self.stop.is_set():
-            chunk = self.source.read(READ_TIMEOUT_S)
+            try:
+                chunk = self.source.read(READ_TIMEOUT_S)
+            except AudioDeviceError as e:
+                self._recover(e)
+                continue
             if chunk is None:
                 if getattr(self.source, "finished", False):  # a recording, not a live mic: it has ended
                     last = self.segmenter.flush()
                     if last is not None:
                         self._turn(last)
-                        self.turns += 1
                     return
                 continue
+            self.view.set_level(rms_dbfs(chunk), self.source.overflows)
             self._pending = np.concatenate([self._pending, chunk])
             while len(self._pending) >= frame and not self.stop.is_set():
                 f, self._pending = self._pending[:frame], self._pending[frame:]
                 utt = self.segmenter.feed(f)
                 if utt is None:
-                    self._show(State.HEARING if self.segmenter.state is SegState.SPEECH else State.LISTENING)
+                    self.view.set_state("hearing" if self.segmenter.state is SegState.SPEECH else "listening")
                     continue
-                self._show(State.THINKING)
                 self._turn(utt)
-                self.turns += 1
                 if max_turns is not None and self.turns >= max_turns:
                     return
-                self._show(State.LISTENING)
+                self.view.set_state("listening")
 
-    def _turn(self, utt: object) -> None:
+    def _turn(self, utt: Utterance) -> None:
+        self.turns += 1
         try:
-            turn = self.assistant.handle(utt)  # type: ignore[arg-type]
+            turn = self.assistant.handle(utt)
             print_turn(self.console, turn)
-        except (LLMError, VoiceloopError) as e:
+            self.view.set_turn(turn.transcript, turn.reply, turn.timings_ms)
+        except (LLMError, VoiceloopError, OSError) as e:
             self.console.print(f"[red]error:[/red] {e} — still listening", highlight=False, soft_wrap=True)
-        # half-duplex: whatever the mic caught while we worked and spoke (our own voice) is dropped,
-        # and we stay deaf for the echo tail after playback really ended
+        self._deaf_for_echo_tail()
+
+    def _deaf_for_echo_tail(self) -> None:
+        """Half-duplex: drop what the mic caught while we worked and spoke (our own voice), then stay
+        deaf for the echo tail after playback really ended (counted in samples, bounded in time)."""
         self.source.drain()
         tail = ms_to_samples(self.assistant.cfg.vad.echo_tail_ms)
-        deadline = time.monotonic() + tail / SAMPLE_RATE + 1.0  # bounded even if the mic stalls
+        deadline = time.monotonic() + tail / SAMPLE_RATE + 1.0
         while tail > 0 and time.monotonic() < deadline and not self.stop.is_set():
-            chunk = self.source.read(READ_TIMEOUT_S)
+            try:
+                chunk = self.source.read(READ_TIMEOUT_S)
+            except AudioDeviceError:
+                break  # the main loop reports and recovers
             tail -= len(chunk) if chunk is not None else 0
         self.segmenter.reset()
         self._pending = np.zeros(0, dtype=np.int16)
+
+    def _recover(self, error: AudioDeviceError) -> None:
+        """The microphone is gone: say so, then try to reopen it until it is back or we are stopped."""
+        if self.reopen is None:
+            raise error
+        self.view.set_state("microphone lost")
+        self.console.print(
+            f"[red]error:[/red] {error} — retrying every {REOPEN_EVERY_S:.0f} s", highlight=False, soft_wrap=True
+        )
+        self.source.close()
+        self.segmenter.reset()
+        self._pending = np.zeros(0, dtype=np.int16)
+        while not self.stop.is_set():
+            if self.stop.wait(REOPEN_EVERY_S):
+                return
+            try:
+                self.source = self.reopen()
+            except AudioDeviceError:
+                continue
+            self.console.print("[green]microphone is back[/green]", highlight=False)
+            self.view.set_state("listening")
+            return

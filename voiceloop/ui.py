@@ -32,6 +32,8 @@ def print_turn(console: Console, turn: Turn) -> None:
         console.print(f"[red]error:[/red] {turn.error}", highlight=False, soft_wrap=True)
     elif turn.reply:
         console.print(f"[bold]Reply:[/bold] {turn.reply}", highlight=False)
+    if turn.warning:
+        console.print(f"[yellow]warning:[/yellow] {turn.warning}", highlight=False, soft_wrap=True)
     if turn.timings_ms:
         table = Table("stage", "ms", title="timings", title_justify="left", box=None, pad_edge=False)
         for stage, ms in turn.timings_ms.items():

@@ -1,0 +1,116 @@
+"""The live status line of `listen`: state, input level meter, overflows, last transcript/reply/timings."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.text import Text
+
+METER_WIDTH = 24
+FLOOR_DBFS = -60.0
+
+_STATE_STYLE = {
+    "listening": "bold green",
+    "hearing": "bold yellow",
+    "transcribing": "bold cyan",
+    "thinking": "bold cyan",
+    "waiting for you": "bold magenta",
+    "speaking": "bold blue",
+    "microphone lost": "bold red",
+}
+
+
+def meter(dbfs: float, width: int = METER_WIDTH) -> str:
+    """A bar for an input level: empty at -60 dBFS and below, full at 0 dBFS."""
+    filled = round(width * min(1.0, max(0.0, (dbfs - FLOOR_DBFS) / -FLOOR_DBFS)))
+    return "█" * filled + "·" * (width - filled)
+
+
+class LiveView:
+    """One refreshing region at the bottom of the terminal; turns are printed above it.
+
+    On a terminal it redraws in place; elsewhere (pipes, logs) only state changes are printed,
+    one line each, so logs stay readable.
+    """
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.state = "listening"
+        self.level_dbfs = FLOOR_DBFS
+        self.overflows = 0
+        self.last_heard = ""
+        self.last_reply = ""
+        self.last_timings = ""
+        self._lock = threading.Lock()
+        self._live: Live | None = None
+
+    def __rich__(self) -> Group:
+        style = _STATE_STYLE.get(self.state, "bold")
+        head = Text.assemble(
+            ("● ", style),
+            (f"{self.state:<16}", style),
+            (meter(self.level_dbfs), "green" if self.state in ("listening", "hearing") else "dim"),
+            (f" {self.level_dbfs:5.0f} dBFS", "dim"),
+            (f"  overflows {self.overflows}", "red" if self.overflows else "dim"),
+            ("  Ctrl-C stops", "dim"),
+        )
+        lines: list[Any] = [head]
+        if self.last_heard:
+            lines.append(Text.assemble(("  heard: ", "dim"), self.last_heard[:200]))
+        if self.last_reply:
+            lines.append(Text.assemble(("  reply: ", "dim"), self.last_reply[:200]))
+        if self.last_timings:
+            lines.append(Text.assemble(("  last turn: ", "dim"), self.last_timings))
+        return Group(*lines)
+
+    def __enter__(self) -> LiveView:
+        if self.console.is_terminal:
+            self._live = Live(self, console=self.console, refresh_per_second=10, transient=True)
+            self._live.start()
+        else:
+            self._print_state()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    def _print_state(self) -> None:
+        style = _STATE_STYLE.get(self.state, "bold")
+        self.console.print(f"[{style}]● {self.state}[/{style}]", highlight=False)
+
+    def set_state(self, state: str) -> None:
+        with self._lock:
+            if state == self.state:
+                return
+            self.state = state
+        if self._live is None:
+            self._print_state()
+
+    def set_level(self, dbfs: float, overflows: int) -> None:
+        self.level_dbfs = dbfs
+        self.overflows = overflows
+
+    def set_turn(self, heard: str, reply: str, timings_ms: dict[str, float]) -> None:
+        self.last_heard = heard
+        self.last_reply = reply
+        shown = {k: v for k, v in timings_ms.items() if k in ("stt", "intent", "act", "first_audio", "total")}
+        self.last_timings = "  ".join(f"{k} {v:,.0f} ms" for k, v in shown.items())
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Take the live region off the screen while the person answers a prompt."""
+        live = self._live
+        if live is not None:
+            live.stop()
+        try:
+            yield
+        finally:
+            if live is not None:
+                live.start()
