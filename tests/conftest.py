@@ -6,10 +6,12 @@ import io
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rich.console import Console
 
@@ -112,3 +114,40 @@ def write_config(path: Path, ollama_url: str, extra: str = "") -> Path:
         f'[llm]\nhost = "{ollama_url}"\nmodel = "{TEST_MODEL}"\nread_timeout_s = 120.0\n{extra}\n', encoding="utf-8"
     )
     return path
+
+
+class Recorder:
+    """Records what is played on the virtual speaker with parec, from the moment it really records;
+    a thread keeps the pipe empty so nothing is dropped on long recordings."""
+
+    def __init__(self, source: str = "vl_speaker.monitor", env: dict[str, str] | None = None) -> None:
+        self.proc = subprocess.Popen(
+            ["parec", "-d", source, "--raw", "--format=s16le", "--rate=16000", "--channels=1", "--latency-msec=20"],
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        self._chunks: list[bytes] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        deadline = time.monotonic() + 15
+        while sum(map(len, self._chunks)) < 3200 and time.monotonic() < deadline:  # 0.1 s recorded
+            time.sleep(0.02)
+        assert self._chunks, "parec recorded nothing from the virtual speaker"
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        while chunk := self.proc.stdout.read1(4096):
+            self._chunks.append(chunk)
+
+    def stop(self) -> np.ndarray:
+        time.sleep(0.4)  # the server's playback latency: the last sentence is still on its way
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self._reader.join(timeout=10)
+        out = b"".join(self._chunks)
+        return np.frombuffer(out[: len(out) // 2 * 2], dtype="<i2")
+
+
+def loud_seconds(samples: np.ndarray) -> float:
+    frames = samples[: len(samples) // 480 * 480].reshape(-1, 480).astype(np.float64)
+    return float((np.sqrt((frames**2).mean(axis=1)) > 300).sum() * 0.03)

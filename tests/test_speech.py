@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
-import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from voiceloop.config import TtsConfig
 from voiceloop.speech import Pyttsx3Synth, SentenceSpeaker, split_sentences
 
-from .conftest import DATA, ROOT, run_cli, write_config
+from .conftest import DATA, ROOT, Recorder, loud_seconds, run_cli, write_config
 
 
 @pytest.fixture(scope="session")
@@ -22,41 +19,6 @@ def pulse() -> str:
     """The PulseAudio virtual speaker/mic (scripts/audio_devices.sh); returns the speaker's monitor."""
     subprocess.run(["bash", str(ROOT / "scripts" / "audio_devices.sh"), "start"], check=True, capture_output=True)
     return "vl_speaker.monitor"
-
-
-class Recorder:
-    """Records what is played on the virtual speaker with parec, from the moment it really records."""
-
-    def __init__(self, source: str) -> None:
-        self.proc = subprocess.Popen(
-            ["parec", "-d", source, "--raw", "--format=s16le", "--rate=16000", "--channels=1", "--latency-msec=20"],
-            stdout=subprocess.PIPE,
-        )
-        self._chunks: list[bytes] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        deadline = time.monotonic() + 15
-        while sum(map(len, self._chunks)) < 3200 and time.monotonic() < deadline:  # 0.1 s recorded
-            time.sleep(0.02)
-        assert self._chunks, "parec recorded nothing from the virtual speaker"
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        while chunk := self.proc.stdout.read1(4096):
-            self._chunks.append(chunk)
-
-    def stop(self) -> np.ndarray:
-        time.sleep(0.4)  # the server's playback latency: the last sentence is still on its way
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-        self._reader.join(timeout=10)
-        out = b"".join(self._chunks)
-        return np.frombuffer(out[: len(out) // 2 * 2], dtype="<i2")
-
-
-def loud_seconds(samples: np.ndarray) -> float:
-    frames = samples[: len(samples) // 480 * 480].reshape(-1, 480).astype(np.float64)
-    return float((np.sqrt((frames**2).mean(axis=1)) > 300).sum() * 0.03)
 
 
 def test_sentences_split_for_early_playback() -> None:

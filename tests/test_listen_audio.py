@@ -1,0 +1,96 @@
+"""`voiceloop listen` as a person runs it, on a private PulseAudio server whose speaker is looped
+back into its microphone (like a laptop's speakers and mic): it must never hear itself, and Ctrl-C
+must stop it cleanly in every stage."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from .conftest import DATA, ROOT, Recorder, loud_seconds, write_config
+
+pytestmark = [pytest.mark.slow, pytest.mark.llm, pytest.mark.audio]
+
+AUDIO = str(ROOT / "scripts" / "audio_devices.sh")
+
+
+@pytest.fixture(scope="module")
+def room() -> Iterator[dict[str, str]]:
+    """Env for a private sound server where everything played on vl_speaker reaches vl_mic."""
+    runtime = tempfile.mkdtemp(prefix="vl-room-")
+    env = dict(os.environ, XDG_RUNTIME_DIR=runtime, PULSE_SOURCE="vl_mic", PULSE_SINK="vl_speaker", COLUMNS="160")
+    subprocess.run(["bash", AUDIO, "start"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        ["pactl", "load-module", "module-loopback", "source=vl_speaker.monitor", "sink=vl_micfeed", "latency_msec=60"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    yield env
+    subprocess.run(["bash", AUDIO, "stop"], env=env, check=False)
+
+
+def spawn_listen(tmp_path: Path, env: dict[str, str], ollama_url: str, speak: bool = True) -> pexpect.spawn:
+    extra = f'[tts]\nenabled = {str(speak).lower()}\n[audio]\ninput_device = "pulse"\noutput_device = "pulse"\n'
+    write_config(tmp_path / "config.toml", ollama_url, extra)
+    child = pexpect.spawn(
+        sys.executable, ["-m", "voiceloop", "listen"], cwd=str(tmp_path), env=env, encoding="utf-8", timeout=180
+    )
+    child.logfile_read = io.StringIO()
+    child.expect("listening")
+    time.sleep(2.5)  # a fresh capture stream on a null-sink monitor takes a moment to deliver
+    return child
+
+
+def say(env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(["paplay", "-d", "vl_micfeed", str(DATA / name)], env=env)
+
+
+def stop(child: pexpect.spawn) -> float:
+    """Ctrl-C; returns seconds until the process has exited."""
+    t0 = time.monotonic()
+    child.kill(signal.SIGINT)
+    child.expect(r"stopped after \d+ turns")
+    child.expect(pexpect.EOF)
+    child.close()
+    return time.monotonic() - t0
+
+
+def test_reply_is_heard_in_the_room_but_never_taken_as_a_turn(tmp_path: Path, room: dict[str, str], ollama_url: str):
+    child = spawn_listen(tmp_path, room, ollama_url)
+    rec = Recorder(env=room)
+    say(room, "question.wav").wait()
+    child.expect("You said:")
+    child.expect(r"Reply:")
+    time.sleep(12)  # the spoken reply, its echo through the room, and then some
+    heard = rec.stop()
+    took = stop(child)
+    log = child.logfile_read.getvalue()
+    assert took < 3
+    assert log.count("You said:") == 1, log  # the reply came back through the mic and was ignored
+    assert loud_seconds(heard) > 0.8, log  # and it really was played into the room
+    assert "Traceback" not in log
+
+
+@pytest.mark.parametrize("stage", ["hearing", "thinking", "waiting for you", "speaking"])
+def test_ctrl_c_stops_cleanly_in_every_stage(tmp_path: Path, room: dict[str, str], ollama_url: str, stage: str):
+    child = spawn_listen(tmp_path, room, ollama_url)
+    player = say(room, "create_notes.wav" if stage == "waiting for you" else "question.wav")
+    child.expect(stage)
+    took = stop(child)
+    player.kill()
+    log = child.logfile_read.getvalue()
+    assert took < 3, log
+    assert "Traceback" not in log
+    assert child.exitstatus == 0 or child.signalstatus is None
+    assert not (tmp_path / "output").exists()  # stopping at the prompt writes nothing
