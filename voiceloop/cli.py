@@ -47,31 +47,27 @@ def build_assistant(cfg: Config, console: Console) -> Any:
     """Everything a turn needs, built once from config."""
     from voiceloop.assistant import Assistant
     from voiceloop.confirm import TerminalConfirmer
-    from voiceloop.llm import OllamaClient
+    from voiceloop.llm_backend import connect
     from voiceloop.sandbox import Sandbox
     from voiceloop.speech import SentenceSpeaker, SilentSpeaker, Speaker
     from voiceloop.stt import load_transcriber
     from voiceloop.tools import Tools
 
-    llm = OllamaClient(
-        cfg.ollama_host,
-        cfg.llm.model,
-        connect_timeout_s=cfg.llm.connect_timeout_s,
-        read_timeout_s=cfg.llm.read_timeout_s,
-        keep_alive=cfg.llm.keep_alive,
-    )
+    llm, how = connect(cfg)
+    if cfg.llm.backend == "auto":
+        console.print(f"[dim]LLM: {how}[/dim]", highlight=False)
     tools = Tools(llm, Sandbox(Path(cfg.output.dir)), TerminalConfirmer(console), cfg.llm.num_predict)
     speaker: Speaker = SilentSpeaker()
     if cfg.tts.enabled:
         from voiceloop.devices import PyAudioPlayer, open_pyaudio
-        from voiceloop.speech import Pyttsx3Synth
+        from voiceloop.voices import load_synth
 
         try:
             player: Any = PyAudioPlayer(open_pyaudio(), cfg.audio.output_device)
         except AudioDeviceError as e:
             console.print(f"[yellow]warning:[/yellow] {e}; replies are printed, not played", highlight=False)
             player = None
-        speaker = SentenceSpeaker(Pyttsx3Synth(cfg.tts), player)
+        speaker = SentenceSpeaker(load_synth(cfg.tts), player)
     return Assistant(cfg, load_transcriber(cfg.stt), llm, tools, speaker)
 
 
@@ -179,6 +175,27 @@ def models(config: Path | None = ConfigOpt) -> None:
     for name in names:
         mark = "*" if name == cfg.llm.model else " "
         console.print(f"{mark} {name}", highlight=False)
+
+
+@app.command()
+def doctor(config: Path | None = ConfigOpt, model: str | None = ModelOpt) -> None:
+    """Check microphone, speaker, Whisper model, LLM server, voice and output folder; say how to fix each."""
+    console = Console()
+    try:
+        cfg = _config(config, model)
+    except VoiceloopError as e:
+        _fail(console, e)
+        return
+    from voiceloop.doctor import run_checks
+
+    def show(c: Any) -> None:
+        mark = "[green]✓[/green]" if c.ok else "[red]✗[/red]"
+        console.print(f"{mark} {c.name:<14} {c.message}", highlight=False, soft_wrap=True)
+
+    failed = [c for c in run_checks(cfg, show) if not c.ok]
+    if failed:
+        console.print(f"{len(failed)} problem{'s' if len(failed) > 1 else ''} found", highlight=False)
+        raise typer.Exit(1)
 
 
 @app.command()
