@@ -162,13 +162,13 @@ def devices() -> None:
 
 @app.command()
 def models(config: Path | None = ConfigOpt) -> None:
-    """List the models the Ollama server has."""
+    """List the models the LLM server has (Ollama or OpenAI-compatible, per llm.backend)."""
     console = Console()
     try:
         cfg = _config(config)
-        from voiceloop.llm import OllamaClient
+        from voiceloop.llm_backend import connect
 
-        names = OllamaClient(cfg.ollama_host, cfg.llm.model, connect_timeout_s=cfg.llm.connect_timeout_s).models()
+        names = connect(cfg)[0].models()
     except VoiceloopError as e:
         _fail(console, e)
         return

@@ -29,7 +29,7 @@ def base_url(host: str) -> str:
 def response_format(fmt: dict[str, Any] | str) -> dict[str, Any]:
     """Ollama's `format` (a JSON schema or "json") as an OpenAI response_format."""
     if isinstance(fmt, dict):
-        return {"type": "json_schema", "json_schema": {"name": "answer", "schema": fmt, "strict": True}}
+        return {"type": "json_schema", "json_schema": {"name": "answer", "schema": fmt}}
     return {"type": "json_object"}
 
 
