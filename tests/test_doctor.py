@@ -80,3 +80,9 @@ def test_unknown_microphone_names_the_devices_there_are(tmp_path: Path, audio_de
     cfg = Config(audio=type(cfg.audio)(input_device="no such mic"), output=cfg.output)
     mic = {c.name: c for c in run_checks(cfg)}["microphone"]
     assert not mic.ok and "no such mic" in mic.message and "available" in mic.message
+
+
+def test_messages_keep_their_brackets(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("[tts]\nvolume = 3\n")
+    res = run_cli("doctor", cwd=tmp_path)
+    assert res.returncode == 3 and "known keys in [tts]:" in res.stdout, res.stdout

@@ -39,7 +39,9 @@ def _config(path: Path | None, model: str | None = None, no_speak: bool = False)
 
 
 def _fail(console: Console, e: VoiceloopError) -> None:
-    console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    console.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
     raise typer.Exit(e.exit_code)
 
 
@@ -186,11 +188,13 @@ def doctor(config: Path | None = ConfigOpt, model: str | None = ModelOpt) -> Non
     except VoiceloopError as e:
         _fail(console, e)
         return
+    from rich.markup import escape
+
     from voiceloop.doctor import run_checks
 
     def show(c: Any) -> None:
         mark = "[green]✓[/green]" if c.ok else "[red]✗[/red]"
-        console.print(f"{mark} {c.name:<14} {c.message}", highlight=False, soft_wrap=True)
+        console.print(f"{mark} {c.name:<14} {escape(c.message)}", highlight=False, soft_wrap=True)
 
     failed = [c for c in run_checks(cfg, show) if not c.ok]
     if failed:

@@ -96,7 +96,7 @@ class TtsConfig:
     voice: str = ""
     """pyttsx3 voice id or part of its name ("" = default)."""
     engine: str = "pyttsx3"
-    """"pyttsx3" (espeak-ng)."""
+    """"pyttsx3" (espeak-ng) or "piper" (neural voice, the `piper` extra)."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ _CHECKS: dict[str, tuple[Check, str]] = {
     "llm.read_timeout_s": (lambda v: 0 < v <= 3600, "a number from 0 to 3600"),
     "llm.num_predict": (lambda v: 16 <= v <= 32768, "an integer from 16 to 32768"),
     "llm.backend": (lambda v: v in ("auto", "ollama", "openai"), '"auto", "ollama" or "openai"'),
-    "tts.engine": (lambda v: v in ("pyttsx3",), '"pyttsx3"'),
+    "tts.engine": (lambda v: v in ("pyttsx3", "piper"), '"pyttsx3" or "piper"'),
     "tts.rate": (lambda v: 50 <= v <= 500, "an integer from 50 to 500"),
     "output.dir": (lambda v: bool(v.strip()) and "\x00" not in v, "a directory path"),
 }
