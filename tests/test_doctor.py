@@ -43,7 +43,7 @@ def test_working_setup_is_all_green_and_leaves_no_files(tmp_path: Path, ollama_u
 
 @pytest.mark.audio
 def test_dead_llm_port_is_one_red_line_and_nonzero_exit(tmp_path: Path, audio_devices) -> None:
-    write_config(tmp_path / "config.toml", f"http://127.0.0.1:{free_port()}")
+    write_config(tmp_path / "config.toml", f"http://127.0.0.1:{free_port()}", 'backend = "ollama"')
     res = run_cli("doctor", cwd=tmp_path)
     assert res.returncode != 0
     llm = line(res.stdout, "LLM server")
@@ -64,7 +64,7 @@ def test_unwritable_output_dir_and_missing_whisper_model(tmp_path: Path) -> None
     write_config(
         tmp_path / "config.toml",
         f"http://127.0.0.1:{free_port()}",
-        f'[output]\ndir = "{tmp_path}/afile/output"\n[stt]\nmodel = "{tmp_path}/no-model-here/"\n',
+        f'backend = "ollama"\n[output]\ndir = "{tmp_path}/afile/output"\n[stt]\nmodel = "{tmp_path}/no-model-here/"\n',
     )
     res = run_cli("doctor", cwd=tmp_path)
     assert res.returncode != 0

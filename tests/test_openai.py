@@ -80,8 +80,9 @@ def test_auto_finds_ollama_then_openai_and_says_which(ollama_url: str, openai_ur
     assert isinstance(client, OpenAIClient) and "OpenAI-compatible" in how and "auto" in how
     client, how = connect(Config(llm=LlmConfig(host=ollama_url, model=TEST_MODEL)))
     assert isinstance(client, OllamaClient) and how.startswith("Ollama")
-    client, how = connect(Config(llm=LlmConfig(host=f"http://127.0.0.1:{free_port()}")))
-    assert isinstance(client, OllamaClient) and "nothing answered" in how  # its errors then say `ollama serve`
+    dead = f"http://127.0.0.1:{free_port()}"
+    client, how = connect(Config(llm=LlmConfig(host=dead, backend="ollama")))
+    assert isinstance(client, OllamaClient)  # asked for Ollama: its errors say `ollama serve`
 
 
 @pytest.mark.slow

@@ -74,7 +74,8 @@ def test_bad_voice_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_doctor_checks_the_piper_voice(tmp_path: Path) -> None:
-    write_config(tmp_path / "config.toml", f"http://127.0.0.1:{free_port()}", '[tts]\nengine = "piper"\n')
+    extra = 'backend = "ollama"\n[tts]\nengine = "piper"\n'
+    write_config(tmp_path / "config.toml", f"http://127.0.0.1:{free_port()}", extra)
     result = run_cli("doctor", cwd=tmp_path)
     speech = [ln for ln in result.stdout.splitlines() if ln[2:].startswith("speech")]
     assert speech and speech[0].startswith("✓ ") and "piper" in speech[0], result.stdout

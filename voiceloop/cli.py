@@ -55,8 +55,8 @@ def build_assistant(cfg: Config, console: Console) -> Any:
     from voiceloop.stt import load_transcriber
     from voiceloop.tools import Tools
 
-    llm, how = connect(cfg)
-    if cfg.llm.backend == "auto":
+    llm, how = connect(cfg, lambda msg: console.print(f"[dim]{msg}[/dim]", highlight=False))
+    if cfg.llm.backend in ("auto", "embedded"):
         console.print(f"[dim]LLM: {how}[/dim]", highlight=False)
     tools = Tools(llm, Sandbox(Path(cfg.output.dir)), TerminalConfirmer(console), cfg.llm.num_predict)
     speaker: Speaker = SilentSpeaker()

@@ -84,7 +84,7 @@ class LlmConfig:
     num_predict: int = 512
     """Most tokens one answer may have."""
     backend: str = "auto"
-    """"ollama", "openai" (any OpenAI-compatible server) or "auto" (Ollama if it answers, else OpenAI)."""
+    """"ollama", "openai" (OpenAI-compatible server), "embedded" (llama.cpp in-process) or "auto"."""
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,9 @@ _CHECKS: dict[str, tuple[Check, str]] = {
     "llm.connect_timeout_s": (lambda v: 0 < v <= 60, "a number from 0 to 60"),
     "llm.read_timeout_s": (lambda v: 0 < v <= 3600, "a number from 0 to 3600"),
     "llm.num_predict": (lambda v: 16 <= v <= 32768, "an integer from 16 to 32768"),
-    "llm.backend": (lambda v: v in ("auto", "ollama", "openai"), '"auto", "ollama" or "openai"'),
+    "llm.backend": (
+        lambda v: v in ("auto", "ollama", "openai", "embedded"), '"auto", "ollama", "openai" or "embedded"'
+    ),
     "tts.engine": (lambda v: v in ("pyttsx3", "piper"), '"pyttsx3" or "piper"'),
     "tts.rate": (lambda v: 50 <= v <= 500, "an integer from 50 to 500"),
     "output.dir": (lambda v: bool(v.strip()) and "\x00" not in v, "a directory path"),

