@@ -158,3 +158,24 @@ def test_models_lists_ids_and_rejects_a_non_openai_answer() -> None:
         assert client.models() == ["a", "b"] and client.version() == "OpenAI API (vllm)"
     with fake_ollama(reply(200, b'{"models":[]}')) as url, pytest.raises(LLMError, match="no model list"):
         OpenAIClient(url, "a").models()
+
+
+def test_request_carries_schema_options_and_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[dict, str]] = []
+    answer = stream([event("{}", finish="stop"), DONE])
+
+    def record(h) -> None:
+        seen.append((json.loads(h.body), h.headers.get("Authorization", "")))
+        answer(h)
+
+    monkeypatch.setenv(API_KEY_ENV, "s3cret")
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}}
+    with fake_ollama(record) as url:
+        OpenAIClient(url, "m").chat(
+            [{"role": "user", "content": "hi"}], fmt=schema, options={"temperature": 0.2, "num_predict": 7, "x": 1}
+        )
+    body, auth = seen[0]
+    assert body["stream"] is True and body["model"] == "m"
+    assert body["response_format"] == {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema}}
+    assert body["max_tokens"] == 7 and body["temperature"] == 0.2 and "x" not in body and "options" not in body
+    assert auth == "Bearer s3cret"
