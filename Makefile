@@ -20,7 +20,7 @@ system-deps:
 
 venv:
 	[ -x $(BIN)/python ] || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[models,dev]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[models,dev,piper,embedded]'
 
 openai-whisper: venv  ## the design card's engine; torch CPU wheel, openai-whisper without triton
 	$(BIN)/pip install -q --disable-pip-version-check torch==2.13.0

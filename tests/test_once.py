@@ -91,7 +91,7 @@ def test_no_terminal_means_no_write_and_json_says_why(tmp_path: Path, ollama_url
 @pytest.mark.parametrize("wav", ["silence.wav", "noise.wav", "tone.wav"])
 def test_silence_and_noise_take_no_action_and_never_call_the_llm(tmp_path: Path, wav: str) -> None:
     # the LLM host is a closed port: any call would fail the turn with exit 6
-    write_config(tmp_path / "config.toml", f"http://127.0.0.1:{free_port()}")
+    write_config(tmp_path / "config.toml", f"http://127.0.0.1:{free_port()}", 'backend = "ollama"')
     result = run_cli("once", str(DATA / wav), "--no-speak", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     turn = json.loads(result.stdout)
@@ -101,7 +101,7 @@ def test_silence_and_noise_take_no_action_and_never_call_the_llm(tmp_path: Path,
 
 
 def test_ollama_down_is_one_line_with_what_to_run(tmp_path: Path) -> None:
-    write_config(tmp_path / "config.toml", f"http://127.0.0.1:{free_port()}")
+    write_config(tmp_path / "config.toml", f"http://127.0.0.1:{free_port()}", 'backend = "ollama"')
     result = run_cli("once", str(DATA / "question.wav"), "--no-speak", cwd=tmp_path)
     assert result.returncode == 6
     errors = [line for line in result.stdout.splitlines() if line.startswith("error:")]

@@ -59,7 +59,7 @@ def fake_ollama(script: Script) -> Iterator[str]:
             script(self)
 
         def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.body = self.rfile.read(int(self.headers.get("Content-Length", 0)))  # scripts may look at it
             script(self)
 
         def log_message(self, *args: object) -> None:

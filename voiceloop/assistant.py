@@ -13,7 +13,7 @@ from voiceloop.audio import read_wav
 from voiceloop.config import Config
 from voiceloop.errors import AudioDeviceError, LLMError
 from voiceloop.intents import SCHEMA, SYSTEM_PROMPT, Action, Intent, IntentParseError, parse_intents
-from voiceloop.llm import Message, OllamaClient
+from voiceloop.llm import LLMClient, Message
 from voiceloop.speech import Speaker
 from voiceloop.stt import Transcriber, Transcript
 from voiceloop.tools import ActionResult, Tools
@@ -81,7 +81,7 @@ class Assistant:
         self,
         cfg: Config,
         transcriber: Transcriber,
-        llm: OllamaClient,
+        llm: LLMClient,
         tools: Tools,
         speaker: Speaker,
     ) -> None:

@@ -39,7 +39,9 @@ def _config(path: Path | None, model: str | None = None, no_speak: bool = False)
 
 
 def _fail(console: Console, e: VoiceloopError) -> None:
-    console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    console.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
     raise typer.Exit(e.exit_code)
 
 
@@ -47,31 +49,27 @@ def build_assistant(cfg: Config, console: Console) -> Any:
     """Everything a turn needs, built once from config."""
     from voiceloop.assistant import Assistant
     from voiceloop.confirm import TerminalConfirmer
-    from voiceloop.llm import OllamaClient
+    from voiceloop.llm_backend import connect
     from voiceloop.sandbox import Sandbox
     from voiceloop.speech import SentenceSpeaker, SilentSpeaker, Speaker
     from voiceloop.stt import load_transcriber
     from voiceloop.tools import Tools
 
-    llm = OllamaClient(
-        cfg.ollama_host,
-        cfg.llm.model,
-        connect_timeout_s=cfg.llm.connect_timeout_s,
-        read_timeout_s=cfg.llm.read_timeout_s,
-        keep_alive=cfg.llm.keep_alive,
-    )
+    llm, how = connect(cfg, lambda msg: console.print(f"[dim]{msg}[/dim]", highlight=False))
+    if cfg.llm.backend in ("auto", "embedded"):
+        console.print(f"[dim]LLM: {how}[/dim]", highlight=False)
     tools = Tools(llm, Sandbox(Path(cfg.output.dir)), TerminalConfirmer(console), cfg.llm.num_predict)
     speaker: Speaker = SilentSpeaker()
     if cfg.tts.enabled:
         from voiceloop.devices import PyAudioPlayer, open_pyaudio
-        from voiceloop.speech import Pyttsx3Synth
+        from voiceloop.voices import load_synth
 
         try:
             player: Any = PyAudioPlayer(open_pyaudio(), cfg.audio.output_device)
         except AudioDeviceError as e:
             console.print(f"[yellow]warning:[/yellow] {e}; replies are printed, not played", highlight=False)
             player = None
-        speaker = SentenceSpeaker(Pyttsx3Synth(cfg.tts), player)
+        speaker = SentenceSpeaker(load_synth(cfg.tts), player)
     return Assistant(cfg, load_transcriber(cfg.stt), llm, tools, speaker)
 
 
@@ -173,19 +171,42 @@ def devices() -> None:
 
 @app.command()
 def models(config: Path | None = ConfigOpt) -> None:
-    """List the models the Ollama server has."""
+    """List the models the LLM server has (Ollama or OpenAI-compatible, per llm.backend)."""
     console = Console()
     try:
         cfg = _config(config)
-        from voiceloop.llm import OllamaClient
+        from voiceloop.llm_backend import connect
 
-        names = OllamaClient(cfg.ollama_host, cfg.llm.model, connect_timeout_s=cfg.llm.connect_timeout_s).models()
+        names = connect(cfg)[0].models()
     except VoiceloopError as e:
         _fail(console, e)
         return
     for name in names:
         mark = "*" if name == cfg.llm.model else " "
         console.print(f"{mark} {name}", highlight=False)
+
+
+@app.command()
+def doctor(config: Path | None = ConfigOpt, model: str | None = ModelOpt) -> None:
+    """Check microphone, speaker, Whisper model, LLM server, voice and output folder; say how to fix each."""
+    console = Console()
+    try:
+        cfg = _config(config, model)
+    except VoiceloopError as e:
+        _fail(console, e)
+        return
+    from rich.markup import escape
+
+    from voiceloop.doctor import run_checks
+
+    def show(c: Any) -> None:
+        mark = "[green]✓[/green]" if c.ok else "[red]✗[/red]"
+        console.print(f"{mark} {c.name:<14} {escape(c.message)}", highlight=False, soft_wrap=True)
+
+    failed = [c for c in run_checks(cfg, show) if not c.ok]
+    if failed:
+        console.print(f"{len(failed)} problem{'s' if len(failed) > 1 else ''} found", highlight=False)
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -83,6 +83,8 @@ class LlmConfig:
     """How long Ollama keeps the model loaded after a call."""
     num_predict: int = 512
     """Most tokens one answer may have."""
+    backend: str = "auto"
+    """"ollama", "openai" (OpenAI-compatible server), "embedded" (llama.cpp in-process) or "auto"."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ class TtsConfig:
     """Words per minute."""
     voice: str = ""
     """pyttsx3 voice id or part of its name ("" = default)."""
+    engine: str = "pyttsx3"
+    """"pyttsx3" (espeak-ng) or "piper" (neural voice, the `piper` extra)."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,10 @@ _CHECKS: dict[str, tuple[Check, str]] = {
     "llm.connect_timeout_s": (lambda v: 0 < v <= 60, "a number from 0 to 60"),
     "llm.read_timeout_s": (lambda v: 0 < v <= 3600, "a number from 0 to 3600"),
     "llm.num_predict": (lambda v: 16 <= v <= 32768, "an integer from 16 to 32768"),
+    "llm.backend": (
+        lambda v: v in ("auto", "ollama", "openai", "embedded"), '"auto", "ollama", "openai" or "embedded"'
+    ),
+    "tts.engine": (lambda v: v in ("pyttsx3", "piper"), '"pyttsx3" or "piper"'),
     "tts.rate": (lambda v: 50 <= v <= 500, "an integer from 50 to 500"),
     "output.dir": (lambda v: bool(v.strip()) and "\x00" not in v, "a directory path"),
 }

@@ -43,3 +43,9 @@ class SandboxError(VoiceloopError):
     """A write was refused (escape, bad name, disk error). Seen per proposed write."""
 
     exit_code = 7
+
+
+class SpeechError(VoiceloopError):
+    """The configured voice cannot be loaded (engine or voice files missing). Seen at start-up."""
+
+    exit_code = 8

