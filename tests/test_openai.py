@@ -132,8 +132,18 @@ VLLM_404 = b'{"object":"error","message":"The model `gemma3:4b` does not exist."
         (stream([event("Hel")], pause_s=3.0), "sent nothing for 1 s"),
         (stream([event("Hel")], then_reset=True), "mid-answer"),
     ],
-    ids=["model-missing", "not-openai", "http-500", "api-key", "error-data", "error-event", "garbage", "no-done",
-         "stall", "reset"],
+    ids=[
+        "model-missing",
+        "not-openai",
+        "http-500",
+        "api-key",
+        "error-data",
+        "error-event",
+        "garbage",
+        "no-done",
+        "stall",
+        "reset",
+    ],
 )
 def test_failures_become_one_clear_line(script, message: str) -> None:
     with fake_ollama(script) as url:
