@@ -20,6 +20,7 @@ from voiceloop.audio import read_wav, wav_bytes
 from voiceloop.config import VadConfig
 from voiceloop.confirm import TerminalConfirmer
 from voiceloop.listen import Listener
+from voiceloop.llm import OllamaClient
 from voiceloop.microphone import WavSource
 from voiceloop.sandbox import Sandbox
 from voiceloop.speech import SilentSpeaker
@@ -108,3 +109,50 @@ def test_lost_microphone_is_reported_and_reopened(tmp_path: Path, ollama_url: st
     finally:
         child.close(force=True)
         subprocess.run(["bash", AUDIO, "stop"], env=env, check=False)
+
+
+def _listener(cfg, llm, transcriber, console, wav: Path, vad: VadConfig) -> Listener:
+    tools = Tools(llm, Sandbox(Path(cfg.output.dir)), TerminalConfirmer(console), cfg.llm.num_predict)
+    assistant = Assistant(cfg, transcriber, llm, tools, SilentSpeaker())
+    return Listener(assistant, WavSource(wav), Segmenter(vad, WebRtcVad(vad.aggressiveness)), console)
+
+
+def _offline_cfg(tmp_path: Path):
+    """Speech off and an LLM host where nothing listens: any LLM call shows up as an error line."""
+    from voiceloop.config import Config, LlmConfig, OutputConfig, TtsConfig
+
+    from .wire import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    cfg = Config(
+        llm=LlmConfig(host=dead, model="m", backend="ollama"),
+        tts=TtsConfig(enabled=False),
+        output=OutputConfig(str(tmp_path / "o")),
+    )
+    return cfg, OllamaClient(dead, "m")
+
+
+def test_speech_longer_than_max_utterance_is_cut_into_turns(tmp_path: Path, transcriber, console) -> None:
+    wav = tmp_path / "long.wav"
+    wav.write_bytes(wav_bytes(np.concatenate([read_wav(DATA / "create_notes.wav"), np.zeros(16000, np.int16)])))
+    cfg, llm = _offline_cfg(tmp_path)
+    listener = _listener(cfg, llm, transcriber, console, wav, VadConfig(max_utterance_s=1.5))
+    listener.run()
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    said = [line for line in out.splitlines() if line.startswith("You said:")]
+    assert listener.turns >= 2, out  # about 3.5 s of talking, at most 1.5 s per turn
+    assert len(said) >= 2, out
+    assert "still listening" in out or "Ollama is not running" in out  # each piece went on to the LLM stage
+    assert "Traceback" not in out
+
+
+def test_continuous_noise_never_reaches_the_llm(tmp_path: Path, transcriber, console) -> None:
+    noise = np.tile(read_wav(DATA / "noise.wav"), 10)  # 30 s of fan-like hiss
+    wav = tmp_path / "noise30.wav"
+    wav.write_bytes(wav_bytes(noise))
+    cfg, llm = _offline_cfg(tmp_path)
+    listener = _listener(cfg, llm, transcriber, console, wav, VadConfig(max_utterance_s=10.0))
+    listener.run()
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "error" not in out and "Intent" not in out, out
+    assert listener.turns <= 3  # at worst a few max-length cuts, each rejected before the LLM
