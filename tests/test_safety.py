@@ -243,3 +243,29 @@ def test_once_with_a_hostile_answer_exits_cleanly(tmp_path: Path) -> None:
     assert data["actions"][0]["status"] == "refused"
     assert "/etc/passwd" in data["actions"][0]["message"]
     assert not (tmp_path / "output").exists()
+
+
+NONSENSE = [
+    [{"action": "create_file", "filename": "", "content": "x"}],
+    [{"action": "create_file", "filename": ".", "content": "x"}],
+    [{"action": "create_file", "filename": "output/", "content": "x"}],
+    [{"action": "summarize", "filename": "no_such_file.txt"}],
+    [{"action": "summarize"}],
+    [{"action": "general_chat"}],
+    [{"action": "create_file", "filename": "a" * 400 + ".txt"}],
+]
+
+
+@pytest.mark.parametrize("answer", NONSENSE, ids=lambda a: f"{a[0]['action']}:{a[0].get('filename', '-')[:12]}")
+def test_schema_valid_nonsense_gets_a_one_line_answer(tmp_path: Path, answer: list[dict[str, str]]) -> None:
+    out = tmp_path / "output"
+    yes = YesConfirmer()
+    with fake_ollama(reply(200, intents_reply(answer), "application/x-ndjson")) as url:
+        cfg = Config(llm=LlmConfig(host=url, model="m"))
+        llm = OllamaClient(url, "m")
+        turn = Assistant(cfg, None, llm, Tools(llm, Sandbox(out), yes), SilentSpeaker()).handle_text(  # type: ignore[arg-type]
+            "do it"
+        )
+    assert turn.reply.strip() and "\n" not in turn.reply.strip()
+    assert yes.shown == [] or all(out.resolve() in p.path.resolve().parents for p in yes.shown)
+    assert not any(tmp_path.rglob("*.tmp"))
