@@ -210,6 +210,77 @@ def doctor(config: Path | None = ConfigOpt, model: str | None = ModelOpt) -> Non
 
 
 @app.command()
+def calibrate(
+    config: Path | None = ConfigOpt,
+    quiet_s: float = typer.Option(3.0, "--quiet-s", help="seconds of room noise to measure"),
+) -> None:
+    """Measure the room and your voice, propose [vad] settings, and write them to config.toml if you agree."""
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console()
+    try:
+        cfg = _config(config)
+        from voiceloop.calibrate import analyze, changes, record, record_sentence, update_toml, write_atomically
+        from voiceloop.devices import native_stderr_hidden, open_pyaudio
+        from voiceloop.microphone import PyAudioSource
+        from voiceloop.vad import WebRtcVad
+
+        target = config or Path(os.environ.get("VOICELOOP_CONFIG") or "config.toml")
+        with native_stderr_hidden():
+            mic = PyAudioSource(open_pyaudio(), cfg.audio.input_device, cfg.audio.chunk_ms, cfg.audio.ring_buffer_s)
+            try:
+                console.print(f"Stay quiet for {quiet_s:.0f} s: measuring the room…", highlight=False)
+                noise = record(mic, quiet_s)
+                console.print('Now say one sentence as you would to voiceloop ("Create a file called notes dot txt").')
+                speech = record_sentence(mic, cfg.vad.aggressiveness)
+            finally:
+                mic.close()
+        if speech is None:
+            raise AudioDeviceError("heard no speech; check the microphone (`voiceloop devices`) and try again")
+        report = analyze(noise, speech, WebRtcVad)
+    except VoiceloopError as e:
+        _fail(console, e)
+        return
+    console.print(
+        f"room {report.noise_dbfs:.0f} dBFS, your voice {report.speech_dbfs:.0f} dBFS "
+        f"(signal-to-noise {report.snr_db:.0f} dB); longest pause mid-sentence {report.longest_pause_ms} ms; "
+        "noise taken for speech at aggressiveness 0-3: " + ", ".join(f"{x:.0%}" for x in report.false_speech),
+        highlight=False,
+    )
+    if report.snr_db < 10:
+        console.print("[yellow]warning:[/yellow] your voice is barely above the room; move closer to the microphone")
+    todo = changes(cfg.vad, report)
+    if not todo:
+        console.print(f"{target} already fits this room and voice; nothing to change.", highlight=False)
+        return
+    table = Table("[vad] key", "now", "proposed", box=None)
+    for key, (old, new) in todo.items():
+        table.add_row(key, str(old), str(new))
+    console.print(table)
+    if not sys.stdin.isatty():
+        console.print(f"not written: no terminal to ask on; set these in {target} yourself", highlight=False)
+        return
+    console.print(Text(f"Write these to {target}? [y/N] ", style="bold"), end="")
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        console.print("left unchanged", highlight=False)
+        return
+    old_text = target.read_text(encoding="utf-8") if target.exists() else ""
+    new_text = update_toml(old_text, "vad", {k: new for k, (_, new) in todo.items()})
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        import tomllib
+
+        tomllib.loads(new_text)  # never leave a config that does not parse
+        write_atomically(target, new_text)
+        load(target)
+    except (OSError, VoiceloopError, ValueError) as e:
+        console.print(f"[red]error:[/red] could not update {target}: {e}", highlight=False)
+        raise typer.Exit(3) from e
+    console.print(f"updated {target}", highlight=False)
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     Console().print(f"voiceloop {__version__}")
