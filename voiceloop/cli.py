@@ -131,7 +131,7 @@ def listen(
         from voiceloop.devices import native_stderr_hidden, open_pyaudio
         from voiceloop.listen import Listener
         from voiceloop.microphone import PyAudioSource
-        from voiceloop.vad import Segmenter, WebRtcVad
+        from voiceloop.vad import build_segmenter
 
         def open_mic() -> PyAudioSource:
             return PyAudioSource(open_pyaudio(), cfg.audio.input_device, cfg.audio.chunk_ms, cfg.audio.ring_buffer_s)
@@ -139,7 +139,7 @@ def listen(
         assistant = build_assistant(cfg, console)
         with native_stderr_hidden():  # PortAudio/ALSA print from C threads when a device goes away
             source = open_mic()
-            segmenter = Segmenter(cfg.vad, WebRtcVad(cfg.vad.aggressiveness))
+            segmenter = build_segmenter(cfg.vad)
             listener = Listener(assistant, source, segmenter, console, reopen=open_mic)
             listener.run()
     except VoiceloopError as e:

@@ -45,6 +45,12 @@ class VadConfig:
     """An utterance is cut at this length."""
     echo_tail_ms: int = 300
     """The microphone stays muted this long after our own speech ends."""
+    smart_turn: bool = False
+    """Ask the smart-turn model whether the speaker has finished, instead of only the silence timer."""
+    smart_turn_ask_ms: int = 200
+    """Silence after which the smart-turn model is first asked (then every 400 ms)."""
+    smart_turn_max_silence_ms: int = 2000
+    """With smart_turn, the longest silence waited for a speaker the model thinks is not done."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,8 @@ _CHECKS: dict[str, tuple[Check, str]] = {
     "vad.min_speech_ms": (lambda v: 0 <= v <= 10000, "an integer from 0 to 10000"),
     "vad.max_utterance_s": (lambda v: 1 <= v <= 600, "a number from 1 to 600"),
     "vad.echo_tail_ms": (lambda v: 0 <= v <= 5000, "an integer from 0 to 5000"),
+    "vad.smart_turn_ask_ms": (lambda v: 60 <= v <= 5000, "an integer from 60 to 5000"),
+    "vad.smart_turn_max_silence_ms": (lambda v: 100 <= v <= 10000, "an integer from 100 to 10000"),
     "stt.engine": (lambda v: v in ("faster-whisper", "openai-whisper"), '"faster-whisper" or "openai-whisper"'),
     "stt.model": (lambda v: bool(v.strip()), "a model name or path"),
     "stt.device": (lambda v: v in ("auto", "cpu", "cuda"), '"auto", "cpu" or "cuda"'),

@@ -14,6 +14,9 @@ from voiceloop.audio import SAMPLE_RATE, ms_to_samples
 from voiceloop.config import VadConfig
 
 IsSpeech = Callable[[bytes], bool]
+EndCheck = Callable[[np.ndarray], bool]
+"""Has the speaker finished? Given the utterance so far (16 kHz int16)."""
+SMART_TURN_REASK_MS = 400
 START_VOICED_RATIO = 0.75  # share of the start window that must be voiced
 KEEP_TAIL_MS = 150  # trailing silence kept on an utterance so the last word is not cut
 
@@ -46,9 +49,15 @@ class SegState(Enum):
 class Segmenter:
     """Turns fixed-size frames into Utterances: start window, pre-roll, silence timer, limits."""
 
-    def __init__(self, cfg: VadConfig, is_speech: IsSpeech) -> None:
+    def __init__(self, cfg: VadConfig, is_speech: IsSpeech, end_check: EndCheck | None = None) -> None:
         self.cfg = cfg
         self.is_speech = is_speech
+        self.end_check = end_check
+        """With it, a short silence asks whether the turn is over; silence_ms is then replaced by
+        smart_turn_max_silence_ms as the longest wait for a speaker who is not done."""
+        self._ask_frames = max(1, math.ceil(cfg.smart_turn_ask_ms / cfg.frame_ms))
+        self._reask_frames = max(1, math.ceil(SMART_TURN_REASK_MS / cfg.frame_ms))
+        self._cap_frames = max(1, math.ceil(cfg.smart_turn_max_silence_ms / cfg.frame_ms))
         self.frame_samples = ms_to_samples(cfg.frame_ms)
         self._start_frames = max(1, math.ceil(cfg.start_ms / cfg.frame_ms))
         self._silence_frames = max(1, math.ceil(cfg.silence_ms / cfg.frame_ms))
@@ -101,7 +110,15 @@ class Segmenter:
             self._silence_run = 0
         else:
             self._silence_run += 1
-        if self._silence_run >= self._silence_frames:
+        limit = self._silence_frames
+        if self.end_check is not None:
+            limit = self._cap_frames
+            since = self._silence_run - self._ask_frames
+            if since >= 0 and since % self._reask_frames == 0 and self._silence_run < limit:
+                spoken = self._frames[: len(self._frames) - self._silence_run]
+                if self.end_check(np.concatenate(spoken)):
+                    return self._finish(cut=False)
+        if self._silence_run >= limit:
             return self._finish(cut=False)
         if len(self._frames) >= self._max_frames:
             return self._finish(cut=True)
@@ -167,3 +184,13 @@ class WebRtcVad:
 
     def __call__(self, frame: bytes) -> bool:
         return bool(self._vad.is_speech(frame, SAMPLE_RATE))
+
+
+def build_segmenter(cfg: VadConfig) -> Segmenter:
+    """The segmenter config asks for: webrtcvad, plus the smart-turn model when vad.smart_turn is on."""
+    end_check: EndCheck | None = None
+    if cfg.smart_turn:
+        from voiceloop.turn import SmartTurn
+
+        end_check = SmartTurn().is_complete
+    return Segmenter(cfg, WebRtcVad(cfg.aggressiveness), end_check)
