@@ -19,6 +19,7 @@ espeak_say() {
 piper_say create_notes "Create a file called notes dot txt with a shopping list."
 piper_say question "What is the capital of France?"
 piper_say write_code "Write a python function that adds two numbers in math underscore utils dot py."
+piper_say story "Tell me a long story about a brave little dog who learns to swim."
 espeak_say create_notes_espeak "Create a file called notes dot txt with a shopping list."
 sox -n -r 16000 -c 1 -b 16 silence.wav trim 0 2.0
 sox -n -r 16000 -c 1 -b 16 noise.wav synth 3.0 pinknoise vol 0.3

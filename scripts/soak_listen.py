@@ -64,7 +64,13 @@ def main() -> None:
                 child.sendline("n")
             samples.append((time.monotonic() - t_start, rss_mib(child.pid)))
         child.kill(signal.SIGINT)
-        child.expect(pexpect.EOF, timeout=10)
+        t_stop = time.monotonic()
+        if child.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=10) == 1:
+            child.kill(signal.SIGUSR1)  # listen prints every thread's stack on SIGUSR1
+            child.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=3)
+            print("HUNG after Ctrl-C; stacks:\n" + re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", log.getvalue())[-8000:])
+        else:
+            print(f"stopped {time.monotonic() - t_stop:.2f} s after Ctrl-C")
     finally:
         child.close(force=True)
         subprocess.run(["bash", AUDIO, "stop"], env=env, check=False)

@@ -94,3 +94,65 @@ def test_ctrl_c_stops_cleanly_in_every_stage(tmp_path: Path, room: dict[str, str
     assert "Traceback" not in log
     assert child.exitstatus == 0 or child.signalstatus is None
     assert not (tmp_path / "output").exists()  # stopping at the prompt writes nothing
+
+
+@pytest.fixture(scope="module")
+def laptop() -> Iterator[dict[str, str]]:
+    """A room whose speaker reaches the mic 50% quieter (about -18 dB), like a laptop's."""
+    runtime = tempfile.mkdtemp(prefix="vl-laptop-")
+    env = dict(os.environ, XDG_RUNTIME_DIR=runtime, PULSE_SOURCE="vl_mic", PULSE_SINK="vl_speaker", COLUMNS="160")
+    subprocess.run(["bash", AUDIO, "start"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        ["pactl", "load-module", "module-loopback", "source=vl_speaker.monitor", "sink=vl_micfeed", "latency_msec=60"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    inputs = subprocess.run(["pactl", "list", "short", "sink-inputs"], env=env, capture_output=True, text=True)
+    for line in inputs.stdout.splitlines():
+        subprocess.run(["pactl", "set-sink-input-volume", line.split()[0], "50%"], env=env, check=True)
+    yield env
+    subprocess.run(["bash", AUDIO, "stop"], env=env, check=False)
+
+
+def spawn_barge_in(tmp_path: Path, env: dict[str, str], ollama_url: str) -> pexpect.spawn:
+    extra = '[tts]\nenabled = true\n[audio]\ninput_device = "pulse"\noutput_device = "pulse"\n[vad]\nbarge_in = true\n'
+    write_config(tmp_path / "config.toml", ollama_url, extra)
+    child = pexpect.spawn(
+        sys.executable, ["-m", "voiceloop", "listen"], cwd=str(tmp_path), env=env, encoding="utf-8", timeout=180
+    )
+    child.logfile_read = io.StringIO()
+    child.expect("listening")
+    time.sleep(2.5)
+    return child
+
+
+def test_talking_over_the_reply_stops_it_and_is_the_next_turn(
+    tmp_path: Path, laptop: dict[str, str], ollama_url: str
+) -> None:
+    child = spawn_barge_in(tmp_path, laptop, ollama_url)
+    say(laptop, "story.wav").wait()
+    child.expect("speaking")
+    time.sleep(1.5)  # well into the story
+    say(laptop, "create_notes.wav")
+    child.expect("interrupted")
+    child.expect(r"Write this file\? \[y/N\]")  # what they said over the reply is the next turn
+    child.sendline("n")
+    child.expect(r"You said:[^\n]*[Cc]reate a file[^\n]*notes")  # heard whole, first word included
+    child.expect("did not write")
+    log = child.logfile_read.getvalue()
+    assert stop(child) < 3
+    assert log.count("interrupted") == 1
+    assert "Traceback" not in log
+
+
+def test_its_own_reply_never_interrupts_itself(tmp_path: Path, laptop: dict[str, str], ollama_url: str) -> None:
+    child = spawn_barge_in(tmp_path, laptop, ollama_url)
+    say(laptop, "story.wav").wait()
+    child.expect("You said:")
+    child.expect(r"Reply:")
+    time.sleep(3)
+    stop(child)
+    log = child.logfile_read.getvalue()
+    assert "interrupted" not in log
+    assert log.count("You said:") == 1

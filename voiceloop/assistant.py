@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from voiceloop.config import Config
 from voiceloop.errors import AudioDeviceError, LLMError
 from voiceloop.intents import SCHEMA, SYSTEM_PROMPT, Action, Intent, IntentParseError, parse_intents
 from voiceloop.llm import LLMClient, Message
-from voiceloop.speech import Speaker
+from voiceloop.speech import Speaker, SpeechInterrupted, SpeechStream
 from voiceloop.stt import Transcriber, Transcript
 from voiceloop.tools import ActionResult, Tools
 from voiceloop.vad import Segmenter, Utterance, WebRtcVad, join_utterances
@@ -41,6 +42,10 @@ class Turn:
     timings_ms: dict[str, float] = field(default_factory=dict)
     spoken_s: float = 0.0
     """Seconds of reply audio produced (0 with speech off)."""
+    spoken_text: str = ""
+    """What was really said aloud (the reply, or less when the person talked over it)."""
+    interrupted: bool = False
+    """The person talked over the reply and it was stopped."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +58,7 @@ class Turn:
             "error": self.error,
             "warning": self.warning,
             "spoken_s": round(self.spoken_s, 3),
+            "interrupted": self.interrupted,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
 
@@ -63,10 +69,18 @@ class Clock:
     def __init__(self) -> None:
         self.ms: dict[str, float] = {}
         self._t = time.perf_counter()
+        self.origin = self._t
+        """When the turn started, moved later by skip() so skipped time never counts."""
 
     def skip(self) -> None:
         """Leave the time since the last lap out of every stage (e.g. loading models)."""
-        self._t = time.perf_counter()
+        now = time.perf_counter()
+        self.origin += now - self._t
+        self._t = now
+
+    def since_start_ms(self, at: float) -> float:
+        """Milliseconds from the start of the turn to the perf_counter() value `at`."""
+        return (at - self.origin) * 1000
 
     def lap(self, stage: str) -> None:
         now = time.perf_counter()
@@ -93,6 +107,8 @@ class Assistant:
         self.history: list[Message] = []
         self.on_stage: Callable[[str], None] = lambda stage: None
         """Told "transcribing", "thinking", "speaking" as a turn moves on (the live view)."""
+        self.speaking: SpeechStream | None = None
+        """The reply being spoken now, if any (barge-in cancels it)."""
 
     def find_speech(self, samples: Any) -> Utterance | None:
         """The speech in a whole recording as one utterance, or None if there is none."""
@@ -145,16 +161,30 @@ class Assistant:
             clock.lap("intent")
             return self._finish(dataclasses.replace(base, reply=str(e), error=str(e)), clock)
         clock.lap("intent")
+        stream = self._open_stream()
         results = []
-        for intent in intents:
-            results.append(self.tools.run(intent, self.history))
+        try:
+            for intent in intents:  # each reply is spoken as soon as it exists, chat token by token
+                result = self.tools.run(intent, self.history, on_token=stream.feed)
+                results.append(result)
+                if result.streamed:
+                    stream.flush()
+                elif result.say:
+                    stream.say(result.say)
+                clock.lap("act")
+        except SpeechInterrupted:  # they talked over us: what they asked next matters more than the rest
             clock.lap("act")
+        except BaseException:  # Ctrl-C mid-turn: silence at once
+            stream.cancel()
+            self.speaking = None
+            raise
         reply = " ".join(r.say for r in results if r.say)
-        self.history += [{"role": "user", "content": text}, {"role": "assistant", "content": reply}]
+        done = dataclasses.replace(base, intents=tuple(intents), actions=tuple(results), reply=reply)
+        turn = self._finish(done, clock)
+        said = turn.spoken_text if turn.interrupted else reply  # history holds what they really heard
+        self.history += [{"role": "user", "content": text}, {"role": "assistant", "content": said}]
         self.history = self.history[-2 * HISTORY_TURNS :]
-        return self._finish(
-            dataclasses.replace(base, intents=tuple(intents), actions=tuple(results), reply=reply), clock
-        )
+        return turn
 
     def classify(self, text: str) -> list[Intent]:
         """One schema-constrained call; one retry with the error fed back; then plain chat."""
@@ -172,17 +202,37 @@ class Assistant:
                     ]
         return [Intent(Action.GENERAL_CHAT, request=text)]
 
+    def _open_stream(self) -> SpeechStream:
+        """The reply's speech stream; kept in self.speaking so barge-in can cancel it."""
+        self.speaking = self.speaker.stream(on_start=lambda: self.on_stage("speaking"))
+        return self.speaking
+
     def _finish(self, turn: Turn, clock: Clock) -> Turn:
+        """Speak what is left of the reply (everything, if nothing was streamed) and add the timings."""
+        stream = self.speaking
+        if stream is None:
+            stream = self._open_stream()
+            if turn.reply:
+                with contextlib.suppress(SpeechInterrupted):
+                    stream.say(turn.reply)
         spoken = None
-        if turn.reply:
-            self.on_stage("speaking")
-            try:
-                spoken = self.speaker.speak(turn.reply)
-            except AudioDeviceError as e:  # the turn's work stands; only the voice is missing
-                turn = dataclasses.replace(turn, warning=f"could not speak the reply: {e}")
+        try:
+            spoken = stream.close()
+        except AudioDeviceError as e:  # the turn's work stands; only the voice is missing
+            turn = dataclasses.replace(turn, warning=f"could not speak the reply: {e}")
+        finally:
+            self.speaking = None
         clock.lap("speak")
         timings = dict(clock.ms)
         timings["total"] = sum(clock.ms.values())
-        if spoken is not None and spoken.audio_s:
-            timings["first_audio"] = spoken.first_audio_s * 1000
-        return dataclasses.replace(turn, timings_ms=timings, spoken_s=spoken.audio_s if spoken else 0.0)
+        if spoken is not None and spoken.first_audio_at is not None:
+            timings["first_audio"] = clock.since_start_ms(spoken.first_audio_at)
+        if spoken is None:
+            return dataclasses.replace(turn, timings_ms=timings)
+        return dataclasses.replace(
+            turn,
+            timings_ms=timings,
+            spoken_s=spoken.audio_s,
+            spoken_text=spoken.text,
+            interrupted=spoken.interrupted,
+        )

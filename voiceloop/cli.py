@@ -126,6 +126,9 @@ def listen(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _terminate)
+    import faulthandler
+
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>` prints every thread's stack
     try:
         cfg = _config(config, model, no_speak)
         from voiceloop.devices import native_stderr_hidden, open_pyaudio

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import ctypes
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from voiceloop.audio import SAMPLE_RATE
+from voiceloop.audio import SAMPLE_RATE, rms_dbfs
 from voiceloop.errors import AudioDeviceError
 
 _ALSA_HANDLER: Any = None  # kept alive: ALSA holds a pointer to it
@@ -127,6 +129,8 @@ def find_device(pa: Any, wanted: int | str, kind: str) -> int | None:
 class PyAudioPlayer:
     """Plays 16 kHz mono int16 on an output device and returns only when playback has ended."""
 
+    LEVEL_CHUNK = 480  # 30 ms: the level history is kept per chunk written
+
     def __init__(self, pa: Any, device: int | str = "") -> None:
         import pyaudio
 
@@ -134,10 +138,14 @@ class PyAudioPlayer:
         self._index = find_device(pa, device, "output")
         self._format = pyaudio.paInt16
         self._lock = threading.Lock()
+        self._levels: collections.deque[tuple[float, float]] = collections.deque(maxlen=200)
         self.stop_flag = threading.Event()
-        """Set it to cut playback short (Ctrl-C, later barge-in)."""
+        """Set it to cut playback short and drop what is still queued (Ctrl-C, barge-in); clear it to
+        play again."""
 
     def play(self, samples: np.ndarray) -> None:
+        if self.stop_flag.is_set():
+            return
         with self._lock:
             try:
                 stream = self._pa.open(
@@ -146,20 +154,30 @@ class PyAudioPlayer:
                     rate=SAMPLE_RATE,
                     output=True,
                     output_device_index=self._index,
-                    frames_per_buffer=1024,
+                    frames_per_buffer=self.LEVEL_CHUNK,
                 )
             except OSError as e:
                 raise AudioDeviceError(f"cannot open the speaker: {e}; check `voiceloop devices`") from e
             try:
-                data = np.asarray(samples, dtype="<i2").tobytes()
-                step = 1024 * 2
-                for pos in range(0, len(data), step):
+                pcm = np.asarray(samples, dtype="<i2")
+                # when each chunk will really be heard: writes run ahead of the speaker by the buffer
+                start = time.monotonic() + float(stream.get_output_latency() or 0.0)
+                for pos in range(0, len(pcm), self.LEVEL_CHUNK):
                     if self.stop_flag.is_set():
                         break
-                    stream.write(data[pos : pos + step])
-                stream.stop_stream()  # blocks until the buffered audio has played
+                    chunk = pcm[pos : pos + self.LEVEL_CHUNK]
+                    self._levels.append((start + pos / SAMPLE_RATE, rms_dbfs(chunk)))
+                    stream.write(chunk.tobytes())
+                if not self.stop_flag.is_set():  # when stopped, close() below discards what is buffered
+                    stream.stop_stream()  # blocks until the buffered audio has played
             except OSError as e:
                 raise AudioDeviceError(f"the speaker failed while playing: {e}; check `voiceloop devices`") from e
             finally:
                 with contextlib.suppress(OSError):
                     stream.close()
+
+    def recent_level(self, window_s: float) -> float | None:
+        """Loudest level (dBFS) heard from the speaker in the last window_s, or None if it was silent."""
+        now = time.monotonic()
+        levels = [db for t, db in list(self._levels) if now - window_s <= t <= now]
+        return max(levels) if levels else None

@@ -11,13 +11,14 @@ from rich.console import Console
 
 from voiceloop.assistant import Assistant
 from voiceloop.audio import SAMPLE_RATE, ms_to_samples, rms_dbfs
+from voiceloop.bargein import BargeIn
 from voiceloop.confirm import Confirmer
 from voiceloop.errors import AudioDeviceError, LLMError, VoiceloopError
 from voiceloop.live import LiveView
 from voiceloop.microphone import AudioSource
 from voiceloop.sandbox import Proposal
 from voiceloop.ui import print_turn
-from voiceloop.vad import Segmenter, SegState, Utterance
+from voiceloop.vad import Segmenter, SegState, Utterance, WebRtcVad
 
 READ_TIMEOUT_S = 0.1  # every wait is bounded so a stop request is seen quickly
 REOPEN_EVERY_S = 2.0  # how often a lost microphone is tried again
@@ -102,13 +103,37 @@ class Listener:
 
     def _turn(self, utt: Utterance) -> None:
         self.turns += 1
+        watcher = self._barge_in()
+        if watcher is not None:
+            watcher.start()
         try:
             turn = self.assistant.handle(utt)
             print_turn(self.console, turn)
             self.view.set_turn(turn.transcript, turn.reply, turn.timings_ms)
         except (LLMError, VoiceloopError, OSError) as e:
             self.console.print(f"[red]error:[/red] {e} — still listening", highlight=False, soft_wrap=True)
+        finally:
+            theirs = watcher.finish() if watcher is not None else None
+        if theirs is not None:  # they spoke over the reply: what they said starts the next turn
+            self.console.print("[yellow]interrupted[/yellow] — you spoke, so I stopped; listening", highlight=False)
+            self.segmenter.reset()
+            self._pending = theirs
+            return
         self._deaf_for_echo_tail()
+
+    def _barge_in(self) -> BargeIn | None:
+        """A watcher for the person talking over the reply, when vad.barge_in is on and we can speak."""
+        vad = self.assistant.cfg.vad
+        player = getattr(self.assistant.speaker, "player", None)
+        if not vad.barge_in or player is None or not hasattr(player, "recent_level"):
+            return None
+
+        def stop_speaking() -> None:
+            stream = getattr(self.assistant, "speaking", None)
+            if stream is not None:
+                stream.cancel()
+
+        return BargeIn(self.source, player, WebRtcVad(vad.aggressiveness), vad.barge_in_margin_db, stop_speaking)
 
     def _deaf_for_echo_tail(self) -> None:
         """Half-duplex: drop what the mic caught while we worked and spoke (our own voice), then stay

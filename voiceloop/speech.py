@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import io
+import queue
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -29,8 +31,10 @@ class Spoken:
     """Seconds of audio synthesized."""
     played: bool
     """True if it went to a speaker."""
-    first_audio_s: float
-    """Seconds from the call to the first audio being ready."""
+    first_audio_at: float | None
+    """perf_counter() when the first audio was ready (None if nothing was synthesized)."""
+    interrupted: bool = False
+    """True if playback was stopped before the whole reply was spoken."""
 
 
 class Player(Protocol):
@@ -46,6 +50,10 @@ class Synth(Protocol):
 
 
 class Speaker(Protocol):
+    def stream(self, on_start: Callable[[], None] | None = None) -> SpeechStream:
+        """A stream to feed reply text into as it is written; on_start is called when audio starts."""
+        ...
+
     def speak(self, text: str) -> Spoken: ...
 
 
@@ -101,6 +109,121 @@ class Pyttsx3Synth:
         return to_int16(resample(x, self.ESPEAK_RATE))
 
 
+class SpeechStream:
+    """Speaks a reply while it is still being written: text goes in piece by piece (LLM tokens), and
+    each sentence, once complete, is synthesized and played in order on one worker thread.
+
+    close() waits for the last sentence to finish playing (half-duplex listening relies on that);
+    cancel() stops at once (barge-in, Ctrl-C): the sentence playing is cut and the rest dropped.
+    """
+
+    def __init__(self, synth: Synth | None, player: Player | None, on_start: Callable[[], None] | None = None) -> None:
+        self.synth = synth
+        self.player = player
+        self.on_start = on_start
+        self.first_audio_at: float | None = None
+        """perf_counter() when the first audio was ready to play (None before, or with speech off)."""
+        self.cancelled = threading.Event()
+        self._buf = ""
+        self._text: list[str] = []
+        self._said: list[str] = []
+        self._samples = 0
+        self._error: BaseException | None = None
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        stop_flag = getattr(player, "stop_flag", None)
+        if stop_flag is not None:
+            stop_flag.clear()  # a new reply: an earlier interruption must not silence it
+
+    def feed(self, piece: str) -> None:
+        """More reply text; every sentence completed by it starts speaking. Raises SpeechInterrupted
+        once the stream was cancelled, so a streaming LLM call stops generating too."""
+        if self.cancelled.is_set():
+            raise SpeechInterrupted("the reply was interrupted")
+        self._buf += piece
+        *done, self._buf = _SENTENCE_END.split(self._buf)
+        for sentence in done:
+            self._send(sentence)
+
+    def say(self, text: str) -> None:
+        """A whole piece of reply (e.g. "I wrote notes.txt."), spoken after what came before."""
+        self.feed(text)
+        self.flush()
+
+    def flush(self) -> None:
+        """The text so far is complete: speak what is left of it as a sentence."""
+        rest, self._buf = self._buf, ""
+        self._send(rest)
+
+    def _send(self, sentence: str) -> None:
+        sentence = sentence.strip()
+        if not sentence:
+            return
+        self._text.append(sentence)
+        if self.synth is None:
+            self._said.append(sentence)
+            return
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._speak_queued, name="voiceloop-speech", daemon=True)
+            self._worker.start()
+        self._queue.put(sentence)
+
+    def _speak_queued(self) -> None:
+        assert self.synth is not None
+        while not self.cancelled.is_set():
+            try:
+                sentence = self._queue.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if sentence is None:
+                return
+            try:
+                samples = self.synth.synth(sentence)
+                if self.cancelled.is_set():
+                    return
+                if self.first_audio_at is None:
+                    self.first_audio_at = time.perf_counter()
+                    if self.on_start is not None:
+                        self.on_start()
+                self._samples += len(samples)
+                self._said.append(sentence)
+                if self.player is not None:
+                    self.player.play(samples)
+            except BaseException as e:  # reported by close() on the caller's thread
+                self._error = e
+                self.cancel()
+                return
+
+    def cancel(self) -> None:
+        """Stop speaking now; what was not yet played is dropped."""
+        self.cancelled.set()
+        stop_flag = getattr(self.player, "stop_flag", None)
+        if stop_flag is not None:
+            stop_flag.set()
+
+    def close(self) -> Spoken:
+        """Speak what is left, wait until it has been played (or cancelled), and say what was spoken."""
+        try:
+            if not self.cancelled.is_set():
+                self.flush()
+            self._queue.put(None)
+            while self._worker is not None and self._worker.is_alive():
+                self._worker.join(timeout=0.1)  # short waits: Ctrl-C is seen at once
+        except BaseException:
+            self.cancel()
+            raise
+        if self._error is not None:
+            raise self._error
+        interrupted = self.cancelled.is_set() and self._said != self._text
+        text = " ".join(self._said) + (" …" if interrupted and self._said else "")
+        first = self.first_audio_at
+        return Spoken(text, self._samples / 16000, self.player is not None and self._samples > 0, first, interrupted)
+
+
+class SpeechInterrupted(Exception):
+    """The reply was cut short (the person talked over it); whoever feeds the stream stops."""
+
+
 class SentenceSpeaker:
     """Synthesizes sentence by sentence and plays each one as soon as it is ready."""
 
@@ -108,22 +231,23 @@ class SentenceSpeaker:
         self.synth = synth
         self.player = player
 
+    def stream(self, on_start: Callable[[], None] | None = None) -> SpeechStream:
+        return SpeechStream(self.synth, self.player, on_start)
+
     def speak(self, text: str) -> Spoken:
-        t0 = time.perf_counter()
-        first: float | None = None
-        total = 0
-        for sentence in split_sentences(text):
-            samples = self.synth.synth(sentence)
-            if first is None:
-                first = time.perf_counter() - t0
-            total += len(samples)
-            if self.player is not None:
-                self.player.play(samples)
-        return Spoken(text, total / 16000, self.player is not None and total > 0, first or 0.0)
+        """Speak text; Spoken.text is what was really said (less, if playback was stopped midway)."""
+        s = self.stream()
+        s.say(text)
+        return s.close()
 
 
 class SilentSpeaker:
     """Speech turned off: nothing is synthesized or played."""
 
+    def stream(self, on_start: Callable[[], None] | None = None) -> SpeechStream:
+        return SpeechStream(None, None)
+
     def speak(self, text: str) -> Spoken:
-        return Spoken(text, 0.0, False, 0.0)
+        s = self.stream()
+        s.say(text)
+        return s.close()

@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 from voiceloop.confirm import Confirmer
 from voiceloop.errors import LLMError, SandboxError
 from voiceloop.intents import Action, Intent, strip_fences
-from voiceloop.llm import LLMClient, Message
+from voiceloop.llm import LLMClient, Message, OnToken
 from voiceloop.sandbox import Sandbox
 
 CODE_PROMPT = (
@@ -55,6 +55,8 @@ class ActionResult:
     """The file path involved (written, declined or refused), or ""."""
     say: str
     """What to tell the person about it (spoken and printed)."""
+    streamed: bool = False
+    """`say` was already handed to the speech stream token by token while it was generated."""
 
     def to_json(self) -> dict[str, str]:
         return {"action": self.action.value, "status": self.status.value, "target": self.target, "message": self.say}
@@ -69,7 +71,8 @@ class Tools:
         self.confirmer = confirmer
         self.num_predict = num_predict
 
-    def run(self, intent: Intent, history: list[Message]) -> ActionResult:
+    def run(self, intent: Intent, history: list[Message], on_token: OnToken | None = None) -> ActionResult:
+        """Carry out one intent; answers (chat, summaries) are streamed to on_token as they are written."""
         try:
             if intent.action is Action.CREATE_FILE:
                 return self._write(intent, intent.content)
@@ -79,8 +82,8 @@ class Tools:
                     return ActionResult(intent.action, Status.FAILED, intent.filename, problem)
                 return self._write(intent, code)
             if intent.action is Action.SUMMARIZE:
-                return self._summarize(intent)
-            return self._chat(intent, history)
+                return self._summarize(intent, on_token)
+            return self._chat(intent, history, on_token)
         except SandboxError as e:
             return ActionResult(intent.action, Status.REFUSED, intent.filename, str(e))
         except LLMError as e:
@@ -126,7 +129,7 @@ class Tools:
                     ]
         return "", f"I did not write {intent.filename}: {problem}."
 
-    def _summarize(self, intent: Intent) -> ActionResult:
+    def _summarize(self, intent: Intent, on_token: OnToken | None) -> ActionResult:
         text = self.sandbox.read(intent.filename) if intent.filename else (intent.content or intent.request)
         if not text.strip():
             return ActionResult(intent.action, Status.FAILED, intent.filename, "There was nothing to summarize.")
@@ -134,12 +137,12 @@ class Tools:
             {"role": "system", "content": SUMMARY_PROMPT},
             {"role": "user", "content": text[:12000]},
         ]
-        summary = self.llm.chat(messages, options=self._options(256)).content.strip()
+        summary = self.llm.chat(messages, options=self._options(256), on_token=on_token).content.strip()
         if not summary:
             raise LLMError("the model gave an empty summary; try again")
-        return ActionResult(intent.action, Status.ANSWERED, intent.filename, summary)
+        return ActionResult(intent.action, Status.ANSWERED, intent.filename, summary, streamed=on_token is not None)
 
-    def _chat(self, intent: Intent, history: list[Message]) -> ActionResult:
+    def _chat(self, intent: Intent, history: list[Message], on_token: OnToken | None) -> ActionResult:
         question = intent.request or intent.content
         messages: list[Message] = [
             {"role": "system", "content": CHAT_PROMPT},
@@ -147,7 +150,7 @@ class Tools:
             {"role": "user", "content": question},
         ]
         for _ in range(2):  # an empty answer gets one more try
-            answer = self.llm.chat(messages, options=self._options(200)).content.strip()
+            answer = self.llm.chat(messages, options=self._options(200), on_token=on_token).content.strip()
             if answer:
-                return ActionResult(intent.action, Status.ANSWERED, "", answer)
+                return ActionResult(intent.action, Status.ANSWERED, "", answer, streamed=on_token is not None)
         raise LLMError("the model gave an empty answer twice; try again or use a bigger model")

@@ -1,0 +1,103 @@
+"""Speaking while the reply is still being written: the first sentence plays before the LLM is done,
+and a cancelled reply goes quiet at once and says how much was really spoken."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from voiceloop.assistant import Assistant
+from voiceloop.config import Config, TtsConfig
+from voiceloop.llm import OllamaClient
+from voiceloop.sandbox import Sandbox
+from voiceloop.speech import Pyttsx3Synth, SentenceSpeaker, SpeechInterrupted, SpeechStream
+from voiceloop.tools import Tools
+
+
+class ClockedPlayer:
+    """The speaker seam: takes as long as the audio lasts, like a real device, and honours stop_flag
+    every 30 ms as PyAudioPlayer does."""
+
+    def __init__(self) -> None:
+        self.stop_flag = threading.Event()
+        self.played: list[tuple[float, int]] = []
+
+    def play(self, samples: np.ndarray) -> None:
+        if self.stop_flag.is_set():
+            return
+        self.played.append((time.perf_counter(), len(samples)))
+        for _ in range(0, len(samples), 480):
+            if self.stop_flag.is_set():
+                return
+            time.sleep(0.03)
+
+
+@pytest.fixture(scope="module")
+def synth() -> Pyttsx3Synth:
+    return Pyttsx3Synth(TtsConfig(rate=220))
+
+
+def test_first_sentence_plays_before_the_text_is_finished(synth: Pyttsx3Synth) -> None:
+    player = ClockedPlayer()
+    stream = SpeechStream(synth, player)
+    for token in ["The ", "sky ", "is ", "blue", ". ", "Grass"]:
+        stream.feed(token)
+    deadline = time.monotonic() + 10
+    while not player.played and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert player.played, "the complete first sentence was not played while the rest was still coming"
+    assert len(player.played) == 1  # "Grass" is not a sentence yet
+    stream.feed(" is green.")
+    spoken = stream.close()
+    assert spoken.text == "The sky is blue. Grass is green."
+    assert len(player.played) == 2
+    assert not spoken.interrupted
+    assert spoken.first_audio_at is not None and spoken.first_audio_at <= player.played[0][0]
+
+
+def test_cancel_goes_quiet_and_reports_what_was_said(synth: Pyttsx3Synth) -> None:
+    player = ClockedPlayer()
+    stream = SpeechStream(synth, player)
+    stream.say("This is the first sentence of a long story. Here is the second one. And a third.")
+    while not player.played:
+        time.sleep(0.01)
+    t_cancel = time.perf_counter()
+    stream.cancel()
+    spoken = stream.close()
+    assert time.perf_counter() - t_cancel < 0.2  # close() does not wait for the rest
+    assert spoken.interrupted
+    assert spoken.text.startswith("This is the first sentence") and spoken.text.endswith("…")
+    assert "third" not in spoken.text
+    assert len(player.played) == 1
+    with pytest.raises(SpeechInterrupted):
+        stream.feed("more tokens")  # the LLM stream feeding it stops too
+
+
+def test_a_new_reply_is_not_silenced_by_an_earlier_interruption(synth: Pyttsx3Synth) -> None:
+    player = ClockedPlayer()
+    speaker = SentenceSpeaker(synth, player)
+    first = speaker.stream()
+    first.say("One. Two.")
+    first.cancel()
+    first.close()
+    spoken = speaker.speak("Hello again.")
+    assert spoken.played and spoken.text == "Hello again." and not spoken.interrupted
+
+
+@pytest.mark.slow
+@pytest.mark.llm
+def test_chat_reply_starts_speaking_before_the_llm_finishes(cfg: Config, llm: OllamaClient, tmp_path) -> None:
+    player = ClockedPlayer()
+    speaker = SentenceSpeaker(Pyttsx3Synth(TtsConfig(rate=220)), player)
+    tools = Tools(llm, Sandbox(tmp_path / "output"), confirmer=None)  # type: ignore[arg-type]  # no writes asked
+    assistant = Assistant(cfg, None, llm, tools, speaker)  # type: ignore[arg-type]
+    turn = assistant.handle_text("Tell me three short facts about the moon, one sentence each.")
+    assert turn.intents and turn.intents[0].action.value == "general_chat", turn.intents
+    assert turn.spoken_s > 0.5
+    assert turn.spoken_text.split() == turn.reply.split()  # every word of the reply was said, in order
+    # the first audio was ready while the answer was still being generated
+    assert turn.timings_ms["first_audio"] < turn.timings_ms["intent"] + turn.timings_ms["act"]
+    assert not (tmp_path / "output").exists()
