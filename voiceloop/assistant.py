@@ -10,18 +10,22 @@ from pathlib import Path
 from typing import Any
 
 from voiceloop.audio import read_wav
+from voiceloop.classifier import Classification, Classifier
+from voiceloop.commands import Command, Kind, closest_models, match_model, parse_command
 from voiceloop.config import Config
 from voiceloop.errors import AudioDeviceError, LLMError
-from voiceloop.intents import SCHEMA, SYSTEM_PROMPT, Action, Intent, IntentParseError, parse_intents
-from voiceloop.llm import LLMClient, Message
+from voiceloop.intents import Action, Intent
+from voiceloop.llm import LLMClient
+from voiceloop.memory import Memory, llm_summarizer
 from voiceloop.speech import Speaker
 from voiceloop.stt import Transcriber, Transcript
-from voiceloop.tools import ActionResult, Tools
+from voiceloop.tools import ActionResult, Status, Tools
 from voiceloop.vad import Segmenter, Utterance, WebRtcVad, join_utterances
 
 NO_SPEECH_REPLY = "I didn't hear any speech."
 NOT_CAUGHT_REPLY = "Sorry, I didn't catch that. Please say it again."
-HISTORY_TURNS = 8  # user/assistant pairs kept for follow-up questions
+START_OVER_REPLY = "Okay, starting over: I forgot our conversation and the files we worked on."
+MODELS_LISTED = 10  # an unknown model's answer lists this many, so it stays one spoken line
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,8 @@ class Turn:
     timings_ms: dict[str, float] = field(default_factory=dict)
     spoken_s: float = 0.0
     """Seconds of reply audio produced (0 with speech off)."""
+    models: dict[str, str] = field(default_factory=dict)
+    """Which model served which stage: "intent", then each action's name (and "memory" when it folded)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +60,7 @@ class Turn:
             "warning": self.warning,
             "spoken_s": round(self.spoken_s, 3),
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "models": dict(self.models),
         }
 
 
@@ -90,7 +97,12 @@ class Assistant:
         self.llm = llm
         self.tools = tools
         self.speaker = speaker
-        self.history: list[Message] = []
+        self.model = cfg.llm.model or llm.model
+        """The session's model: classification and every action without a route; "switch to" changes it."""
+        self.classifier = Classifier(llm, cfg.llm.temperature, cfg.llm.num_predict)
+        self.memory = Memory(
+            cfg.memory.max_turns, cfg.memory.max_tokens, llm_summarizer(llm, lambda: self.model_for(Action.SUMMARIZE))
+        )
         self.on_stage: Callable[[str], None] = lambda stage: None
         """Told "transcribing", "thinking", "speaking" as a turn moves on (the live view)."""
 
@@ -138,39 +150,73 @@ class Assistant:
         """Act on a transcript (also the entry point for typed commands)."""
         clock = clock or Clock()
         base = Turn(text, heard.avg_logprob if heard else None, heard.no_speech_prob if heard else None)
+        command = parse_command(text)
+        if command is not None:
+            turn = self._command(command, base)
+            clock.lap("command")
+            return self._finish(turn, clock)
         self.on_stage("thinking")
         try:
-            intents = self.classify(text)
+            decided = self.classify_turn(text)
         except LLMError as e:
             clock.lap("intent")
             return self._finish(dataclasses.replace(base, reply=str(e), error=str(e)), clock)
         clock.lap("intent")
+        models = {"intent": decided.model}
         results = []
-        for intent in intents:
-            results.append(self.tools.run(intent, self.history))
+        for intent in decided.intents:
+            model = self.model_for(intent.action)
+            results.append(self.tools.run(intent, self.memory.messages(), model))
+            models.setdefault(intent.action.value, model)
             clock.lap("act")
+            done = results[-1]
+            if intent.filename and done.status in (Status.WRITTEN, Status.ANSWERED):
+                self.memory.record(intent.filename, intent.action.value)
         reply = " ".join(r.say for r in results if r.say)
-        self.history += [{"role": "user", "content": text}, {"role": "assistant", "content": reply}]
-        self.history = self.history[-2 * HISTORY_TURNS :]
-        return self._finish(
-            dataclasses.replace(base, intents=tuple(intents), actions=tuple(results), reply=reply), clock
+        folds = self.memory.folds
+        self.memory.add_turn(text, reply)
+        if self.memory.folds > folds:  # older turns went into the summary just now
+            models["memory"] = self.model_for(Action.SUMMARIZE)
+            clock.lap("memory")
+        turn = dataclasses.replace(
+            base,
+            intents=decided.intents,
+            actions=tuple(results),
+            reply=reply,
+            warning=decided.fallback,
+            models=models,
         )
+        return self._finish(turn, clock)
 
     def classify(self, text: str) -> list[Intent]:
-        """One schema-constrained call; one retry with the error fed back; then plain chat."""
-        messages: list[Message] = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": text}]
-        options = {"temperature": self.cfg.llm.temperature, "num_predict": self.cfg.llm.num_predict}
-        for attempt in range(2):
-            answer = self.llm.chat(messages, fmt=SCHEMA, options=options).content
-            try:
-                return parse_intents(answer)
-            except IntentParseError as e:
-                if attempt == 0:
-                    messages += [
-                        {"role": "assistant", "content": answer[:2000]},
-                        {"role": "user", "content": f"That was not valid: {e}. Answer again with only the JSON."},
-                    ]
-        return [Intent(Action.GENERAL_CHAT, request=text)]
+        """What the person wants, as intents in order (the session's action log resolves "it")."""
+        return list(self.classify_turn(text).intents)
+
+    def classify_turn(self, text: str) -> Classification:
+        """One schema-constrained call on the session model; one retry with the error fed back; then chat."""
+        return self.classifier.classify(text, self.memory.files(), self.memory.last_file, self.model)
+
+    def model_for(self, action: Action) -> str:
+        """The model that carries out `action`: its [llm.routes] entry, else the session's model."""
+        return str(getattr(self.cfg.llm.routes, action.value, "")) or self.model
+
+    def _command(self, command: Command, base: Turn) -> Turn:
+        """Start over, or switch the session's model after checking the server has it."""
+        if command.kind is Kind.START_OVER:
+            self.memory.clear()
+            return dataclasses.replace(base, reply=START_OVER_REPLY)
+        try:
+            names = self.llm.models()
+        except LLMError as e:
+            return dataclasses.replace(base, reply=str(e), error=str(e))
+        found = match_model(command.arg, names)
+        if found is None:
+            listed = ", ".join(closest_models(command.arg, names)[:MODELS_LISTED]) or "none"
+            if len(names) > MODELS_LISTED:
+                listed += f" and {len(names) - MODELS_LISTED} more (voiceloop models lists them)"
+            return dataclasses.replace(base, reply=f"I have no model called {command.arg}. Available: {listed}.")
+        self.model = found
+        return dataclasses.replace(base, reply=f"Switched to {found}.", models={"session": found})
 
     def _finish(self, turn: Turn, clock: Clock) -> Turn:
         spoken = None

@@ -35,7 +35,17 @@ def print_turn(console: Console, turn: Turn) -> None:
     if turn.warning:
         console.print(f"[yellow]warning:[/yellow] {turn.warning}", highlight=False, soft_wrap=True)
     if turn.timings_ms:
-        table = Table("stage", "ms", title="timings", title_justify="left", box=None, pad_edge=False)
+        table = Table("stage", "ms", "model", title="timings", title_justify="left", box=None, pad_edge=False)
         for stage, ms in turn.timings_ms.items():
-            table.add_row(stage, f"{ms:,.0f}")
+            table.add_row(stage, f"{ms:,.0f}", _stage_model(turn, stage))
         console.print(table)
+
+
+def _stage_model(turn: Turn, stage: str) -> str:
+    """The model(s) behind a timing stage: "act" covers every action of the turn."""
+    if stage == "act":
+        actions = {k: v for k, v in turn.models.items() if k not in ("intent", "memory", "session")}
+        if len(set(actions.values())) == 1:
+            return next(iter(actions.values()))
+        return ", ".join(f"{k}: {v}" for k, v in actions.items())
+    return turn.models.get(stage, "")
