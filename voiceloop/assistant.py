@@ -194,7 +194,8 @@ class Assistant:
 
     def classify_turn(self, text: str) -> Classification:
         """One schema-constrained call on the session model; one retry with the error fed back; then chat."""
-        return self.classifier.classify(text, self.memory.files(), self.memory.last_file, self.model)
+        known = tuple(a.filename for a in self.memory.actions)
+        return self.classifier.classify(text, self.memory.files(), known, self.model)
 
     def model_for(self, action: Action) -> str:
         """The model that carries out `action`: its [llm.routes] entry, else the session's model."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from voiceloop.intents import SCHEMA, Action, Intent, IntentParseError, parse_intents, prompt_messages
+from voiceloop.intents import SCHEMA, Action, Intent, IntentParseError, ground, parse_intents, prompt_messages
 from voiceloop.llm import LLMClient
 
 log = logging.getLogger(__name__)
@@ -32,15 +32,19 @@ class Classifier:
         self.llm = llm
         self.options = {"temperature": temperature, "num_predict": num_predict}
 
-    def classify(self, text: str, files: str = "", last_file: str = "", model: str | None = None) -> Classification:
-        """files: the session's action log, newest first; last_file: what "it" means."""
+    def classify(
+        self, text: str, files: str = "", known: tuple[str, ...] = (), model: str | None = None
+    ) -> Classification:
+        """files: the session's action log for the prompt, newest first; known: those file names,
+        newest last (the last is what "it" means)."""
         model = model or self.llm.model
         messages = prompt_messages(text, files)
         problem = answer = ""
         for attempt in range(1, 3):
             answer = self.llm.chat(messages, fmt=SCHEMA, options=self.options, model=model).content
             try:
-                return Classification(tuple(parse_intents(answer, last_file)), model, attempt)
+                intents = parse_intents(answer, known[-1] if known else "")
+                return Classification(tuple(ground(intents, text, list(known))), model, attempt)
             except IntentParseError as e:
                 problem = str(e)
                 messages += [

@@ -67,7 +67,7 @@ SCHEMA: dict[str, Any] = {
 }
 
 SYSTEM_PROMPT = """You turn one spoken request into a JSON list of intents. Actions:
-- create_file: make a text file. filename = the file name said. content = the exact words to put in it, if they were dictated; else "". request = what the file should contain if it must be written for them ("" for an empty file).
+- create_file: make a text file. filename = the file name said. content = the exact words to put in it, if they were dictated; else "". request = what the file should contain if it must be written for them ("an empty file" for an empty file).
 - write_code: write a new source code file. filename = the file name said; request = what the code must do.
 - edit_file: change a file that already exists. filename = that file; "it", "that file" or "that function" mean the FIRST file in "Files so far". request = the change.
 - summarize: summarize text. content = the text said; or filename = a file to summarize ("it" = the FIRST file in "Files so far").
@@ -103,7 +103,7 @@ EXAMPLES: list[tuple[str, str, str]] = [
     (
         "",
         "make an empty file todo.md and write a plan for a trip to Rome in trip.md",
-        '{"intents":[{"action":"create_file","filename":"todo.md","content":"","request":""},{"action":"create_file","filename":"trip.md","content":"","request":"a plan for a trip to Rome"}]}',
+        '{"intents":[{"action":"create_file","filename":"todo.md","content":"","request":"an empty file"},{"action":"create_file","filename":"trip.md","content":"","request":"a plan for a trip to Rome"}]}',
     ),
     (
         "primes.py (write_code, 09:14), trip.md (create_file, 09:13)",
@@ -246,4 +246,37 @@ def parse_intents(text: str, last_file: str = "") -> list[Intent]:
         if action in WRITES and not filename:
             raise IntentParseError(f"intent {i} ({action.value}) needs a filename")
         intents.append(Intent(action, filename, content, (fields["request"] or "").strip()))
-    return intents
+    return _without_echoes(intents)
+
+
+def _without_echoes(intents: list[Intent]) -> list[Intent]:
+    """Drop an intent whose request names another intent's file: small models repeat a request as a
+    second, made-up intent ("create docs/plan.md" again, as an edit of the last file)."""
+    names = {i.filename for i in intents if i.filename}
+    return [
+        i
+        for i in intents
+        if not any(n != i.filename and n in i.request for n in names) or len(intents) == 1
+    ]
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def ground(intents: list[Intent], said: str, known: list[str]) -> list[Intent]:
+    """Writes need a file name that was said, or one the session already touched; a write to a name
+    the model made up ("explain what a decorator is" -> decorator.py) becomes a chat answer.
+
+    "a file called notes" names notes.txt too: a bare stem counts after "called", "named" or "file".
+    """
+    text = spoken_names(said).lower()
+    heard = _squash(text)
+    out = []
+    for i in intents:
+        path = PurePosixPath(i.filename.lower())
+        named = re.search(rf"\b(?:called|named|file)\s+{re.escape(path.stem)}\b", text)
+        if i.action in WRITES and i.filename not in known and _squash(str(path)) not in heard and not named:
+            i = Intent(Action.GENERAL_CHAT, request=i.request or said)
+        out.append(i)
+    return out

@@ -100,10 +100,6 @@ class Memory:
         self.actions.append(ActionRecord(filename, action, time.time()))
         self.actions = self.actions[-MAX_LOGGED_FILES:]
 
-    @property
-    def last_file(self) -> str:
-        return self.actions[-1].filename if self.actions else ""
-
     def files(self) -> str:
         """The action log for the classifier, newest first ("" when nothing was touched yet)."""
         return ", ".join(a.describe() for a in reversed(self.actions))

@@ -29,6 +29,7 @@ EDIT_PROMPT = (
 SUMMARY_PROMPT = "Summarize the text in at most five short bullet points starting with '- '. No preamble."
 MAX_BULLETS = 5
 _EMPTY = re.compile(r"\b(empty|blank|nothing)\b", re.I)
+_JUST_CREATE = re.compile(r"\b(please|create|make|new|an?|the|file|called|named|text)\b", re.I)
 CHAT_PROMPT = (
     "You are voiceloop, a helpful voice assistant running locally. Answer in one to three short "
     "spoken sentences: plain words, no Markdown, no lists, no code."
@@ -100,9 +101,7 @@ class Tools:
         """Dictated text as said; otherwise a generated file, rewritten from its current content if it
         exists (so write_code on an existing file is an edit, and an edit of a missing file writes it new)."""
         current = self.sandbox.propose(intent.filename, "").old  # also refuses bad names before any LLM call
-        if intent.action is Action.CREATE_FILE and (
-            intent.content or not intent.request or _EMPTY.search(intent.request)
-        ):
+        if intent.action is Action.CREATE_FILE and (intent.content or wants_empty(intent)):
             return self._write(intent, intent.content)
         content, problem = self.generate_code(intent, current)
         if problem:
@@ -111,6 +110,8 @@ class Tools:
 
     def _write(self, intent: Intent, content: str) -> ActionResult:
         proposal = self.sandbox.propose(intent.filename, content)
+        if proposal.old == content:  # nothing to ask about: an edit the model left as it was
+            return ActionResult(intent.action, Status.ANSWERED, str(proposal.path), f"{proposal.rel} needs no change.")
         ok, why = self.confirmer.confirm(proposal)
         if not ok:
             return ActionResult(
@@ -195,3 +196,10 @@ def bullets(answer: str) -> str:
     if not points:
         return answer.strip()
     return "\n".join(f"- {p}" for p in points[:MAX_BULLETS])
+
+
+def wants_empty(intent: Intent) -> bool:
+    """True when a create_file asks for no content: it says "empty", or only repeats "create file X"."""
+    if _EMPTY.search(intent.request):
+        return True
+    return not _JUST_CREATE.sub("", intent.request.replace(intent.filename, "")).strip(" .,!")
