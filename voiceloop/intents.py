@@ -260,6 +260,9 @@ def _without_echoes(intents: list[Intent]) -> list[Intent]:
     ]
 
 
+_VERBS = "write|create|make|summarize|summarise|tell|what|how|add|edit|change"
+
+
 def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
@@ -278,5 +281,13 @@ def ground(intents: list[Intent], said: str, known: list[str]) -> list[Intent]:
         named = re.search(rf"\b(?:called|named|file)\s+{re.escape(path.stem)}\b", text)
         if i.action in WRITES and i.filename not in known and _squash(str(path)) not in heard and not named:
             i = Intent(Action.GENERAL_CHAT, request=i.request or said)
+        elif i.action is Action.CREATE_FILE and not i.content:
+            wish = re.search(
+                rf"{re.escape(path.name)}\s+(?:with|containing|about)\s+(.+?)(?:\s+and\s+(?:{_VERBS})\b.*)?[.!?]?$", text
+            )
+            if wish and not _squash(i.request.replace(i.filename, "")).removeprefix("create"):
+                # the model said only "create docs/plan.md": take the wish from the sentence itself
+                dictated = re.match(r"(?:the )?(?:text|words?|line)\s+(.+)", wish.group(1))
+                i = Intent(i.action, i.filename, dictated.group(1) if dictated else "", wish.group(1))
         out.append(i)
     return out
