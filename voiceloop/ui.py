@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from voiceloop.assistant import Turn
+from voiceloop.evaluate import Report
 from voiceloop.tools import Status
 
 _STATUS_STYLE = {
@@ -49,3 +50,20 @@ def _stage_model(turn: Turn, stage: str) -> str:
             return next(iter(actions.values()))
         return ", ".join(f"{k}: {v}" for k, v in actions.items())
     return turn.models.get(stage, "")
+
+
+def print_eval(console: Console, report: Report) -> None:
+    """One row per case, then the accuracy line."""
+    table = Table("", "case", "heard", "expected", "got", "ms", title=f"eval: {report.model}", title_justify="left")
+    for r in report.results:
+        want = ", ".join(
+            f"{a} {f}".strip() for a, f in zip(r.case.expect, r.case.files or ("",) * len(r.case.expect), strict=True)
+        )
+        got = ", ".join(f"{a} {f}".strip() for a, f in zip(r.actions, r.files, strict=True))
+        mark = "[green]✓[/green]" if r.ok else "[red]✗[/red]"
+        table.add_row(mark, r.case.name, "" if r.case.wav is None else r.heard, want, got, f"{r.ms:,.0f}")
+    console.print(table)
+    console.print(
+        f"accuracy: {report.correct}/{len(report.results)} = {report.accuracy:.0%} (model {report.model})",
+        highlight=False,
+    )
