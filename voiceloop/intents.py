@@ -246,18 +246,7 @@ def parse_intents(text: str, last_file: str = "") -> list[Intent]:
         if action in WRITES and not filename:
             raise IntentParseError(f"intent {i} ({action.value}) needs a filename")
         intents.append(Intent(action, filename, content, (fields["request"] or "").strip()))
-    return _without_echoes(intents)
-
-
-def _without_echoes(intents: list[Intent]) -> list[Intent]:
-    """Drop an intent whose request names another intent's file: small models repeat a request as a
-    second, made-up intent ("create docs/plan.md" again, as an edit of the last file)."""
-    names = {i.filename for i in intents if i.filename}
-    return [
-        i
-        for i in intents
-        if not any(n != i.filename and n in i.request for n in names) or len(intents) == 1
-    ]
+    return intents
 
 
 _VERBS = "write|create|make|summarize|summarise|tell|what|how|add|edit|change"
@@ -268,18 +257,25 @@ def _squash(text: str) -> str:
 
 
 def ground(intents: list[Intent], said: str, known: list[str]) -> list[Intent]:
-    """Writes need a file name that was said, or one the session already touched; a write to a name
-    the model made up ("explain what a decorator is" -> decorator.py) becomes a chat answer.
+    """Check the model's intents against the sentence itself.
 
-    "a file called notes" names notes.txt too: a bare stem counts after "called", "named" or "file".
+    Writes need a file name that was said, or one the session already touched: a write to a name the
+    model made up ("explain what a python decorator is" -> decorator.py) becomes a chat answer. "a file
+    called notes" names notes.txt too: a bare stem counts after "called", "named" or "file". An intent
+    on an unsaid file whose request names another intent's file is an echo (small models repeat
+    "create docs/plan.md" as an edit of the last file) and is dropped.
     """
     text = spoken_names(said).lower()
     heard = _squash(text)
+    names = {i.filename for i in intents if i.filename}
     out = []
     for i in intents:
         path = PurePosixPath(i.filename.lower())
         named = re.search(rf"\b(?:called|named|file)\s+{re.escape(path.stem)}\b", text)
-        if i.action in WRITES and i.filename not in known and _squash(str(path)) not in heard and not named:
+        was_said = bool(i.filename) and (_squash(str(path)) in heard or bool(named))
+        if i.filename and not was_said and any(n != i.filename and n in i.request for n in names):
+            continue
+        if i.action in WRITES and i.filename not in known and not was_said:
             i = Intent(Action.GENERAL_CHAT, request=i.request or said)
         elif i.action is Action.CREATE_FILE and not i.content:
             wish = re.search(
@@ -290,4 +286,4 @@ def ground(intents: list[Intent], said: str, known: list[str]) -> list[Intent]:
                 dictated = re.match(r"(?:the )?(?:text|words?|line)\s+(.+)", wish.group(1))
                 i = Intent(i.action, i.filename, dictated.group(1) if dictated else "", wish.group(1))
         out.append(i)
-    return out
+    return out or intents[:1]
