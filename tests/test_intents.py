@@ -135,6 +135,8 @@ def test_local_repairs_of_small_model_answers() -> None:
 def test_writes_to_names_nobody_said_become_chat() -> None:
     made_up = [Intent(Action.WRITE_CODE, "decorator.py", request="explain what a python decorator is")]
     assert ground(made_up, "explain what a python decorator is", [])[0].action is Action.GENERAL_CHAT
+    hostile = [Intent(Action.CREATE_FILE, "/etc/passwd", content="root::0:0")]
+    assert ground(hostile, "create notes", []) == hostile  # left to the sandbox, which refuses it aloud
     said = [Intent(Action.CREATE_FILE, "notes.txt", request="notes")]
     assert ground(said, "create a file called notes", [])[0].action is Action.CREATE_FILE
     known = [Intent(Action.EDIT_FILE, "fetch.py", request="make it async")]

@@ -275,7 +275,9 @@ def ground(intents: list[Intent], said: str, known: list[str]) -> list[Intent]:
         was_said = bool(i.filename) and (_squash(str(path)) in heard or bool(named))
         if i.filename and not was_said and any(n != i.filename and n in i.request for n in names):
             continue
-        if i.action in WRITES and i.filename not in known and not was_said:
+        escapes = i.filename.startswith(("/", "~")) or ".." in i.filename or "\\" in i.filename
+        if i.action in WRITES and i.filename not in known and not was_said and not escapes:
+            # (a name that tries to leave output/ goes on to the sandbox, so the refusal is seen)
             i = Intent(Action.GENERAL_CHAT, request=i.request or said)
         elif i.action is Action.CREATE_FILE and not i.content:
             wish = re.search(
