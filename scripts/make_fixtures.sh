@@ -21,6 +21,12 @@ piper_say question "What is the capital of France?"
 piper_say write_code "Write a python function that adds two numbers in math underscore utils dot py."
 piper_say story "Tell me a long story about a brave little dog who learns to swim."
 espeak_say create_notes_espeak "Create a file called notes dot txt with a shopping list."
+# the `voiceloop eval` set (tests/data/eval/manifest.toml names what each one should do)
+mkdir -p eval
+piper_say eval/summarize_notes "Summarize notes dot txt."
+piper_say eval/docstring "Add a docstring to it."
+espeak_say eval/empty_todo "Make an empty file called todo dot md."
+espeak_say eval/start_over "Start over."
 sox -n -r 16000 -c 1 -b 16 silence.wav trim 0 2.0
 sox -n -r 16000 -c 1 -b 16 noise.wav synth 3.0 pinknoise vol 0.3
 sox -n -r 16000 -c 1 -b 16 tone.wav synth 2.0 sine 440 vol 0.5

@@ -16,10 +16,20 @@ from .conftest import ROOT, run_cli
 def test_shipped_config_documents_every_key_with_its_default() -> None:
     assert load(ROOT / "config.toml") == Config()
     text = (ROOT / "config.toml").read_text()
-    for name, section in typing.get_type_hints(Config).items():
+    readme = (ROOT / "README.md").read_text()
+
+    def check(name: str, section: type) -> None:
         assert f"[{name}]" in text
         for key in dataclasses.fields(section):
-            assert f"\n{key.name} =" in text, key.name
+            hint = typing.get_type_hints(section)[key.name]
+            if dataclasses.is_dataclass(hint):  # a sub-table such as [llm.routes]
+                check(f"{name}.{key.name}", hint)
+            else:
+                assert f"\n{key.name} =" in text, key.name
+                assert key.name in readme, f"the README's config reference lacks {name}.{key.name}"
+
+    for name, section in typing.get_type_hints(Config).items():
+        check(name, section)
 
 
 @pytest.mark.parametrize(
@@ -33,6 +43,10 @@ def test_shipped_config_documents_every_key_with_its_default() -> None:
         ('[tts]\nenabled = "yes"\n', "tts.enabled must be true or false"),
         ('[stt]\nengine = "vosk"\n', "stt.engine"),
         ("[llm]\ntemperature = true\n", "llm.temperature must be a number"),
+        ('[llm.routes]\nwritecode = "qwen2.5-coder:7b"\n', "unknown key llm.routes.writecode"),
+        ("[llm.routes]\nsummarize = 3\n", "llm.routes.summarize must be a string"),
+        ('[llm]\nroutes = "fast"\n', "[llm.routes] must be a table"),
+        ("[memory]\nmax_turns = 0\n", "memory.max_turns must be an integer from 1 to 100"),
         ("[speaker]\nx = 1\n", "unknown section [speaker]"),
         ("vad = 3\n", "[vad] must be a table"),
         ("[vad\n", "not valid TOML"),

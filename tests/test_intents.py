@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voiceloop.intents import Action, IntentParseError, normalize_filename, parse_intents
+from voiceloop.intents import Action, Intent, IntentParseError, ground, normalize_filename, parse_intents, spoken_names
 
 
 @pytest.mark.parametrize(
@@ -95,3 +95,66 @@ def test_parser_never_crashes_on_arbitrary_input(text: str) -> None:
         assert isinstance(i.action, Action)
         if i.action in (Action.CREATE_FILE, Action.WRITE_CODE):
             assert i.filename
+
+
+@pytest.mark.parametrize(
+    "said,written",
+    [
+        ("Summarize notes dot txt.", "Summarize notes.txt."),
+        ("write it in math underscore utils dot p y please", "write it in math_utils.py please"),
+        ("create docs slash plan dot md", "create docs/plan.md"),
+        ("what is the dot product", "what is the dot product"),
+    ],
+)
+def test_spoken_names_are_written_as_names_before_classification(said: str, written: str) -> None:
+    assert spoken_names(said) == written
+
+
+def test_an_edit_without_a_name_means_the_last_file() -> None:
+    got = parse_intents('{"intents":[{"action":"edit_file","filename":"","request":"make it async"}]}', "fetch.py")
+    assert (got[0].action, got[0].filename) == (Action.EDIT_FILE, "fetch.py")
+    with pytest.raises(IntentParseError):
+        parse_intents('{"intents":[{"action":"edit_file","filename":"","request":"make it async"}]}')
+
+
+def test_local_repairs_of_small_model_answers() -> None:
+    got = parse_intents(
+        json.dumps(
+            {
+                "intents": [
+                    {"action": "summarize", "filename": "this", "content": "we met on monday"},
+                    {"action": "write_code", "filename": "sea.txt", "request": "a haiku"},
+                ]
+            }
+        )
+    )
+    # "this" is no file name; a haiku in a .txt is prose
+    assert [(i.action, i.filename) for i in got] == [(Action.SUMMARIZE, ""), (Action.CREATE_FILE, "sea.txt")]
+
+
+def test_writes_to_names_nobody_said_become_chat() -> None:
+    made_up = [Intent(Action.WRITE_CODE, "decorator.py", request="explain what a python decorator is")]
+    assert ground(made_up, "explain what a python decorator is", [])[0].action is Action.GENERAL_CHAT
+    hostile = [Intent(Action.CREATE_FILE, "/etc/passwd", content="root::0:0")]
+    assert ground(hostile, "create notes", []) == hostile  # left to the sandbox, which refuses it aloud
+    said = [Intent(Action.CREATE_FILE, "notes.txt", request="notes")]
+    assert ground(said, "create a file called notes", [])[0].action is Action.CREATE_FILE
+    known = [Intent(Action.EDIT_FILE, "fetch.py", request="make it async")]
+    assert ground(known, "make it async", ["fetch.py"])[0].filename == "fetch.py"
+    plan = ground(
+        [Intent(Action.CREATE_FILE, "docs/plan.md", request="create docs/plan.md")],
+        "create docs/plan.md with a plan for the week and tell me a joke",
+        [],
+    )
+    assert plan[0].request == "a plan for the week"
+    echo = [
+        Intent(Action.CREATE_FILE, "docs/plan.md", request="a plan"),
+        Intent(Action.EDIT_FILE, "math_utils.py", request="create docs/plan.md"),
+    ]
+    assert [i.filename for i in ground(echo, "create docs/plan.md with a plan", ["math_utils.py"])] == ["docs/plan.md"]
+    both = [
+        Intent(Action.WRITE_CODE, "math_utils.py", request="add numbers"),
+        Intent(Action.WRITE_CODE, "test_math_utils.py", request="tests for math_utils.py"),
+    ]
+    said = "write math_utils.py that adds numbers and tests for math_utils.py in test_math_utils.py"
+    assert len(ground(both, said, [])) == 2

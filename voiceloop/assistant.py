@@ -11,18 +11,22 @@ from pathlib import Path
 from typing import Any
 
 from voiceloop.audio import read_wav
+from voiceloop.classifier import Classification, Classifier
+from voiceloop.commands import Command, Kind, closest_models, match_model, parse_command
 from voiceloop.config import Config
 from voiceloop.errors import AudioDeviceError, LLMError
-from voiceloop.intents import SCHEMA, SYSTEM_PROMPT, Action, Intent, IntentParseError, parse_intents
-from voiceloop.llm import LLMClient, Message
+from voiceloop.intents import Action, Intent
+from voiceloop.llm import LLMClient
+from voiceloop.memory import Memory, llm_summarizer
 from voiceloop.speech import Speaker, SpeechInterrupted, SpeechStream
 from voiceloop.stt import Transcriber, Transcript
-from voiceloop.tools import ActionResult, Tools
+from voiceloop.tools import ActionResult, Status, Tools
 from voiceloop.vad import Segmenter, Utterance, WebRtcVad, join_utterances
 
 NO_SPEECH_REPLY = "I didn't hear any speech."
 NOT_CAUGHT_REPLY = "Sorry, I didn't catch that. Please say it again."
-HISTORY_TURNS = 8  # user/assistant pairs kept for follow-up questions
+START_OVER_REPLY = "Okay, starting over: I forgot our conversation and the files we worked on."
+MODELS_LISTED = 10  # an unknown model's answer lists this many, so it stays one spoken line
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,8 @@ class Turn:
     """What was really said aloud (the reply, or less when the person talked over it)."""
     interrupted: bool = False
     """The person talked over the reply and it was stopped."""
+    models: dict[str, str] = field(default_factory=dict)
+    """Which model served which stage: "intent", then each action's name (and "memory" when it folded)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +66,7 @@ class Turn:
             "spoken_s": round(self.spoken_s, 3),
             "interrupted": self.interrupted,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "models": dict(self.models),
         }
 
 
@@ -104,7 +111,12 @@ class Assistant:
         self.llm = llm
         self.tools = tools
         self.speaker = speaker
-        self.history: list[Message] = []
+        self.model = cfg.llm.model or llm.model
+        """The session's model: classification and every action without a route; "switch to" changes it."""
+        self.classifier = Classifier(llm, cfg.llm.temperature, cfg.llm.num_predict)
+        self.memory = Memory(
+            cfg.memory.max_turns, cfg.memory.max_tokens, llm_summarizer(llm, lambda: self.model_for(Action.SUMMARIZE))
+        )
         self.on_stage: Callable[[str], None] = lambda stage: None
         """Told "transcribing", "thinking", "speaking" as a turn moves on (the live view)."""
         self.speaking: SpeechStream | None = None
@@ -154,24 +166,34 @@ class Assistant:
         """Act on a transcript (also the entry point for typed commands)."""
         clock = clock or Clock()
         base = Turn(text, heard.avg_logprob if heard else None, heard.no_speech_prob if heard else None)
+        command = parse_command(text)
+        if command is not None:
+            turn = self._command(command, base)
+            clock.lap("command")
+            return self._finish(turn, clock)
         self.on_stage("thinking")
         try:
-            intents = self.classify(text)
+            decided = self.classify_turn(text)
         except LLMError as e:
             clock.lap("intent")
             return self._finish(dataclasses.replace(base, reply=str(e), error=str(e)), clock)
         clock.lap("intent")
+        models = {"intent": decided.model}
         stream = self._open_stream()
-        results = []
+        results: list[ActionResult] = []
         try:
-            for intent in intents:  # each reply is spoken as soon as it exists, chat token by token
-                result = self.tools.run(intent, self.history, on_token=stream.feed)
-                results.append(result)
-                if result.streamed:
+            for intent in decided.intents:  # each reply is spoken as soon as it exists, chat token by token
+                model = self.model_for(intent.action)
+                done = self.tools.run(intent, self.memory.messages(), model, on_token=stream.feed)
+                results.append(done)
+                models.setdefault(intent.action.value, model)
+                if done.streamed:
                     stream.flush()
-                elif result.say:
-                    stream.say(result.say)
+                elif done.say:
+                    stream.say(done.say)
                 clock.lap("act")
+                if intent.filename and done.status in (Status.WRITTEN, Status.ANSWERED):
+                    self.memory.record(intent.filename, intent.action.value)
         except SpeechInterrupted:  # they talked over us: what they asked next matters more than the rest
             clock.lap("act")
         except BaseException:  # Ctrl-C mid-turn: silence at once
@@ -179,28 +201,53 @@ class Assistant:
             self.speaking = None
             raise
         reply = " ".join(r.say for r in results if r.say)
-        done = dataclasses.replace(base, intents=tuple(intents), actions=tuple(results), reply=reply)
-        turn = self._finish(done, clock)
-        said = turn.spoken_text if turn.interrupted else reply  # history holds what they really heard
-        self.history += [{"role": "user", "content": text}, {"role": "assistant", "content": said}]
-        self.history = self.history[-2 * HISTORY_TURNS :]
+        turn = dataclasses.replace(
+            base,
+            intents=decided.intents,
+            actions=tuple(results),
+            reply=reply,
+            warning=decided.fallback,
+            models=models,
+        )
+        turn = self._finish(turn, clock)
+        folds = self.memory.folds
+        self.memory.add_turn(text, turn.spoken_text if turn.interrupted else reply)  # what they really heard
+        if self.memory.folds > folds:  # older turns went into the summary just now
+            models["memory"] = self.model_for(Action.SUMMARIZE)
+            clock.lap("memory")
+            turn = dataclasses.replace(turn, timings_ms={**turn.timings_ms, "memory": clock.ms["memory"]})
         return turn
 
     def classify(self, text: str) -> list[Intent]:
-        """One schema-constrained call; one retry with the error fed back; then plain chat."""
-        messages: list[Message] = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": text}]
-        options = {"temperature": self.cfg.llm.temperature, "num_predict": self.cfg.llm.num_predict}
-        for attempt in range(2):
-            answer = self.llm.chat(messages, fmt=SCHEMA, options=options).content
-            try:
-                return parse_intents(answer)
-            except IntentParseError as e:
-                if attempt == 0:
-                    messages += [
-                        {"role": "assistant", "content": answer[:2000]},
-                        {"role": "user", "content": f"That was not valid: {e}. Answer again with only the JSON."},
-                    ]
-        return [Intent(Action.GENERAL_CHAT, request=text)]
+        """What the person wants, as intents in order (the session's action log resolves "it")."""
+        return list(self.classify_turn(text).intents)
+
+    def classify_turn(self, text: str) -> Classification:
+        """One schema-constrained call on the session model; one retry with the error fed back; then chat."""
+        known = tuple(a.filename for a in self.memory.actions)
+        return self.classifier.classify(text, self.memory.files(), known, self.model)
+
+    def model_for(self, action: Action) -> str:
+        """The model that carries out `action`: its [llm.routes] entry, else the session's model."""
+        return str(getattr(self.cfg.llm.routes, action.value, "")) or self.model
+
+    def _command(self, command: Command, base: Turn) -> Turn:
+        """Start over, or switch the session's model after checking the server has it."""
+        if command.kind is Kind.START_OVER:
+            self.memory.clear()
+            return dataclasses.replace(base, reply=START_OVER_REPLY)
+        try:
+            names = self.llm.models()
+        except LLMError as e:
+            return dataclasses.replace(base, reply=str(e), error=str(e))
+        found = match_model(command.arg, names)
+        if found is None:
+            listed = ", ".join(closest_models(command.arg, names)[:MODELS_LISTED]) or "none"
+            if len(names) > MODELS_LISTED:
+                listed += f" and {len(names) - MODELS_LISTED} more (voiceloop models lists them)"
+            return dataclasses.replace(base, reply=f"I have no model called {command.arg}. Available: {listed}.")
+        self.model = found
+        return dataclasses.replace(base, reply=f"Switched to {found}.", models={"session": found})
 
     def _open_stream(self) -> SpeechStream:
         """The reply's speech stream; kept in self.speaking so barge-in can cancel it."""

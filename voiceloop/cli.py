@@ -189,6 +189,41 @@ def models(config: Path | None = ConfigOpt) -> None:
         console.print(f"{mark} {name}", highlight=False)
 
 
+@app.command("eval")
+def evaluate(
+    folder: Path = typer.Argument(..., help="a folder with WAVs and a manifest.toml of expected actions"),
+    config: Path | None = ConfigOpt,
+    model: str | None = ModelOpt,
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object (cases, correct, total, accuracy)"),
+    min_accuracy: float = typer.Option(0.0, "--min-accuracy", help="exit 1 when accuracy is below this (0-1)"),
+) -> None:
+    """Measure how well the model understands commands: transcribe and classify only; no writes, no speech."""
+    console = Console(stderr=as_json)
+    try:
+        cfg = _config(config, model, no_speak=True)
+        from voiceloop.classifier import Classifier
+        from voiceloop.evaluate import load_cases, run_eval
+        from voiceloop.llm_backend import connect
+        from voiceloop.stt import load_transcriber
+
+        cases = load_cases(folder)
+        llm = connect(cfg)[0]
+        classifier = Classifier(llm, cfg.llm.temperature, cfg.llm.num_predict)
+        show = None if as_json else lambda r: console.print(f"[dim]{'✓' if r.ok else '✗'} {r.case.name}[/dim]")
+        report = run_eval(cases, classifier, cfg.llm.model, lambda: load_transcriber(cfg.stt), show)
+    except VoiceloopError as e:
+        _fail(console, e)
+        return
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_json()) + "\n")
+    else:
+        from voiceloop.ui import print_eval
+
+        print_eval(console, report)
+    if report.accuracy < min_accuracy:
+        raise typer.Exit(1)
+
+
 @app.command()
 def doctor(config: Path | None = ConfigOpt, model: str | None = ModelOpt) -> None:
     """Check microphone, speaker, Whisper model, LLM server, voice and output folder; say how to fix each."""

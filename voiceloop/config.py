@@ -78,6 +78,22 @@ class SttConfig:
 
 
 @dataclass(frozen=True)
+class RoutesConfig:
+    """[llm.routes]: the model for each action ("" = the session's model). Classification never moves."""
+
+    create_file: str = ""
+    """Writes the content of text files ("create a file plan.md with a plan for ...")."""
+    write_code: str = ""
+    """Writes new source files."""
+    edit_file: str = ""
+    """Rewrites an existing file with a change."""
+    summarize: str = ""
+    """Summaries of text or files, and the folding of old turns into memory."""
+    general_chat: str = ""
+    """Answers questions."""
+
+
+@dataclass(frozen=True)
 class LlmConfig:
     host: str = "http://127.0.0.1:11434"
     """Ollama server; the OLLAMA_HOST environment variable overrides it."""
@@ -95,6 +111,8 @@ class LlmConfig:
     """Most tokens one answer may have."""
     backend: str = "auto"
     """"ollama", "openai" (OpenAI-compatible server), "embedded" (llama.cpp in-process) or "auto"."""
+    routes: RoutesConfig = field(default_factory=RoutesConfig)
+    """[llm.routes]: another model per action."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +134,14 @@ class OutputConfig:
 
 
 @dataclass(frozen=True)
+class MemoryConfig:
+    max_turns: int = 8
+    """Exchanges kept word for word; older ones are folded into a short summary."""
+    max_tokens: int = 1500
+    """Approximate budget (characters / 4) for the kept exchanges plus the summary."""
+
+
+@dataclass(frozen=True)
 class Config:
     audio: AudioConfig = field(default_factory=AudioConfig)
     vad: VadConfig = field(default_factory=VadConfig)
@@ -123,6 +149,7 @@ class Config:
     llm: LlmConfig = field(default_factory=LlmConfig)
     tts: TtsConfig = field(default_factory=TtsConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    memory: MemoryConfig = field(default_factory=MemoryConfig)
 
     @property
     def ollama_host(self) -> str:
@@ -172,6 +199,8 @@ _CHECKS: dict[str, tuple[Check, str]] = {
     "tts.engine": (lambda v: v in ("pyttsx3", "piper"), '"pyttsx3" or "piper"'),
     "tts.rate": (lambda v: 50 <= v <= 500, "an integer from 50 to 500"),
     "output.dir": (lambda v: bool(v.strip()) and "\x00" not in v, "a directory path"),
+    "memory.max_turns": (lambda v: 1 <= v <= 100, "an integer from 1 to 100"),
+    "memory.max_tokens": (lambda v: 100 <= v <= 100_000, "an integer from 100 to 100000"),
 }
 
 
@@ -203,6 +232,9 @@ def _section(cls: type, raw: Any, name: str) -> Any:
         dotted = f"{name}.{key}"
         if key not in known:
             raise ConfigError(f"config: unknown key {dotted}; known keys in [{name}]: {', '.join(sorted(known))}")
+        if dataclasses.is_dataclass(hints[key]):  # a sub-table such as [llm.routes]
+            values[key] = _section(hints[key], value, dotted)
+            continue
         if not _type_ok(value, hints[key]):
             raise ConfigError(f"config: {dotted} must be {_type_name(hints[key])}, got {value!r}")
         if hints[key] is float:

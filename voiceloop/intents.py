@@ -6,17 +6,21 @@ import json
 import re
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import PurePosixPath
 from typing import Any
 
 
 class Action(str, Enum):
     CREATE_FILE = "create_file"
     WRITE_CODE = "write_code"
+    EDIT_FILE = "edit_file"
     SUMMARIZE = "summarize"
     GENERAL_CHAT = "general_chat"
 
 
-WRITES = (Action.CREATE_FILE, Action.WRITE_CODE)
+WRITES = (Action.CREATE_FILE, Action.WRITE_CODE, Action.EDIT_FILE)
+PROSE = (".txt", ".md")
+"""Suffixes of text, not code, files."""
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,7 @@ class Intent:
 
     action: Action
     filename: str = ""
-    """Target file for create_file / write_code, or a file to summarize (normalized, relative)."""
+    """Target file for create_file / write_code / edit_file, or a file to summarize (normalized, relative)."""
     content: str = ""
     """Text to put in the file (create_file) or the text to summarize."""
     request: str = ""
@@ -63,23 +67,68 @@ SCHEMA: dict[str, Any] = {
 }
 
 SYSTEM_PROMPT = """You turn one spoken request into a JSON list of intents. Actions:
-- create_file: make a text file. filename = the file name said; content = the text to put in it (write it out in full; "" if none).
-- write_code: write source code into a file. filename = the file name said; request = what the code must do.
-- summarize: summarize text. content = the text said; or filename = a file to summarize.
-- general_chat: anything else (questions, greetings). request = the question.
-Several requests in one sentence give several intents, in order. Answer only with JSON.
+- create_file: make a text file. filename = the file name said. content = the exact words to put in it, if they were dictated; else "". request = what the file should contain if it must be written for them ("an empty file" for an empty file).
+- write_code: write a new source code file. filename = the file name said; request = what the code must do.
+- edit_file: change a file that already exists. filename = that file; "it", "that file" or "that function" mean the FIRST file in "Files so far". request = the change.
+- summarize: summarize text. content = the text said; or filename = a file to summarize ("it" = the FIRST file in "Files so far").
+- general_chat: anything else: questions (also questions about code), greetings, jokes. request = the question.
+create_file and write_code need a file name that was said. Several requests in one sentence give several intents, in order. Answer only with JSON."""
 
-Examples:
-"create a file called notes.txt with a shopping list" ->
-{"intents":[{"action":"create_file","filename":"notes.txt","content":"Shopping list:\\n- milk\\n- eggs\\n- bread\\n","request":"a shopping list"}]}
-"write a python function that adds two numbers in math_utils.py" ->
-{"intents":[{"action":"write_code","filename":"math_utils.py","content":"","request":"a python function that adds two numbers"}]}
-"summarize notes.txt" ->
-{"intents":[{"action":"summarize","filename":"notes.txt","content":"","request":"summarize notes.txt"}]}
-"what is the capital of France" ->
-{"intents":[{"action":"general_chat","filename":"","content":"","request":"what is the capital of France"}]}
-"make an empty file todo.md and tell me a joke" ->
-{"intents":[{"action":"create_file","filename":"todo.md","content":"","request":"an empty file"},{"action":"general_chat","filename":"","content":"","request":"tell me a joke"}]}"""
+EXAMPLES: list[tuple[str, str, str]] = [
+    (
+        "",
+        "create a file called groceries.txt with the text buy apples",
+        '{"intents":[{"action":"create_file","filename":"groceries.txt","content":"buy apples","request":""}]}',
+    ),
+    (
+        "",
+        "write a python function that checks if a number is prime in primes.py",
+        '{"intents":[{"action":"write_code","filename":"primes.py","content":"","request":"a python function that checks if a number is prime"}]}',
+    ),
+    (
+        "primes.py (write_code, 09:12)",
+        "add type hints to it",
+        '{"intents":[{"action":"edit_file","filename":"primes.py","content":"","request":"add type hints"}]}',
+    ),
+    (
+        "",
+        "summarize report.md",
+        '{"intents":[{"action":"summarize","filename":"report.md","content":"","request":"summarize report.md"}]}',
+    ),
+    (
+        "",
+        "how far away is the moon",
+        '{"intents":[{"action":"general_chat","filename":"","content":"","request":"how far away is the moon"}]}',
+    ),
+    (
+        "",
+        "make an empty file todo.md and write a plan for a trip to Rome in trip.md",
+        '{"intents":[{"action":"create_file","filename":"todo.md","content":"","request":"an empty file"},{"action":"create_file","filename":"trip.md","content":"","request":"a plan for a trip to Rome"}]}',
+    ),
+    (
+        "primes.py (write_code, 09:14), trip.md (create_file, 09:13)",
+        "add a main function to it and tell me what a prime number is",
+        '{"intents":[{"action":"edit_file","filename":"primes.py","content":"","request":"add a main function"},{"action":"general_chat","filename":"","content":"","request":"what is a prime number"}]}',
+    ),
+]
+"""(files so far, request, answer): few-shot turns shown to the model before the real request."""
+
+
+def user_message(text: str, files: str = "") -> str:
+    """The request as the classifier sees it, with the session's files so far (newest first)."""
+    return f"Files so far: {files or 'none'}\nRequest: {text}"
+
+
+def prompt_messages(text: str, files: str = "") -> list[dict[str, str]]:
+    """System rules, the examples as earlier chat turns (small models copy those best), then the request."""
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}]
+    for ex_files, ex_text, ex_answer in EXAMPLES:
+        messages += [
+            {"role": "user", "content": user_message(ex_text, ex_files)},
+            {"role": "assistant", "content": ex_answer},
+        ]
+    return [*messages, {"role": "user", "content": user_message(spoken_names(text), files)}]
+
 
 _EXT_WORDS = {
     "text": "txt",
@@ -128,6 +177,22 @@ def normalize_filename(spoken: str) -> str:
     return re.sub(r"\s+", "_", words.strip()).rstrip(".")
 
 
+_EXT_ALTERNATIVES = "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in sorted(_EXT_WORDS, key=len, reverse=True))
+_SPOKEN_NAME = re.compile(
+    rf"\b\w+(?:\s+(?:underscore|dash|hyphen|slash)\s+\w+)*\s+dot\s+(?:{_EXT_ALTERNATIVES})\b", re.I
+)
+
+
+def spoken_names(text: str) -> str:
+    """Write spoken file names inside a sentence as names: "summarize notes dot txt" -> "summarize notes.txt".
+
+    Small models copy "notes dot txt" half-converted ("notes.dot.txt"); they get the name right when the
+    sentence already holds it. Only "<words> dot <known extension>" and "a underscore b" are rewritten.
+    """
+    text = _SPOKEN_NAME.sub(lambda m: normalize_filename(m.group(0)), text)
+    return re.sub(r"(\w)\s+underscore\s+(\w)", r"\1_\2", text, flags=re.I)
+
+
 def strip_fences(text: str) -> str:
     """Remove a Markdown code fence wrapped around an answer, if there is one."""
     m = _FENCE.match(text.strip())
@@ -148,8 +213,11 @@ def _items(data: Any) -> list[Any]:
     return data
 
 
-def parse_intents(text: str) -> list[Intent]:
-    """Validate the model's JSON locally (Ollama may ignore the schema); raises IntentParseError."""
+def parse_intents(text: str, last_file: str = "") -> list[Intent]:
+    """Validate the model's JSON locally (Ollama may ignore the schema); raises IntentParseError.
+
+    An edit_file with no name means the last file of the session (last_file), as "it" does when spoken.
+    """
     body = strip_fences(text)
     try:
         data = json.loads(body)
@@ -168,7 +236,56 @@ def parse_intents(text: str) -> list[Intent]:
         if bad:
             raise IntentParseError(f"intent {i}: {', '.join(bad)} must be a string")
         filename = normalize_filename(fields["filename"] or "")
+        content = fields["content"] or ""
+        if action is Action.EDIT_FILE and not filename:
+            filename = last_file
+        if action is Action.SUMMARIZE and content.strip() and "." not in filename:
+            filename = ""  # "summarize this: ..." gives filename "this"; a spoken file name has an extension
+        if action is Action.WRITE_CODE and PurePosixPath(filename).suffix.lower() in PROSE:
+            action = Action.CREATE_FILE  # a poem in sea.txt is prose: written by the text writer, not the coder
         if action in WRITES and not filename:
             raise IntentParseError(f"intent {i} ({action.value}) needs a filename")
-        intents.append(Intent(action, filename, fields["content"] or "", (fields["request"] or "").strip()))
+        intents.append(Intent(action, filename, content, (fields["request"] or "").strip()))
     return intents
+
+
+_VERBS = "write|create|make|summarize|summarise|tell|what|how|add|edit|change"
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def ground(intents: list[Intent], said: str, known: list[str]) -> list[Intent]:
+    """Check the model's intents against the sentence itself.
+
+    Writes need a file name that was said, or one the session already touched: a write to a name the
+    model made up ("explain what a python decorator is" -> decorator.py) becomes a chat answer. "a file
+    called notes" names notes.txt too: a bare stem counts after "called", "named" or "file". An intent
+    on an unsaid file whose request names another intent's file is an echo (small models repeat
+    "create docs/plan.md" as an edit of the last file) and is dropped.
+    """
+    text = spoken_names(said).lower()
+    heard = _squash(text)
+    names = {i.filename for i in intents if i.filename}
+    out = []
+    for i in intents:
+        path = PurePosixPath(i.filename.lower())
+        named = re.search(rf"\b(?:called|named|file)\s+{re.escape(path.stem)}\b", text)
+        was_said = bool(i.filename) and (_squash(str(path)) in heard or bool(named))
+        if i.filename and not was_said and any(n != i.filename and n in i.request for n in names):
+            continue
+        escapes = i.filename.startswith(("/", "~")) or ".." in i.filename or "\\" in i.filename
+        if i.action in WRITES and i.filename not in known and not was_said and not escapes:
+            # (a name that tries to leave output/ goes on to the sandbox, so the refusal is seen)
+            i = Intent(Action.GENERAL_CHAT, request=i.request or said)
+        elif i.action is Action.CREATE_FILE and not i.content:
+            wish = re.search(
+                rf"{re.escape(path.name)}\s+(?:with|containing|about)\s+(.+?)(?:\s+and\s+(?:{_VERBS})\b.*)?[.!?]?$", text
+            )
+            if wish and not _squash(i.request.replace(i.filename, "")).removeprefix("create"):
+                # the model said only "create docs/plan.md": take the wish from the sentence itself
+                dictated = re.match(r"(?:the )?(?:text|words?|line)\s+(.+)", wish.group(1))
+                i = Intent(i.action, i.filename, dictated.group(1) if dictated else "", wish.group(1))
+        out.append(i)
+    return out or intents[:1]

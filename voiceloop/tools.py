@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import PurePosixPath
 
 from voiceloop.confirm import Confirmer
 from voiceloop.errors import LLMError, SandboxError
-from voiceloop.intents import Action, Intent, strip_fences
+from voiceloop.intents import PROSE, Action, Intent, strip_fences
 from voiceloop.llm import LLMClient, Message, OnToken
 from voiceloop.sandbox import Sandbox
 
@@ -17,7 +18,18 @@ CODE_PROMPT = (
     "You write one complete source file. Reply with only the code for the file, no explanation, "
     "no Markdown fences. Keep it short, correct and idiomatic, with a docstring or comment at the top."
 )
+TEXT_PROMPT = (
+    "You write the content of one text file. Reply with only that content, no preamble, no explanation, "
+    "no Markdown fences around it. Keep it short and useful."
+)
+EDIT_PROMPT = (
+    "You change one existing file as asked. Reply with the whole new file and nothing else: no explanation, "
+    "no Markdown fences. Keep everything the change does not touch exactly as it was."
+)
 SUMMARY_PROMPT = "Summarize the text in at most five short bullet points starting with '- '. No preamble."
+MAX_BULLETS = 5
+_EMPTY = re.compile(r"\b(empty|blank|nothing)\b", re.I)
+_JUST_CREATE = re.compile(r"\b(please|create|make|new|an?|the|file|called|named|text)\b", re.I)
 CHAT_PROMPT = (
     "You are voiceloop, a helpful voice assistant running locally. Answer in one to three short "
     "spoken sentences: plain words, no Markdown, no lists, no code."
@@ -70,27 +82,41 @@ class Tools:
         self.sandbox = sandbox
         self.confirmer = confirmer
         self.num_predict = num_predict
+        self.model: str | None = None
+        """The model for the intent being run (set by run())."""
 
-    def run(self, intent: Intent, history: list[Message], on_token: OnToken | None = None) -> ActionResult:
-        """Carry out one intent; answers (chat, summaries) are streamed to on_token as they are written."""
+    def run(
+        self, intent: Intent, history: list[Message], model: str | None = None, on_token: OnToken | None = None
+    ) -> ActionResult:
+        """Carry out one intent; model: which model writes, summarizes or answers (None = the client's);
+        a chat answer is streamed to on_token as it is written."""
+        self.model = model
         try:
-            if intent.action is Action.CREATE_FILE:
-                return self._write(intent, intent.content)
-            if intent.action is Action.WRITE_CODE:
-                code, problem = self.generate_code(intent)
-                if problem:
-                    return ActionResult(intent.action, Status.FAILED, intent.filename, problem)
-                return self._write(intent, code)
+            if intent.action in (Action.CREATE_FILE, Action.WRITE_CODE, Action.EDIT_FILE):
+                return self._create_or_edit(intent)
             if intent.action is Action.SUMMARIZE:
-                return self._summarize(intent, on_token)
+                return self._summarize(intent)
             return self._chat(intent, history, on_token)
         except SandboxError as e:
             return ActionResult(intent.action, Status.REFUSED, intent.filename, str(e))
         except LLMError as e:
             return ActionResult(intent.action, Status.FAILED, intent.filename, str(e))
 
+    def _create_or_edit(self, intent: Intent) -> ActionResult:
+        """Dictated text as said; otherwise a generated file, rewritten from its current content if it
+        exists (so write_code on an existing file is an edit, and an edit of a missing file writes it new)."""
+        current = self.sandbox.propose(intent.filename, "").old  # also refuses bad names before any LLM call
+        if intent.action is Action.CREATE_FILE and (intent.content or wants_empty(intent)):
+            return self._write(intent, intent.content)
+        content, problem = self.generate_code(intent, current)
+        if problem:
+            return ActionResult(intent.action, Status.FAILED, intent.filename, problem)
+        return self._write(intent, content)
+
     def _write(self, intent: Intent, content: str) -> ActionResult:
         proposal = self.sandbox.propose(intent.filename, content)
+        if proposal.old == content:  # nothing to ask about: an edit the model left as it was
+            return ActionResult(intent.action, Status.ANSWERED, str(proposal.path), f"{proposal.rel} needs no change.")
         ok, why = self.confirmer.confirm(proposal)
         if not ok:
             return ActionResult(
@@ -100,17 +126,29 @@ class Tools:
         verb = "updated" if proposal.is_overwrite else "wrote"
         return ActionResult(intent.action, Status.WRITTEN, str(path), f"I {verb} {proposal.rel}.")
 
+    def _ask(self, messages: list[Message], num_predict: int, on_token: OnToken | None = None) -> str:
+        return self.llm.chat(messages, options=self._options(num_predict), model=self.model, on_token=on_token).content
+
     def _options(self, num_predict: int | None = None) -> dict[str, float | int]:
         return {"temperature": 0.2, "num_predict": num_predict or self.num_predict}
 
-    def generate_code(self, intent: Intent) -> tuple[str, str]:
-        """(code, problem): a second LLM call writes the file; Python is checked with ast.parse."""
+    def generate_code(self, intent: Intent, current: str | None = None) -> tuple[str, str]:
+        """(content, problem): a second LLM call writes the file, or rewrites `current` with the change.
+
+        Python is checked with ast.parse and gets one retry with the SyntaxError.
+        """
         suffix = PurePosixPath(intent.filename).suffix.lower()
         lang = _LANGS.get(suffix, "plain text")
-        ask = f"Write the {lang} file {intent.filename}: {intent.request or intent.content}"
-        messages: list[Message] = [{"role": "system", "content": CODE_PROMPT}, {"role": "user", "content": ask}]
+        wish = intent.request or intent.content
+        if current is not None:
+            system = EDIT_PROMPT
+            ask = f"The {lang} file {intent.filename} is now:\n{current[:12000]}\n\nChange it like this: {wish}"
+        else:
+            system = TEXT_PROMPT if suffix in PROSE else CODE_PROMPT
+            ask = f"Write the {lang} file {intent.filename}: {wish}"
+        messages: list[Message] = [{"role": "system", "content": system}, {"role": "user", "content": ask}]
         for attempt in range(2):
-            code = strip_fences(self.llm.chat(messages, options=self._options(1024)).content) + "\n"
+            code = strip_fences(self._ask(messages, 1024)) + "\n"
             if suffix != ".py":
                 return code, ""
             try:
@@ -129,7 +167,7 @@ class Tools:
                     ]
         return "", f"I did not write {intent.filename}: {problem}."
 
-    def _summarize(self, intent: Intent, on_token: OnToken | None) -> ActionResult:
+    def _summarize(self, intent: Intent) -> ActionResult:
         text = self.sandbox.read(intent.filename) if intent.filename else (intent.content or intent.request)
         if not text.strip():
             return ActionResult(intent.action, Status.FAILED, intent.filename, "There was nothing to summarize.")
@@ -137,10 +175,10 @@ class Tools:
             {"role": "system", "content": SUMMARY_PROMPT},
             {"role": "user", "content": text[:12000]},
         ]
-        summary = self.llm.chat(messages, options=self._options(256), on_token=on_token).content.strip()
+        summary = bullets(self._ask(messages, 256))  # tidied before it is spoken, so not streamed
         if not summary:
             raise LLMError("the model gave an empty summary; try again")
-        return ActionResult(intent.action, Status.ANSWERED, intent.filename, summary, streamed=on_token is not None)
+        return ActionResult(intent.action, Status.ANSWERED, intent.filename, summary)
 
     def _chat(self, intent: Intent, history: list[Message], on_token: OnToken | None) -> ActionResult:
         question = intent.request or intent.content
@@ -150,7 +188,23 @@ class Tools:
             {"role": "user", "content": question},
         ]
         for _ in range(2):  # an empty answer gets one more try
-            answer = self.llm.chat(messages, options=self._options(200), on_token=on_token).content.strip()
+            answer = self._ask(messages, 200, on_token).strip()
             if answer:
                 return ActionResult(intent.action, Status.ANSWERED, "", answer, streamed=on_token is not None)
         raise LLMError("the model gave an empty answer twice; try again or use a bigger model")
+
+
+def bullets(answer: str) -> str:
+    """At most MAX_BULLETS '- ' lines; small models add a preamble or number their points."""
+    lines = [line.strip() for line in answer.strip().splitlines() if line.strip()]
+    points = [re.sub(r"^(?:[-*•]|\d+[.)])\s*", "", line) for line in lines if re.match(r"^(?:[-*•]|\d+[.)])\s", line)]
+    if not points:
+        return answer.strip()
+    return "\n".join(f"- {p}" for p in points[:MAX_BULLETS])
+
+
+def wants_empty(intent: Intent) -> bool:
+    """True when a create_file asks for no content: it says "empty", or only repeats "create file X"."""
+    if _EMPTY.search(intent.request):
+        return True
+    return not _JUST_CREATE.sub("", intent.request.replace(intent.filename, "")).strip(" .,!")

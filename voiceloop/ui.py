@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from voiceloop.assistant import Turn
+from voiceloop.evaluate import Report
 from voiceloop.tools import Status
 
 _STATUS_STYLE = {
@@ -35,7 +36,34 @@ def print_turn(console: Console, turn: Turn) -> None:
     if turn.warning:
         console.print(f"[yellow]warning:[/yellow] {turn.warning}", highlight=False, soft_wrap=True)
     if turn.timings_ms:
-        table = Table("stage", "ms", title="timings", title_justify="left", box=None, pad_edge=False)
+        table = Table("stage", "ms", "model", title="timings", title_justify="left", box=None, pad_edge=False)
         for stage, ms in turn.timings_ms.items():
-            table.add_row(stage, f"{ms:,.0f}")
+            table.add_row(stage, f"{ms:,.0f}", _stage_model(turn, stage))
         console.print(table)
+
+
+def _stage_model(turn: Turn, stage: str) -> str:
+    """The model(s) behind a timing stage: "act" covers every action of the turn."""
+    if stage == "act":
+        actions = {k: v for k, v in turn.models.items() if k not in ("intent", "memory", "session")}
+        if len(set(actions.values())) == 1:
+            return next(iter(actions.values()))
+        return ", ".join(f"{k}: {v}" for k, v in actions.items())
+    return turn.models.get(stage, "")
+
+
+def print_eval(console: Console, report: Report) -> None:
+    """One row per case, then the accuracy line."""
+    table = Table("", "case", "heard", "expected", "got", "ms", title=f"eval: {report.model}", title_justify="left")
+    for r in report.results:
+        want = ", ".join(
+            f"{a} {f}".strip() for a, f in zip(r.case.expect, r.case.files or ("",) * len(r.case.expect), strict=True)
+        )
+        got = ", ".join(f"{a} {f}".strip() for a, f in zip(r.actions, r.files, strict=True))
+        mark = "[green]✓[/green]" if r.ok else "[red]✗[/red]"
+        table.add_row(mark, r.case.name, "" if r.case.wav is None else r.heard, want, got, f"{r.ms:,.0f}")
+    console.print(table)
+    console.print(
+        f"accuracy: {report.correct}/{len(report.results)} = {report.accuracy:.0%} (model {report.model})",
+        highlight=False,
+    )

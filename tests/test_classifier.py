@@ -1,0 +1,115 @@
+"""The classifier's retry and fallback, and model routing, on answers recorded at the wire: a fenced
+answer, schema-invalid JSON, then garbage twice (a real model will not produce these on demand)."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from voiceloop.assistant import Assistant
+from voiceloop.classifier import Classification, Classifier
+from voiceloop.config import Config, LlmConfig, OutputConfig, RoutesConfig, TtsConfig
+from voiceloop.intents import Action
+from voiceloop.llm import OllamaClient
+from voiceloop.sandbox import Sandbox
+from voiceloop.speech import SilentSpeaker
+from voiceloop.tools import Tools
+from voiceloop.ui import print_turn
+
+from .wire import fake_ollama
+
+FENCED = '```json\n{"intents":[{"action":"general_chat","filename":"","content":"","request":"hi"}]}\n```'
+INVALID = '{"intents":[{"action":"format_disk","filename":"","content":"","request":""}]}'
+VALID_CODE = '{"intents":[{"action":"write_code","filename":"add.py","content":"","request":"add two numbers"}]}'
+
+
+class Recorded:
+    """Answers /api/chat with the next recorded answer and keeps every request body."""
+
+    def __init__(self, answers: list[str]) -> None:
+        self.answers = answers
+        self.requests: list[dict] = []
+
+    def __call__(self, h: BaseHTTPRequestHandler) -> None:
+        body = json.loads(h.body)
+        self.requests.append(body)
+        line = {"model": body["model"], "message": {"role": "assistant", "content": self.answers.pop(0)}, "done": True}
+        data = json.dumps(line).encode() + b"\n"
+        h.send_response(200)
+        h.send_header("Content-Type", "application/x-ndjson")
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data)
+
+
+def classify(answers: list[str], text: str = "hello") -> tuple[Classification, Recorded]:
+    wire = Recorded(answers)
+    with fake_ollama(wire) as url:
+        decided = Classifier(OllamaClient(url, "m")).classify(text)
+    return decided, wire
+
+
+def test_a_fenced_answer_is_accepted_without_a_retry() -> None:
+    decided, wire = classify([FENCED])
+    assert [i.action for i in decided.intents] == [Action.GENERAL_CHAT]
+    assert decided.attempts == 1 and not decided.fallback
+    assert len(wire.requests) == 1 and wire.requests[0]["format"]["required"] == ["intents"]
+
+
+def test_a_schema_invalid_answer_is_retried_with_the_error() -> None:
+    decided, wire = classify([INVALID, VALID_CODE], "write a function that adds two numbers in add.py")
+    assert [(i.action, i.filename) for i in decided.intents] == [(Action.WRITE_CODE, "add.py")]
+    assert decided.attempts == 2
+    retry = wire.requests[1]["messages"]
+    assert retry[-2] == {"role": "assistant", "content": INVALID}
+    assert "unknown action 'format_disk'" in retry[-1]["content"]
+
+
+def test_two_invalid_answers_fall_back_to_chat_and_the_turn_shows_what_the_model_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    wire = Recorded(["Sure! I will format the disk now.", INVALID, "Hello there."])
+    with fake_ollama(wire) as url:
+        cfg = Config(llm=LlmConfig(host=url, model="m"), tts=TtsConfig(enabled=False))
+        llm = OllamaClient(url, "m")
+        assistant = Assistant(cfg, None, llm, Tools(llm, Sandbox(tmp_path), _No(), 64), SilentSpeaker())
+        with caplog.at_level(logging.WARNING, logger="voiceloop.classifier"):
+            turn = assistant.handle_text("hello")
+    assert [i.action for i in turn.intents] == [Action.GENERAL_CHAT]
+    assert turn.reply == "Hello there."
+    warning = turn.to_json()["warning"]
+    assert "invalid twice" in warning and "format_disk" in warning  # the raw second answer, quoted
+    assert "format_disk" in caplog.text
+    assert len(wire.requests) == 3 and "format" not in wire.requests[2]  # the chat call is plain text
+
+
+class _No:
+    def confirm(self, proposal: object) -> tuple[bool, str]:
+        return False, "no"
+
+
+def test_routes_send_each_action_to_its_model_and_the_turn_shows_which(tmp_path: Path) -> None:
+    code = "def add(a, b):\n    return a + b\n"
+    wire = Recorded([VALID_CODE, code])
+    with fake_ollama(wire) as url:
+        routes = RoutesConfig(write_code="coder:7b", general_chat="chatty:4b")
+        cfg = Config(
+            llm=LlmConfig(host=url, model="main:1b", routes=routes),
+            tts=TtsConfig(enabled=False),
+            output=OutputConfig(dir=str(tmp_path)),
+        )
+        llm = OllamaClient(url, "main:1b")
+        assistant = Assistant(cfg, None, llm, Tools(llm, Sandbox(tmp_path), _No(), 64), SilentSpeaker())
+        turn = assistant.handle_text("write a function that adds two numbers in add.py")
+    assert [r["model"] for r in wire.requests] == ["main:1b", "coder:7b"]  # classification stays on llm.model
+    assert turn.to_json()["models"] == {"intent": "main:1b", "write_code": "coder:7b"}
+    console = Console(file=io.StringIO(), width=120)
+    print_turn(console, turn)
+    shown = console.file.getvalue()
+    assert "main:1b" in shown and "coder:7b" in shown

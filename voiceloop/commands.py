@@ -1,0 +1,81 @@
+"""Things said that are handled here, before any LLM call: "start over" and "switch to <model>"."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Kind(str, Enum):
+    START_OVER = "start_over"
+    SWITCH_MODEL = "switch_model"
+
+
+@dataclass(frozen=True)
+class Command:
+    """A request voiceloop answers itself."""
+
+    kind: Kind
+    arg: str = ""
+    """For switch_model: the model name as it was said."""
+
+
+_START_OVER = re.compile(
+    r"^(?:(?:ok|okay|please|lets|let us|alright|now)\s+)*"
+    r"(?:start over|start again|start from scratch|(?:start )?(?:a )?new (?:conversation|chat|session)"
+    r"|(?:reset|clear) (?:the |our |this )?(?:conversation|chat|history|session))"
+    r"(?:\s+please)?$"
+)
+_SWITCH = re.compile(
+    r"^(?:(?:ok|okay|please|now)\s+)*(?:switch|change|swap)\s+(?:the\s+)?(?:model\s+)?to\s+(?:the\s+)?(?:model\s+)?"
+    r"(?P<name>.+?)(?:\s+model)?(?:\s+please)?$"
+)
+
+
+def _plain(text: str) -> str:
+    """Lower case, words only: "Start over!" and "start over." read the same."""
+    return " ".join(re.sub(r"[^a-z0-9.:/ -]+", " ", text.lower().replace("'", "")).split()).strip(" .")
+
+
+def parse_command(text: str) -> Command | None:
+    plain = _plain(text)
+    if _START_OVER.match(plain.replace(".", " ").replace("  ", " ")):
+        return Command(Kind.START_OVER)
+    m = _SWITCH.match(plain)
+    if m:
+        return Command(Kind.SWITCH_MODEL, m.group("name"))
+    return None
+
+
+def _compact(name: str) -> str:
+    """Only letters and digits: "Qwen 2.5 coder 0.5 B", "qwen2.5-coder:0.5b" -> "qwen25coder05b"."""
+    name = re.sub(r"\b(point|dot)\b", "", name.lower())
+    return re.sub(r"[^a-z0-9]", "", name.removesuffix(":latest"))
+
+
+def match_model(spoken: str, names: list[str]) -> str | None:
+    """The model in `names` that `spoken` means, matched loosely; None when none or several fit."""
+    want = _compact(spoken)
+    if not want:
+        return None
+    # a provider prefix ("openai/gpt-4o") is often left out when spoken
+    keys = {name: {_compact(name), _compact(name.rsplit("/", 1)[-1])} for name in names}
+    exact = [n for n, k in keys.items() if want in k]
+    if len(exact) == 1:
+        return exact[0]
+    starts = [n for n, k in keys.items() if any(c.startswith(want) for c in k)]
+    if len(starts) == 1:
+        return starts[0]
+    by_key = {c: n for n, k in keys.items() for c in k}
+    close = difflib.get_close_matches(want, list(by_key), n=2, cutoff=0.8)
+    if close and (len(close) == 1 or by_key[close[0]] == by_key[close[1]]):
+        return by_key[close[0]]
+    return None
+
+
+def closest_models(spoken: str, names: list[str]) -> list[str]:
+    """All names, the ones most like what was said first (for the "no such model" answer)."""
+    want = _compact(spoken)
+    return sorted(names, key=lambda n: -difflib.SequenceMatcher(None, want, _compact(n)).ratio())
