@@ -48,16 +48,20 @@ def _fail(console: Console, e: VoiceloopError) -> None:
 def build_assistant(cfg: Config, console: Console) -> Any:
     """Everything a turn needs, built once from config."""
     from voiceloop.assistant import Assistant
+    from voiceloop.cache import with_cache
     from voiceloop.confirm import TerminalConfirmer
     from voiceloop.llm_backend import connect
     from voiceloop.sandbox import Sandbox
     from voiceloop.speech import SentenceSpeaker, SilentSpeaker, Speaker
     from voiceloop.stt import load_transcriber
     from voiceloop.tools import Tools
+    from voiceloop.warmup import warm_llm
 
     llm, how = connect(cfg, lambda msg: console.print(f"[dim]{msg}[/dim]", highlight=False))
     if cfg.llm.backend in ("auto", "embedded"):
         console.print(f"[dim]LLM: {how}[/dim]", highlight=False)
+    warm_llm(llm, cfg.llm.temperature)  # model loaded and intent prompt read before the first word
+    llm = with_cache(llm, cfg.llm.cache_entries)
     tools = Tools(llm, Sandbox(Path(cfg.output.dir)), TerminalConfirmer(console), cfg.llm.num_predict)
     speaker: Speaker = SilentSpeaker()
     if cfg.tts.enabled:
