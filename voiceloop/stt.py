@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -106,6 +107,25 @@ class FasterWhisper:
         return Transcript(text, avg, no_speech, time.perf_counter() - t0)
 
 
+def openai_checkpoint(model: str) -> str:
+    """A local .pt for a path or a packaged model (converted once from its CTranslate2 weights)."""
+    path = Path(model).expanduser()
+    if path.suffix == ".pt":
+        if not path.is_file():
+            raise ModelError(f"stt.model {model}: no such checkpoint file")
+        return str(path)
+    ct2 = resolve_ct2(model)
+    if ct2 is None:
+        return model  # a name openai-whisper may have cached or can download
+    from voiceloop.whisper_convert import convert_ct2_to_openai
+
+    out = cache_dir() / "openai-whisper" / f"{path.name if path.is_dir() else model}.pt"
+    if not out.is_file():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        convert_ct2_to_openai(ct2, out)
+    return str(out)
+
+
 class OpenAIWhisper:
     """openai-whisper (PyTorch), the design card's engine: a local .pt checkpoint or a model name."""
 
@@ -121,7 +141,7 @@ class OpenAIWhisper:
         self._fp16 = device == "cuda"
         self.cfg = cfg
         self.name = f"openai-whisper {cfg.model} ({device})"
-        source = self._checkpoint(cfg.model)
+        source = openai_checkpoint(cfg.model)
         try:
             self._model: Any = whisper.load_model(
                 source, device=device, download_root=str(cache_dir() / "openai-whisper")
@@ -131,25 +151,6 @@ class OpenAIWhisper:
                 f"stt.model {cfg.model!r}: openai-whisper cannot load it ({type(e).__name__}); "
                 "use a local .pt checkpoint or a packaged name (tiny.en, base)"
             ) from e
-
-    @staticmethod
-    def _checkpoint(model: str) -> str:
-        """A local .pt for a path or a packaged model (converted once from its CTranslate2 weights)."""
-        path = Path(model).expanduser()
-        if path.suffix == ".pt":
-            if not path.is_file():
-                raise ModelError(f"stt.model {model}: no such checkpoint file")
-            return str(path)
-        ct2 = resolve_ct2(model)
-        if ct2 is None:
-            return model  # a name openai-whisper may have cached or can download
-        from voiceloop.whisper_convert import convert_ct2_to_openai
-
-        out = cache_dir() / "openai-whisper" / f"{path.name if path.is_dir() else model}.pt"
-        if not out.is_file():
-            out.parent.mkdir(parents=True, exist_ok=True)
-            convert_ct2_to_openai(ct2, out)
-        return str(out)
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
         t0 = time.perf_counter()
@@ -249,14 +250,47 @@ def warm_up(engine: Transcriber) -> None:
     engine.transcribe(np.zeros(SAMPLE_RATE // 2, dtype=np.int16))
 
 
-def load_transcriber(cfg: SttConfig) -> Transcriber:
-    """Build the configured engine (tiered when asked) and warm it up, so the first real turn is not slow."""
+WARM_UP_WAIT_S = 30.0  # an early transcription waits at most this long for the warm-up, then goes ahead
+
+
+class WarmingUp:
+    """A loaded engine whose warm-up runs on a thread, so `listen` is listening while Whisper warms.
+
+    A transcription that arrives before the warm-up is done waits for it (bounded) rather than
+    competing with it for the same cores; by the time someone has finished a sentence it is done.
+    """
+
+    def __init__(self, engine: Transcriber, to_warm: Sequence[Transcriber]) -> None:
+        self.engine = engine
+        self.name = engine.name
+        self._ready = threading.Event()
+        self._to_warm = tuple(to_warm)
+        threading.Thread(target=self._warm, name="stt-warm-up", daemon=True).start()
+
+    def _warm(self) -> None:
+        try:
+            for engine in self._to_warm:
+                warm_up(engine)
+        except Exception:  # a failing engine fails again, visibly, on the first real transcription
+            pass
+        finally:
+            self._ready.set()
+
+    def wait_warm(self, timeout_s: float = WARM_UP_WAIT_S) -> bool:
+        """True once the warm-up has finished."""
+        return self._ready.wait(timeout_s)
+
+    def transcribe(self, samples: np.ndarray) -> Transcript:
+        self.wait_warm()
+        return self.engine.transcribe(samples)
+
+
+def load_transcriber(cfg: SttConfig) -> WarmingUp:
+    """Load the configured engine (tiered when asked) and start warming it, so the first turn is not slow."""
     if cfg.tiered and cfg.engine == "moonshine":
         raise ModelError("stt.tiered needs a Whisper engine: moonshine gives no confidence to decide on")
     engine = build_engine(cfg)
-    warm_up(engine)
-    if cfg.tiered:
-        larger = FasterWhisper(dataclasses.replace(cfg, model=cfg.escalate_model, engine="faster-whisper"))
-        warm_up(larger)
-        engine = TieredTranscriber(engine, larger, cfg.escalate_below)
-    return engine
+    if not cfg.tiered:
+        return WarmingUp(engine, [engine])
+    larger = FasterWhisper(dataclasses.replace(cfg, model=cfg.escalate_model, engine="faster-whisper"))
+    return WarmingUp(TieredTranscriber(engine, larger, cfg.escalate_below), [engine, larger])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from voiceloop.errors import LLMError
@@ -25,3 +26,10 @@ def warm_llm(llm: LLMClient, temperature: float = 0.0) -> float | None:
     except LLMError:
         return None
     return time.perf_counter() - t0
+
+
+def warm_llm_soon(llm: LLMClient, temperature: float = 0.0) -> threading.Thread:
+    """warm_llm on a thread: start-up goes on to load the rest (and listen) while the server works."""
+    thread = threading.Thread(target=warm_llm, args=(llm, temperature), name="llm-warm-up", daemon=True)
+    thread.start()
+    return thread
