@@ -179,9 +179,16 @@ class Replay:
 
     name: str
     utterance: Utterance
-    vad_end_ms: float
-    """Audio time from the last voiced frame to the segmenter's end decision, plus that frame's work."""
+    timer_ms: float
+    """Audio time from the end of the last voiced frame to the frame on which the segmenter decided."""
+    work_ms: float
+    """Wall time of that deciding frame's VAD (and smart-turn) work."""
     audio_s: float
+
+    @property
+    def vad_end_ms(self) -> float:
+        """End of speech to the end-of-utterance decision, as a live microphone would see it."""
+        return self.timer_ms + self.work_ms
 
 
 def prepare(path: Path, cfg: Config) -> Replay:
@@ -203,7 +210,7 @@ def prepare(path: Path, cfg: Config) -> Replay:
     if not utts:
         raise AudioFormatError(f"{path.name}: no speech found; the benchmark needs spoken requests")
     joined = join_utterances(utts, padded)
-    return Replay(path.name, joined, decided_ms - utts[-1].end_s * 1000 + work_ms, len(samples) / 16000)
+    return Replay(path.name, joined, decided_ms - utts[-1].end_s * 1000, work_ms, len(samples) / 16000)
 
 
 def find_wavs(folder: Path | None) -> list[Path]:

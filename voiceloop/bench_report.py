@@ -195,9 +195,13 @@ def _goals(
     detail = f"{again:,.0f} ms vs {cold_total:,.0f} ms for the same {len(repeats)} requests"
     goals.append(Goal("cache_repeat", "repeated request vs first time", r, "×", "—", None, detail))
     tiered = next((e for e in stt.engines if e.calls), None)
-    if tiered and ours:
+    larger = next((e for e in stt.engines if e.name.startswith("faster-whisper")), None)
+    if tiered and ours and larger:
         extra = tiered.total_ms - ours.total_ms
-        detail = f"{tiered.escalations}/{tiered.calls} escalated; {extra:+,.0f} ms over tiny-only for all utterances"
+        detail = (
+            f"{tiered.escalations}/{tiered.calls} escalated; {extra:+,.0f} ms over the small model alone for all "
+            f"utterances; one escalation costs ~{statistics.mean(larger.median_ms):,.0f} ms more"
+        )
         r = tiered.escalations / tiered.calls
         goals.append(Goal("tiered", "tiered STT: share escalated", r, "", "—", None, detail))
     return tuple(goals)
