@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export VOICELOOP_CACHE ?= $(CURDIR)/.cache
 export XDG_RUNTIME_DIR ?= /tmp/voiceloop-runtime-$(shell id -u)
 
-.PHONY: install system-deps venv openai-whisper llm-env llm-server audio demo test lint clean
+.PHONY: install system-deps venv openai-whisper llm-env llm-server audio demo bench test lint clean
 
 install: system-deps venv openai-whisper llm-env  ## everything: system packages, venv, offline models, test LLM stack
 
@@ -40,6 +40,9 @@ audio:  ## start PulseAudio with a virtual mic (vl_mic) and speaker (vl_speaker)
 
 demo:  ## one turn from a recorded command, with the model the test server serves
 	$(BIN)/voiceloop once tests/data/create_notes.wav --model qwen2.5-coder:0.5b
+
+bench:  ## per-stage latency on the shipped spoken WAVs (e.g. BENCH_ARGS="--runs 5 --model qwen2.5-coder:0.5b")
+	$(BIN)/voiceloop bench $(BENCH_ARGS)
 
 test:
 	$(BIN)/python -m pytest -q
