@@ -22,7 +22,17 @@ from .conftest import DATA, run_cli, write_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
 
-COMPARISONS = {"stt_speedup", "first_vs_whole_audio", "overhead", "idle_cpu", "startup", "cache_repeat", "tiered"}
+COMPARISONS = {
+    "stt_speedup",
+    "first_vs_whole_audio",
+    "first_vs_whole_audio_piper",
+    "overhead",
+    "idle_cpu",
+    "startup",
+    "prompt_warmth",
+    "cache_repeat",
+    "tiered",
+}
 LOADS = {"stt_load", "stt_first_call", "llm_connect", "llm_first_call", "tts_load", "tts_first_call"}
 
 
@@ -73,7 +83,9 @@ def test_comparisons_and_engines_side_by_side(report: BenchReport) -> None:
     for engine in report.engines:
         assert len(engine.texts) == len(DEFAULT_WAVS) and engine.rtf > 0
         assert "capital of France" in engine.texts[1], engine
-    assert report.speech.sentences >= 2 and report.speech.first_ms > 0
+    assert [v.voice for v in report.speech] == ["pyttsx3", "piper"]
+    for voice in report.speech:
+        assert voice.sentences >= 2 and voice.first_ms > 0 and voice.answer == report.speech[0].answer
 
 
 def test_table_shows_every_row(report: BenchReport) -> None:
@@ -97,7 +109,7 @@ def test_json_has_every_field(report: BenchReport) -> None:
     assert set(data["loads_ms"]) == LOADS
     assert set(data["cache"]) == {"hits", "misses", "bypassed", "entries", "saved_s"}
     assert len(data["turns"]) == len(DEFAULT_WAVS)
-    assert {"answer", "sentences", "first_sentence_ms", "whole_reply_ms"} <= set(data["speech"])
+    assert {"voice", "answer", "sentences", "first_sentence_ms", "whole_reply_ms"} <= set(data["speech"][0])
 
 
 def test_vad_decision_waits_for_the_silence_timer() -> None:

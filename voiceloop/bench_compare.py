@@ -28,7 +28,7 @@ from voiceloop.speech import split_sentences
 from voiceloop.stt import Transcriber, Transcript
 
 Say = Callable[[str], None]
-MULTI_SENTENCE_ASK = "In three or four short sentences, explain what a voice assistant on a laptop does."
+MULTI_SENTENCE_ASK = "Describe a rainy morning in three sentences."  # prose: models answer "tips" as a list
 
 
 @dataclass(frozen=True)
@@ -163,6 +163,8 @@ def _escalation_cfg(cfg: SttConfig) -> SttConfig:
 class SpeechComparison:
     """First sentence synthesized vs the whole reply synthesized, on a real multi-sentence LLM answer."""
 
+    voice: str
+    """tts.engine of the voice measured."""
     answer: str
     sentences: int
     first_ms: float
@@ -170,6 +172,7 @@ class SpeechComparison:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "voice": self.voice,
             "answer": self.answer,
             "sentences": self.sentences,
             "first_sentence_ms": round(self.first_ms, 1),
@@ -177,12 +180,12 @@ class SpeechComparison:
         }
 
 
-def compare_speech(parts: Parts, runs: int, say: Say) -> SpeechComparison:
+def multi_sentence_answer(parts: Parts) -> str:
+    """A real answer of the model with as many sentences as it will give (three are asked for)."""
     from voiceloop.tools import CHAT_PROMPT
 
-    say("asking the LLM for a multi-sentence answer")
     answer = ""
-    # the chat prompt asks for at most three sentences; a plain prompt is the fallback for a short one
+    # voiceloop's own chat prompt first; a plain one is the fallback when that answer is short
     for system in (CHAT_PROMPT, "Answer in plain spoken sentences, no lists."):
         got = parts.llm.chat(
             [{"role": "system", "content": system}, {"role": "user", "content": MULTI_SENTENCE_ASK}],
@@ -192,15 +195,40 @@ def compare_speech(parts: Parts, runs: int, say: Say) -> SpeechComparison:
             answer = got
         if len(split_sentences(answer)) >= 3:
             break
+    return answer
+
+
+def compare_speech(parts: Parts, runs: int, say: Say) -> list[SpeechComparison]:
+    """The configured voice, then the other one if it is installed (espeak is so quick that its fixed
+    cost per call hides the difference; Piper's time grows with the text)."""
+    import dataclasses
+
+    from voiceloop.errors import SpeechError
+    from voiceloop.voices import load_synth
+
+    say("asking the LLM for a multi-sentence answer")
+    answer = multi_sentence_answer(parts)
     sentences = split_sentences(answer) or [answer]
-    first: list[float] = []
-    whole: list[float] = []
-    for _ in range(runs):
-        for target, text in ((first, sentences[0]), (whole, answer)):
-            t = time.perf_counter()
-            parts.synth.synth(text)
-            target.append((time.perf_counter() - t) * 1000)
-    return SpeechComparison(answer, len(sentences), statistics.median(first), statistics.median(whole))
+    tts = parts.cfg.tts
+    other = dataclasses.replace(tts, engine="piper" if tts.engine == "pyttsx3" else "pyttsx3", voice="")
+    voices = [(tts.engine, parts.synth)]
+    try:
+        voices.append((other.engine, load_synth(other)))
+    except SpeechError:
+        pass  # only the configured voice is compared
+    out = []
+    for name, synth in voices:
+        say(f"first sentence vs whole reply, voice {name}")
+        synth.synth("Ready.")
+        first: list[float] = []
+        whole: list[float] = []
+        for _ in range(runs):
+            for target, text in ((first, sentences[0]), (whole, answer)):
+                t = time.perf_counter()
+                synth.synth(text)
+                target.append((time.perf_counter() - t) * 1000)
+        out.append(SpeechComparison(name, answer, len(sentences), statistics.median(first), statistics.median(whole)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -216,7 +244,8 @@ class IdleCost:
         return 100 * self.cpu_s / self.seconds if self.seconds else 0.0
 
 
-def measure_idle(parts: Parts, seconds: float) -> IdleCost:
+def measure_idle(parts: Parts, seconds: float, terminal: bool = True) -> IdleCost:
+    """terminal=True draws the live status line (10 redraws a second) as `listen` does on a terminal."""
     from rich.console import Console
 
     from voiceloop.assistant import Assistant
@@ -236,7 +265,7 @@ def measure_idle(parts: Parts, seconds: float) -> IdleCost:
         wav.write_bytes(wav_bytes(hiss))
         tools = Tools(parts.llm, Sandbox(Path(tmp) / "out"), Decline(), cfg.llm.num_predict)
         assistant = Assistant(cfg, parts.transcriber, parts.llm, tools, SentenceSpeaker(parts.synth, None))
-        console = Console(file=io.StringIO(), width=100)
+        console = Console(file=io.StringIO(), width=100, force_terminal=terminal)
         listener = Listener(
             assistant, WavSource(wav, cfg.audio.chunk_ms, realtime=True), build_segmenter(cfg.vad), console
         )
@@ -300,3 +329,33 @@ def measure_startup(config: Path | None, model: str | None) -> Startup:
         tail = (err or "").strip().splitlines()[-1:] or ["no output"]
         raise VoiceloopError(f"the start-up probe failed: {tail[0]}") from e
     return Startup(wall, inside, warm)
+
+
+@dataclass(frozen=True)
+class PromptWarmth:
+    """First token of an intent call whose prompt the server has just read (what the start-up warm-up
+    leaves behind) vs one whose prompt it has never seen."""
+
+    primed_ms: float
+    cold_ms: float
+
+
+def compare_prompt_warmth(parts: Parts, runs: int, say: Say) -> PromptWarmth:
+    import secrets
+
+    from voiceloop.intents import SCHEMA, SYSTEM_PROMPT
+    from voiceloop.warmup import warm_llm
+
+    say("LLM first token with the intent prompt read at start, and without")
+    primed: list[float] = []
+    cold: list[float] = []
+    ask = {"role": "user", "content": "What is the capital of France?"}
+    options = {"temperature": 0.0, "num_predict": 1}
+    for _ in range(runs):
+        warm_llm(parts.llm)  # as at start-up; other users of the server may have pushed it out since
+        # a never-seen first line makes the server read the whole prompt again, as before any warm-up
+        unseen = f"Session {secrets.token_hex(4)}.\n{SYSTEM_PROMPT}"
+        for target, system in ((primed, SYSTEM_PROMPT), (cold, unseen)):
+            result = parts.llm.chat([{"role": "system", "content": system}, ask], fmt=SCHEMA, options=options)
+            target.append(result.first_token_s * 1000)
+    return PromptWarmth(statistics.median(primed), statistics.median(cold))
