@@ -115,6 +115,8 @@ def test_tiered_mode_from_config() -> None:
     assert {"capital", "france"} <= words(engine.transcribe(speech("question.wav")).text)
     with pytest.raises(ModelError, match="needs a Whisper engine"):
         load_transcriber(SttConfig(engine="moonshine", tiered=True))
+    with pytest.raises(ModelError, match=r"stt.escalate_model 'large-v3' is not installed"):
+        load_transcriber(SttConfig(tiered=True, escalate_model="large-v3"))
 
 
 @pytest.mark.slow

@@ -228,7 +228,7 @@ def find_wavs(folder: Path | None) -> list[Path]:
     return paths
 
 
-@dataclass
+@dataclass(frozen=True)
 class Parts:
     """What the benchmark built once (like `listen` does), and how long each took to load."""
 

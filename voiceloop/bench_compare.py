@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -89,10 +89,12 @@ class PlainOpenAIWhisper:
         return Transcript(str(result.get("text", "")).strip(), 0.0, 0.0, time.perf_counter() - t)
 
 
-@dataclass
+@dataclass(frozen=True)
 class SttComparison:
-    engines: list[EngineRun] = field(default_factory=list)
-    missing: dict[str, str] = field(default_factory=dict)
+    """Every STT engine that could be built, over the same utterances."""
+
+    engines: tuple[EngineRun, ...]
+    missing: dict[str, str]
     """Engines that could not be built here, and why."""
 
 
@@ -109,14 +111,14 @@ def compare_stt(parts: Parts, replays: list[Replay], runs: int, say: Say) -> Stt
         (f"faster-whisper {cfg.escalate_model}", lambda: FasterWhisper(_escalation_cfg(cfg))),
     ]
     engines: dict[str, tuple[Transcriber, float]] = {f"ours: {parts.transcriber.name}": (parts.transcriber, 0.0)}
-    out = SttComparison()
+    missing: dict[str, str] = {}
     for label, build in builders:
         say(f"loading {label}")
         t = time.perf_counter()
         try:
             engine = build()
         except (ImportError, VoiceloopError, OSError) as e:
-            out.missing[label] = str(e).splitlines()[0] if str(e) else type(e).__name__
+            missing[label] = str(e).splitlines()[0] if str(e) else type(e).__name__
             continue
         load_ms = (time.perf_counter() - t) * 1000
         warm_up(engine)
@@ -137,9 +139,10 @@ def compare_stt(parts: Parts, replays: list[Replay], runs: int, say: Say) -> Stt
                 if run == 0:
                     texts[name][i] = heard.text
     audio_s = sum(len(r.utterance.samples) for r in replays) / SAMPLE_RATE
+    runs_out = []
     for name, (engine, load_ms) in engines.items():
         tiered_engine = engine if isinstance(engine, TieredTranscriber) else None
-        out.engines.append(
+        runs_out.append(
             EngineRun(
                 name,
                 load_ms,
@@ -150,7 +153,7 @@ def compare_stt(parts: Parts, replays: list[Replay], runs: int, say: Say) -> Stt
                 tiered_engine.calls if tiered_engine else 0,
             )
         )
-    return out
+    return SttComparison(tuple(runs_out), missing)
 
 
 def _escalation_cfg(cfg: SttConfig) -> SttConfig:

@@ -292,5 +292,8 @@ def load_transcriber(cfg: SttConfig) -> WarmingUp:
     engine = build_engine(cfg)
     if not cfg.tiered:
         return WarmingUp(engine, [engine])
-    larger = FasterWhisper(dataclasses.replace(cfg, model=cfg.escalate_model, engine="faster-whisper"))
+    try:
+        larger = FasterWhisper(dataclasses.replace(cfg, model=cfg.escalate_model, engine="faster-whisper"))
+    except ModelError as e:  # its message says stt.model; the key to fix is escalate_model
+        raise ModelError(str(e).replace("stt.model", "stt.escalate_model")) from e
     return WarmingUp(TieredTranscriber(engine, larger, cfg.escalate_below), [engine, larger])
