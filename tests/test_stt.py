@@ -10,7 +10,7 @@ import pytest
 from voiceloop.audio import read_wav
 from voiceloop.config import SttConfig, VadConfig
 from voiceloop.errors import ModelError
-from voiceloop.stt import FasterWhisper, OpenAIWhisper
+from voiceloop.stt import FasterWhisper, Moonshine, OpenAIWhisper, TieredTranscriber, load_transcriber, warm_up
 from voiceloop.vad import Segmenter, WebRtcVad, join_utterances
 
 from .conftest import DATA
@@ -84,3 +84,48 @@ def test_missing_and_corrupt_models_give_clear_errors(tmp_path: Path) -> None:
     (broken / "config.json").write_text("{}")
     with pytest.raises(ModelError, match="corrupt"):
         FasterWhisper(SttConfig(model=str(broken)))
+
+
+@pytest.fixture(scope="module")
+def base_model() -> FasterWhisper:
+    engine = FasterWhisper(SttConfig(model="base"))
+    warm_up(engine)
+    return engine
+
+
+@pytest.mark.slow
+def test_tiered_escalates_only_when_the_small_model_is_unsure(transcriber, base_model) -> None:
+    tiered = TieredTranscriber(transcriber, base_model, SttConfig().escalate_below)
+    clear = tiered.transcribe(speech("question.wav"))
+    assert not clear.escalated and {"capital", "france"} <= words(clear.text)
+    assert (tiered.calls, tiered.escalations) == (1, 0)
+    # the espeak-ng recording as a whole (robotic voice, silence around it) leaves tiny.en unsure
+    unsure = read_wav(DATA / "create_notes_espeak.wav")
+    assert transcriber.transcribe(unsure).avg_logprob < SttConfig().escalate_below
+    got = tiered.transcribe(unsure)
+    assert got.escalated and {"create", "file", "shopping"} <= words(got.text)
+    assert (tiered.calls, tiered.escalations) == (2, 1)
+
+
+@pytest.mark.slow
+def test_tiered_mode_from_config() -> None:
+    engine = load_transcriber(SttConfig(tiered=True))
+    assert engine.wait_warm() and isinstance(engine.engine, TieredTranscriber)
+    assert "base" in engine.name
+    assert {"capital", "france"} <= words(engine.transcribe(speech("question.wav")).text)
+    with pytest.raises(ModelError, match="needs a Whisper engine"):
+        load_transcriber(SttConfig(engine="moonshine", tiered=True))
+    with pytest.raises(ModelError, match=r"stt.escalate_model 'large-v3' is not installed"):
+        load_transcriber(SttConfig(tiered=True, escalate_model="large-v3"))
+
+
+@pytest.mark.slow
+def test_moonshine_transcribes_shipped_speech() -> None:
+    engine = load_transcriber(SttConfig(engine="moonshine"))
+    assert engine.name.startswith("moonshine")
+    got = engine.transcribe(speech("question.wav"))
+    assert {"capital", "france"} <= words(got.text)
+    assert got.avg_logprob == 0.0 and got.no_speech_prob == 0.0  # no confidence: the gate lets it through
+    assert {"shopping", "list."} <= words(engine.transcribe(speech("create_notes.wav")).text)
+    with pytest.raises(ModelError, match="not a Moonshine model directory"):
+        Moonshine(SttConfig(engine="moonshine", model="/nonexistent/moonshine"))

@@ -48,16 +48,20 @@ def _fail(console: Console, e: VoiceloopError) -> None:
 def build_assistant(cfg: Config, console: Console) -> Any:
     """Everything a turn needs, built once from config."""
     from voiceloop.assistant import Assistant
+    from voiceloop.cache import with_cache
     from voiceloop.confirm import TerminalConfirmer
     from voiceloop.llm_backend import connect
     from voiceloop.sandbox import Sandbox
     from voiceloop.speech import SentenceSpeaker, SilentSpeaker, Speaker
     from voiceloop.stt import load_transcriber
     from voiceloop.tools import Tools
+    from voiceloop.warmup import warm_llm_soon
 
     llm, how = connect(cfg, lambda msg: console.print(f"[dim]{msg}[/dim]", highlight=False))
     if cfg.llm.backend in ("auto", "embedded"):
         console.print(f"[dim]LLM: {how}[/dim]", highlight=False)
+    warm_llm_soon(llm, cfg.llm.temperature)  # model loaded and intent prompt read while we load the rest
+    llm = with_cache(llm, cfg.llm.cache_entries)
     tools = Tools(llm, Sandbox(Path(cfg.output.dir)), TerminalConfirmer(console), cfg.llm.num_predict)
     speaker: Speaker = SilentSpeaker()
     if cfg.tts.enabled:
@@ -316,6 +320,39 @@ def calibrate(
         console.print(f"[red]error:[/red] could not update {target}: {e}", highlight=False)
         raise typer.Exit(3) from e
     console.print(f"updated {target}", highlight=False)
+
+
+@app.command()
+def bench(
+    wav_dir: Path | None = typer.Argument(None, help="a folder of spoken WAV requests (default: the shipped set)"),
+    runs: int = typer.Option(3, "--runs", min=1, max=50, help="times each WAV is replayed"),
+    config: Path | None = ConfigOpt,
+    model: str | None = ModelOpt,
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object instead of tables"),
+    idle_s: float = typer.Option(4.0, "--idle-s", min=1.0, max=60.0, help="seconds of quiet fed to the listen loop"),
+) -> None:
+    """Replay spoken WAVs through the real pipeline (nothing written, nothing played) and time every stage."""
+    console = Console(stderr=as_json)
+    try:
+        cfg = _config(config, model)
+        from voiceloop.bench_report import render, run_bench
+
+        report = run_bench(
+            cfg,
+            wav_dir,
+            runs,
+            lambda msg: console.print(f"[dim]{msg}…[/dim]", highlight=False),
+            config_path=config,
+            model=model,
+            idle_s=idle_s,
+        )
+    except VoiceloopError as e:
+        _fail(console, e)
+        return
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_json()) + "\n")
+    else:
+        render(console, report)
 
 
 @app.command()

@@ -60,7 +60,7 @@ class VadConfig:
 @dataclass(frozen=True)
 class SttConfig:
     engine: str = "faster-whisper"
-    """"faster-whisper" or "openai-whisper"."""
+    """"faster-whisper", "openai-whisper" or "moonshine" (moonshine-cpp's packaged English base model)."""
     model: str = "tiny.en"
     """Model name (tiny.en, base, ...) or a local path (directory or .pt file)."""
     device: str = "auto"
@@ -75,6 +75,12 @@ class SttConfig:
     """Transcripts less confident than this are not acted on."""
     max_no_speech_prob: float = 0.6
     """Transcripts Whisper thinks are not speech above this are not acted on."""
+    tiered: bool = False
+    """Transcribe with `model` first and re-run `escalate_model` only when the first is unsure."""
+    escalate_model: str = "base"
+    """The larger faster-whisper model tiered mode falls back to (a name or a local directory)."""
+    escalate_below: float = -0.5
+    """Tiered mode re-transcribes when avg_logprob is below this."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,8 @@ class LlmConfig:
     """Most tokens one answer may have."""
     backend: str = "auto"
     """"ollama", "openai" (OpenAI-compatible server), "embedded" (llama.cpp in-process) or "auto"."""
+    cache_entries: int = 64
+    """Answers kept for repeated stateless requests (same summary, same code request); 0 turns it off."""
     routes: RoutesConfig = field(default_factory=RoutesConfig)
     """[llm.routes]: another model per action."""
 
@@ -177,7 +185,12 @@ _CHECKS: dict[str, tuple[Check, str]] = {
     "vad.barge_in_margin_db": (lambda v: 0 <= v <= 40, "a number of dB from 0 to 40"),
     "vad.smart_turn_ask_ms": (lambda v: 60 <= v <= 5000, "an integer from 60 to 5000"),
     "vad.smart_turn_max_silence_ms": (lambda v: 100 <= v <= 10000, "an integer from 100 to 10000"),
-    "stt.engine": (lambda v: v in ("faster-whisper", "openai-whisper"), '"faster-whisper" or "openai-whisper"'),
+    "stt.engine": (
+        lambda v: v in ("faster-whisper", "openai-whisper", "moonshine"),
+        '"faster-whisper", "openai-whisper" or "moonshine"',
+    ),
+    "stt.escalate_model": (lambda v: bool(v.strip()), "a model name or path"),
+    "stt.escalate_below": (lambda v: -10 <= v <= 0, "a number from -10 to 0"),
     "stt.model": (lambda v: bool(v.strip()), "a model name or path"),
     "stt.device": (lambda v: v in ("auto", "cpu", "cuda"), '"auto", "cpu" or "cuda"'),
     "stt.compute_type": (
@@ -193,6 +206,7 @@ _CHECKS: dict[str, tuple[Check, str]] = {
     "llm.connect_timeout_s": (lambda v: 0 < v <= 60, "a number from 0 to 60"),
     "llm.read_timeout_s": (lambda v: 0 < v <= 3600, "a number from 0 to 3600"),
     "llm.num_predict": (lambda v: 16 <= v <= 32768, "an integer from 16 to 32768"),
+    "llm.cache_entries": (lambda v: 0 <= v <= 100_000, "an integer from 0 to 100000"),
     "llm.backend": (
         lambda v: v in ("auto", "ollama", "openai", "embedded"), '"auto", "ollama", "openai" or "embedded"'
     ),

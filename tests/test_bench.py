@@ -1,0 +1,141 @@
+"""`voiceloop bench` on the shipped spoken WAVs, the real Whisper weights, voice and model server.
+
+Speed is what the benchmark reports, not what these tests judge: they check that every stage,
+load, comparison and engine is measured and reported, in the table and in --json.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from voiceloop.bench import DEFAULT_WAVS, STAGES, prepare
+from voiceloop.bench_report import BenchReport, render, run_bench
+from voiceloop.config import Config
+
+from .conftest import DATA, run_cli, write_config
+
+pytestmark = [pytest.mark.slow, pytest.mark.llm]
+
+COMPARISONS = {
+    "stt_speedup",
+    "first_vs_whole_audio",
+    "first_vs_whole_audio_piper",
+    "overhead",
+    "idle_cpu",
+    "startup",
+    "prompt_warmth",
+    "cache_repeat",
+    "tiered",
+}
+LOADS = {"stt_load", "stt_first_call", "llm_connect", "llm_first_call", "tts_load", "tts_first_call"}
+
+
+@pytest.fixture(scope="module")
+def report(ollama_url: str, tmp_path_factory: pytest.TempPathFactory) -> BenchReport:
+    """One run over the shipped WAVs, in this process (the CLI test below covers the command)."""
+    from .conftest import TEST_MODEL
+
+    folder = tmp_path_factory.mktemp("bench")
+    config = write_config(folder / "config.toml", ollama_url)
+    from voiceloop.config import load
+
+    return run_bench(load(config), None, 1, lambda msg: None, config_path=config, model=TEST_MODEL, idle_s=2.0)
+
+
+def test_every_stage_is_measured_on_every_shipped_wav(report: BenchReport) -> None:
+    assert report.wavs == DEFAULT_WAVS
+    assert [s.key for s in report.stages] == [key for key, _ in STAGES]
+    for stage in report.stages:
+        assert stage.n == len(DEFAULT_WAVS), stage
+        assert 0 < stage.median_ms <= stage.p90_ms, stage
+    assert set(report.loads_ms) == LOADS and all(ms > 0 for ms in report.loads_ms.values())
+    for turn in report.turns:
+        assert turn.transcript and turn.reply, turn
+        # the benchmark writes nothing: every proposed file was declined
+        assert "write" not in turn.reply or "did not write" in turn.reply
+        assert turn.ms["first_sentence"] <= turn.ms["first_audio"] <= turn.ms["total"]
+
+
+def test_the_repeated_requests_are_answered_from_the_cache(report: BenchReport) -> None:
+    # each WAV's intent call (same transcript, same prompt) is asked again in the repeat pass
+    assert report.cache.hits >= len(DEFAULT_WAVS)
+    assert report.cache.bypassed >= 1  # the capital-of-France question is chat: never cached
+    assert report.cache.saved_s > 0
+
+
+def test_comparisons_and_engines_side_by_side(report: BenchReport) -> None:
+    goals = {g.key: g for g in report.goals}
+    assert set(goals) == COMPARISONS
+    for key in COMPARISONS - {"tiered"}:
+        assert goals[key].value > 0, goals[key]
+    names = [e.name for e in report.engines]
+    assert names[0].startswith("ours: faster-whisper tiny.en")
+    assert any(n.startswith("openai-whisper tiny.en") for n in names)
+    assert "moonshine" in names and "faster-whisper base" in names
+    assert any(n.startswith("tiered") for n in names)
+    assert not report.engines_missing
+    for engine in report.engines:
+        assert len(engine.texts) == len(DEFAULT_WAVS) and engine.rtf > 0
+        assert "capital of France" in engine.texts[1], engine
+    assert [v.voice for v in report.speech] == ["pyttsx3", "piper"]
+    for voice in report.speech:
+        assert voice.sentences >= 2 and voice.first_ms > 0 and voice.answer == report.speech[0].answer
+
+
+def test_table_shows_every_row(report: BenchReport) -> None:
+    console = Console(file=io.StringIO(), width=200)
+    render(console, report)
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    for _, label in STAGES:
+        assert label in out
+    for goal in report.goals:
+        assert goal.label in out
+    for engine in report.engines:
+        assert engine.name in out
+    assert "stt load" in out and "tts first call" in out
+    assert f"cache: {report.cache.hits} hits" in out
+
+
+def test_json_has_every_field(report: BenchReport) -> None:
+    data = json.loads(json.dumps(report.to_json()))
+    assert set(data["stages_ms"]) == {key for key, _ in STAGES}
+    assert set(data["comparisons"]) == COMPARISONS
+    assert set(data["loads_ms"]) == LOADS
+    assert set(data["cache"]) == {"hits", "misses", "bypassed", "entries", "saved_s"}
+    assert len(data["turns"]) == len(DEFAULT_WAVS)
+    assert {"voice", "answer", "sentences", "first_sentence_ms", "whole_reply_ms"} <= set(data["speech"][0])
+
+
+def test_vad_decision_waits_for_the_silence_timer() -> None:
+    """The replay keeps feeding silence after the recording, as a live microphone does: the segmenter
+    decides by its timer, silence_ms after the last voiced frame (to the next frame)."""
+    cfg = Config()
+    replay = prepare(DATA / "question.wav", cfg)
+    assert cfg.vad.silence_ms <= replay.timer_ms < cfg.vad.silence_ms + cfg.vad.frame_ms
+    assert replay.vad_end_ms >= replay.timer_ms
+
+
+def test_bench_command_prints_json(tmp_path: Path, ollama_url: str) -> None:
+    wavs = tmp_path / "wavs"
+    wavs.mkdir()
+    shutil.copy(DATA / "question.wav", wavs / "question.wav")
+    write_config(tmp_path / "config.toml", ollama_url)
+    result = run_cli("bench", str(wavs), "--runs", "1", "--json", "--idle-s", "1", cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = json.loads(result.stdout)
+    assert data["wavs"] == ["question.wav"] and data["runs"] == 1
+    assert set(data["comparisons"]) == COMPARISONS
+    assert data["turns"][0]["transcript"] == "What is the capital of France?"
+    assert not list(tmp_path.glob("output*"))  # nothing written
+
+
+def test_bench_on_a_folder_without_wavs_is_one_line(tmp_path: Path) -> None:
+    result = run_cli("bench", str(tmp_path), "--runs", "1", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no .wav files" in result.stdout and "Traceback" not in result.stdout + result.stderr
