@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from voiceloop.audio import read_wav
 from voiceloop.classifier import Classification, Classifier
 from voiceloop.commands import Command, Kind, closest_models, match_model, parse_command
@@ -68,6 +70,15 @@ class Turn:
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "models": dict(self.models),
         }
+
+
+@dataclass(frozen=True)
+class HeadStart:
+    """What can be worked out before a turn really starts: nothing in it writes, asks or speaks."""
+
+    heard: Transcript
+    decided: Classification | None = None
+    """The intents, when the transcript was confident enough to classify and the call succeeded."""
 
 
 class Clock:
@@ -144,15 +155,26 @@ class Assistant:
             return self._finish(Turn(reply=NO_SPEECH_REPLY), clock)
         return self.handle(utt, clock)
 
-    def handle(self, utt: Utterance, clock: Clock | None = None) -> Turn:
+    def head_start(self, samples: np.ndarray) -> HeadStart:
+        """The side-effect-free start of a turn (transcript, intents), for listen's early start."""
+        heard = self.transcriber.transcribe(samples)
+        if not self._confident(heard) or parse_command(heard.text) is not None:
+            return HeadStart(heard)
+        try:
+            return HeadStart(heard, self.classify_turn(heard.text))
+        except LLMError:
+            return HeadStart(heard)  # the turn asks again and reports the problem
+
+    def handle(self, utt: Utterance, clock: Clock | None = None, head: HeadStart | None = None) -> Turn:
+        """One turn for an utterance; `head` is its transcript (and intents) worked out early, if any."""
         clock = clock or Clock()
         self.on_stage("transcribing")
-        heard = self.transcriber.transcribe(utt.samples)
+        heard = head.heard if head is not None else self.transcriber.transcribe(utt.samples)
         clock.lap("stt")
         if not self._confident(heard):
             turn = Turn(heard.text, heard.avg_logprob, heard.no_speech_prob, reply=NOT_CAUGHT_REPLY)
             return self._finish(turn, clock)
-        return self.handle_text(heard.text, clock, heard)
+        return self.handle_text(heard.text, clock, heard, head.decided if head is not None else None)
 
     def _confident(self, t: Transcript) -> bool:
         words = t.text.strip(" .!?,")
@@ -162,8 +184,15 @@ class Assistant:
             and t.no_speech_prob <= self.cfg.stt.max_no_speech_prob
         )
 
-    def handle_text(self, text: str, clock: Clock | None = None, heard: Transcript | None = None) -> Turn:
-        """Act on a transcript (also the entry point for typed commands)."""
+    def handle_text(
+        self,
+        text: str,
+        clock: Clock | None = None,
+        heard: Transcript | None = None,
+        decided: Classification | None = None,
+    ) -> Turn:
+        """Act on a transcript (also the entry point for typed commands); `decided`: its intents, if
+        they were already classified (early start)."""
         clock = clock or Clock()
         base = Turn(text, heard.avg_logprob if heard else None, heard.no_speech_prob if heard else None)
         command = parse_command(text)
@@ -173,7 +202,7 @@ class Assistant:
             return self._finish(turn, clock)
         self.on_stage("thinking")
         try:
-            decided = self.classify_turn(text)
+            decided = decided or self.classify_turn(text)
         except LLMError as e:
             clock.lap("intent")
             return self._finish(dataclasses.replace(base, reply=str(e), error=str(e)), clock)

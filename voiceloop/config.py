@@ -53,6 +53,8 @@ class VadConfig:
     """With smart_turn, the longest silence waited for a speaker the model thinks is not done."""
     barge_in: bool = False
     """listen: talking over the reply stops it and starts a new turn (else the mic is muted while speaking)."""
+    early_start_ms: int = 250
+    """listen: after this much silence, transcribe and classify already (thrown away if speech resumes); 0 = off."""
     barge_in_margin_db: float = 10.0
     """How much louder than our own echo the person's voice must be to count as barging in."""
 
@@ -183,6 +185,7 @@ _CHECKS: dict[str, tuple[Check, str]] = {
     "vad.max_utterance_s": (lambda v: 1 <= v <= 600, "a number from 1 to 600"),
     "vad.echo_tail_ms": (lambda v: 0 <= v <= 5000, "an integer from 0 to 5000"),
     "vad.barge_in_margin_db": (lambda v: 0 <= v <= 40, "a number of dB from 0 to 40"),
+    "vad.early_start_ms": (lambda v: 0 <= v <= 5000, "an integer from 0 (off) to 5000"),
     "vad.smart_turn_ask_ms": (lambda v: 60 <= v <= 5000, "an integer from 60 to 5000"),
     "vad.smart_turn_max_silence_ms": (lambda v: 100 <= v <= 10000, "an integer from 100 to 10000"),
     "stt.engine": (

@@ -9,10 +9,11 @@ from collections.abc import Callable
 import numpy as np
 from rich.console import Console
 
-from voiceloop.assistant import Assistant
+from voiceloop.assistant import Assistant, HeadStart
 from voiceloop.audio import SAMPLE_RATE, ms_to_samples, rms_dbfs
 from voiceloop.bargein import BargeIn
 from voiceloop.confirm import Confirmer
+from voiceloop.early import EarlyStart
 from voiceloop.errors import AudioDeviceError, LLMError, VoiceloopError
 from voiceloop.live import LiveView
 from voiceloop.microphone import AudioSource
@@ -65,6 +66,11 @@ class Listener:
         self.stop = threading.Event()
         self.turns = 0
         self._pending = np.zeros(0, dtype=np.int16)
+        early_ms = assistant.cfg.vad.early_start_ms
+        self.early: EarlyStart[HeadStart] | None = None
+        """Transcribes and classifies at a short pause (vad.early_start_ms), before the silence timer ends."""
+        if 0 < early_ms < segmenter.cfg.silence_ms or (early_ms and segmenter.end_check is not None):
+            self.early = EarlyStart(assistant.head_start, early_ms, segmenter.cfg.frame_ms)
 
     def run(self, max_turns: int | None = None) -> None:
         assistant = self.assistant
@@ -94,6 +100,8 @@ class Listener:
                 f, self._pending = self._pending[:frame], self._pending[frame:]
                 utt = self.segmenter.feed(f)
                 if utt is None:
+                    if self.early is not None:
+                        self.early.watch(self.segmenter)
                     self.view.set_state("hearing" if self.segmenter.state is SegState.SPEECH else "listening")
                     continue
                 self._turn(utt)
@@ -103,11 +111,12 @@ class Listener:
 
     def _turn(self, utt: Utterance) -> None:
         self.turns += 1
+        head = self.early.take(utt) if self.early is not None else None
         watcher = self._barge_in()
         if watcher is not None:
             watcher.start()
         try:
-            turn = self.assistant.handle(utt)
+            turn = self.assistant.handle(utt, head=head)
             print_turn(self.console, turn)
             self.view.set_turn(turn.transcript, turn.reply, turn.timings_ms)
         except (LLMError, VoiceloopError, OSError) as e:

@@ -128,10 +128,25 @@ class Segmenter:
         """End of stream: whatever speech is in progress ends here."""
         return self._finish(cut=False) if self.state is SegState.SPEECH else None
 
-    def _finish(self, cut: bool) -> Utterance | None:
+    @property
+    def silence_frames(self) -> int:
+        """Frames of silence since the last voiced one, inside an utterance (0 outside one)."""
+        return self._silence_run if self.state is SegState.SPEECH else 0
+
+    def peek(self) -> np.ndarray | None:
+        """The utterance's audio as it would be if it ended now (None outside one, or too short).
+        While no more speech comes, this is exactly what the finished Utterance will hold."""
+        if self.state is not SegState.SPEECH or self._voiced * self.cfg.frame_ms < self.cfg.min_speech_ms:
+            return None
+        return np.concatenate(self._kept_frames())
+
+    def _kept_frames(self) -> list[np.ndarray]:
         keep_tail = math.ceil(KEEP_TAIL_MS / self.cfg.frame_ms)
         trailing = max(0, self._silence_run - keep_tail)
-        frames = self._frames[: len(self._frames) - trailing] if trailing else self._frames
+        return self._frames[: len(self._frames) - trailing] if trailing else self._frames
+
+    def _finish(self, cut: bool) -> Utterance | None:
+        frames = self._kept_frames()
         voiced_ms = self._voiced * self.cfg.frame_ms
         start_s = self._start_index * self.cfg.frame_ms / 1000
         end_s = start_s + (len(self._frames) - self._silence_run) * self.cfg.frame_ms / 1000
