@@ -295,7 +295,8 @@ class Assistant:
         try:
             spoken = stream.close()
         except AudioDeviceError as e:  # the turn's work stands; only the voice is missing
-            turn = dataclasses.replace(turn, warning=f"could not speak the reply: {e}")
+            problem = f"could not speak the reply: {e}"
+            turn = dataclasses.replace(turn, warning=f"{turn.warning}; {problem}" if turn.warning else problem)
         finally:
             self.speaking = None
         clock.lap("speak")

@@ -1,10 +1,11 @@
 """A bounded cache for repeated LLM requests whose answer cannot change, as a wrapper around any LLMClient.
 
-The rule: an answer is reused only for a *stateless* call — exactly one system message and one user
-message, where the system message is one of the fixed prompts below (write this code, summarize this
-text, classify this request). Such a call depends on nothing but its messages, format and options,
-which together with the server and model make the key. Anything with history, an action log, or a
-prompt we do not know (chat, "what time is it", "what did I just write") goes to the server every time.
+The rule: an answer is reused only for a *stateless* call — one of the fixed openings below (the
+system prompt to write code, summarize, or classify, with the classifier's fixed few-shot examples)
+followed by nothing but the request (with the session's file log, for the classifier). Such a call
+depends only on its messages, format and options, which with the server and model make the key.
+Anything with history or a retry, or an opening we do not know (chat: "what time is it", "what did
+I just write"), goes to the server every time.
 """
 
 from __future__ import annotations
@@ -19,24 +20,26 @@ from typing import Any
 
 from voiceloop.llm import ChatResult, LLMClient, Message, OnToken
 
+Prefix = tuple[tuple[str, str], ...]
 
-def stateless_prompts() -> frozenset[str]:
-    """System prompts of calls whose answer depends only on the request (read from their modules, so a
-    changed prompt is still recognised, and a prompt that starts carrying state stops matching)."""
-    from voiceloop.intents import SYSTEM_PROMPT
+
+def stateless_prompts() -> frozenset[Prefix]:
+    """The fixed openings (system prompt, then any few-shot examples) of calls whose answer depends
+    only on the request; read from their modules, so a changed prompt is still recognised."""
+    from voiceloop.intents import prompt_messages
     from voiceloop.tools import CODE_PROMPT, SUMMARY_PROMPT
 
-    return frozenset({SYSTEM_PROMPT, CODE_PROMPT, SUMMARY_PROMPT})
+    classify = _prefix(prompt_messages("")[:-1])
+    return frozenset({classify, (("system", CODE_PROMPT),), (("system", SUMMARY_PROMPT),)})
 
 
-def is_stateless(messages: list[Message], prompts: frozenset[str]) -> bool:
-    """True for [system prompt we know, user request] and nothing else."""
-    return (
-        len(messages) == 2
-        and messages[0].get("role") == "system"
-        and messages[0].get("content") in prompts
-        and messages[1].get("role") == "user"
-    )
+def _prefix(messages: list[Message]) -> Prefix:
+    return tuple((m.get("role", ""), m.get("content", "")) for m in messages)
+
+
+def is_stateless(messages: list[Message], prompts: frozenset[Prefix]) -> bool:
+    """True for [a fixed opening we know, the user's request] and nothing else (no history, no retry)."""
+    return len(messages) >= 2 and messages[-1].get("role") == "user" and _prefix(messages[:-1]) in prompts
 
 
 @dataclass(frozen=True)
