@@ -32,6 +32,7 @@ COMPARISONS = {
     "prompt_warmth",
     "cache_repeat",
     "tiered",
+    "early_start",
 }
 LOADS = {"stt_load", "stt_first_call", "llm_connect", "llm_first_call", "tts_load", "tts_first_call"}
 
@@ -109,7 +110,7 @@ def test_json_has_every_field(report: BenchReport) -> None:
     assert set(data["loads_ms"]) == LOADS
     assert set(data["cache"]) == {"hits", "misses", "bypassed", "entries", "saved_s"}
     assert len(data["turns"]) == len(DEFAULT_WAVS)
-    assert {"voice", "answer", "sentences", "first_sentence_ms", "whole_reply_ms"} <= set(data["speech"][0])
+    assert {"voice", "answer", "sentences", "first_audio_ms", "whole_reply_ms"} <= set(data["speech"][0])
 
 
 def test_vad_decision_waits_for_the_silence_timer() -> None:

@@ -263,11 +263,16 @@ def build_parts(cfg: Config) -> Parts:
     return Parts(cfg, transcriber, llm, synth, loads)
 
 
-def run_turn(parts: Parts, replay: Replay, llm: LLMClient | None = None) -> TurnTiming:
-    """One turn on a fresh Assistant (no history carried between replays), timed from the VAD decision."""
-    import tempfile
+def run_turn(parts: Parts, replay: Replay, llm: LLMClient | None = None, early_ms: int = 0) -> TurnTiming:
+    """One turn on a fresh Assistant (no history carried between replays), timed from the VAD decision.
 
-    from voiceloop.assistant import Assistant
+    early_ms: replay listen's early start too — transcription and intents begin after early_ms of
+    silence, while the rest of the silence timer passes in real time, as a live microphone delivers it.
+    """
+    import tempfile
+    import threading
+
+    from voiceloop.assistant import Assistant, HeadStart
     from voiceloop.sandbox import Sandbox
     from voiceloop.speech import SentenceSpeaker
     from voiceloop.tools import Tools
@@ -278,9 +283,15 @@ def run_turn(parts: Parts, replay: Replay, llm: LLMClient | None = None) -> Turn
         tools = Tools(client, Sandbox(Path(tmp)), Decline(), parts.cfg.llm.num_predict)
         speaker = SentenceSpeaker(TimedSynth(parts.synth, probe), None)  # synthesized, never played
         assistant = Assistant(parts.cfg, TimedTranscriber(parts.transcriber, probe), client, tools, speaker)
+        heads: list[HeadStart] = []
+        if early_ms:
+            early = threading.Thread(target=lambda: heads.append(assistant.head_start(replay.utterance.samples)))
+            early.start()
+            time.sleep(max(0, parts.cfg.vad.silence_ms - early_ms) / 1000)  # the rest of the silence timer
+            early.join()
         t0 = time.perf_counter()
         probe.start(t0)
-        turn = assistant.handle(replay.utterance)
+        turn = assistant.handle(replay.utterance, head=heads[0] if heads else None)
         end = time.perf_counter()
 
     def since(at: float | None) -> float:

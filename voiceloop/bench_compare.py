@@ -24,6 +24,7 @@ from voiceloop.audio import SAMPLE_RATE, wav_bytes
 from voiceloop.bench import Parts, Replay
 from voiceloop.config import SttConfig
 from voiceloop.errors import VoiceloopError
+from voiceloop.llm import Message
 from voiceloop.speech import split_sentences
 from voiceloop.stt import Transcriber, Transcript
 
@@ -164,54 +165,44 @@ def _escalation_cfg(cfg: SttConfig) -> SttConfig:
 
 @dataclass(frozen=True)
 class SpeechComparison:
-    """First sentence synthesized vs the whole reply synthesized, on a real multi-sentence LLM answer."""
+    """A real multi-sentence answer: its first audio when streamed (each sentence spoken as soon as the
+    LLM has written it) vs waiting for the whole answer and synthesizing all of it."""
 
     voice: str
     """tts.engine of the voice measured."""
     answer: str
     sentences: int
     first_ms: float
+    """Request sent → first audio ready, streamed."""
     whole_ms: float
+    """Request sent → whole answer written and synthesized."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "voice": self.voice,
             "answer": self.answer,
             "sentences": self.sentences,
-            "first_sentence_ms": round(self.first_ms, 1),
+            "first_audio_ms": round(self.first_ms, 1),
             "whole_reply_ms": round(self.whole_ms, 1),
         }
 
 
-def multi_sentence_answer(parts: Parts) -> str:
-    """A real answer of the model with as many sentences as it will give (three are asked for)."""
+def _chat_messages() -> list[Message]:
     from voiceloop.tools import CHAT_PROMPT
 
-    answer = ""
-    # voiceloop's own chat prompt first; a plain one is the fallback when that answer is short
-    for system in (CHAT_PROMPT, "Answer in plain spoken sentences, no lists."):
-        got = parts.llm.chat(
-            [{"role": "system", "content": system}, {"role": "user", "content": MULTI_SENTENCE_ASK}],
-            options={"temperature": 0.0, "num_predict": 200},
-        ).content.strip()
-        if len(split_sentences(got)) > len(split_sentences(answer)):
-            answer = got
-        if len(split_sentences(answer)) >= 3:
-            break
-    return answer
+    return [{"role": "system", "content": CHAT_PROMPT}, {"role": "user", "content": MULTI_SENTENCE_ASK}]
 
 
 def compare_speech(parts: Parts, runs: int, say: Say) -> list[SpeechComparison]:
-    """The configured voice, then the other one if it is installed (espeak is so quick that its fixed
-    cost per call hides the difference; Piper's time grows with the text)."""
+    """The configured voice, then the other one if it is installed (espeak synthesizes in a few ms;
+    Piper's time grows with the text)."""
     import dataclasses
 
     from voiceloop.errors import SpeechError
+    from voiceloop.speech import SpeechStream
     from voiceloop.voices import load_synth
 
-    say("asking the LLM for a multi-sentence answer")
-    answer = multi_sentence_answer(parts)
-    sentences = split_sentences(answer) or [answer]
+    options = {"temperature": 0.0, "num_predict": 200}
     tts = parts.cfg.tts
     other = dataclasses.replace(tts, engine="piper" if tts.engine == "pyttsx3" else "pyttsx3", voice="")
     voices = [(tts.engine, parts.synth)]
@@ -221,16 +212,23 @@ def compare_speech(parts: Parts, runs: int, say: Say) -> list[SpeechComparison]:
         pass  # only the configured voice is compared
     out = []
     for name, synth in voices:
-        say(f"first sentence vs whole reply, voice {name}")
+        say(f"first audio streamed vs whole reply, voice {name}")
         synth.synth("Ready.")
         first: list[float] = []
         whole: list[float] = []
+        answer = ""
         for _ in range(runs):
-            for target, text in ((first, sentences[0]), (whole, answer)):
-                t = time.perf_counter()
-                synth.synth(text)
-                target.append((time.perf_counter() - t) * 1000)
-        out.append(SpeechComparison(name, answer, len(sentences), statistics.median(first), statistics.median(whole)))
+            t = time.perf_counter()
+            stream = SpeechStream(synth, None)
+            parts.llm.chat(_chat_messages(), options=options, on_token=stream.feed)
+            stream.close()
+            first.append(((stream.first_audio_at or time.perf_counter()) - t) * 1000)
+            t = time.perf_counter()
+            answer = parts.llm.chat(_chat_messages(), options=options).content.strip()
+            synth.synth(answer)
+            whole.append((time.perf_counter() - t) * 1000)
+        n = len(split_sentences(answer))
+        out.append(SpeechComparison(name, answer, n, statistics.median(first), statistics.median(whole)))
     return out
 
 

@@ -112,6 +112,17 @@ class Listener:
     def _turn(self, utt: Utterance) -> None:
         self.turns += 1
         head = self.early.take(utt) if self.early is not None else None
+        self._set_listening(False)
+        try:
+            self._run_turn(utt, head)
+        finally:
+            self._set_listening(True)
+
+    def _set_listening(self, on: bool) -> None:
+        if hasattr(self.source, "listening"):
+            self.source.listening = on
+
+    def _run_turn(self, utt: Utterance, head: HeadStart | None) -> None:
         watcher = self._barge_in()
         if watcher is not None:
             watcher.start()

@@ -36,6 +36,9 @@ class PyAudioSource:
         import pyaudio
 
         self.overflows = 0
+        self.listening = True
+        """False while a turn runs: the mic's audio is dropped on purpose then (it would be our own voice),
+        so a full ring is not counted as an overflow."""
         self._chunk = ms_to_samples(chunk_ms)
         self._ring: queue.Queue[np.ndarray] = queue.Queue(maxsize=max(2, int(ring_buffer_s * 1000 / chunk_ms)))
         self._lock = threading.Lock()
@@ -61,7 +64,7 @@ class PyAudioSource:
         chunk = np.frombuffer(data, dtype="<i2").copy()
         with self._lock:
             if self._ring.full():
-                self.overflows += 1
+                self.overflows += self.listening
                 self._ring.get_nowait()
             self._ring.put_nowait(chunk)
         return None, pyaudio.paContinue
