@@ -4,6 +4,7 @@ must stop it cleanly in every stage."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -24,10 +25,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.llm, pytest.mark.audio]
 AUDIO = str(ROOT / "scripts" / "audio_devices.sh")
 
 
-@pytest.fixture(scope="module")
-def room() -> Iterator[dict[str, str]]:
-    """Env for a private sound server where everything played on vl_speaker reaches vl_mic."""
-    runtime = tempfile.mkdtemp(prefix="vl-room-")
+@contextlib.contextmanager
+def looped_room(prefix: str, echo_volume: str = "100%") -> Iterator[dict[str, str]]:
+    """Env for a private sound server where what is played on vl_speaker reaches vl_mic at echo_volume."""
+    runtime = tempfile.mkdtemp(prefix=prefix)
     env = dict(os.environ, XDG_RUNTIME_DIR=runtime, PULSE_SOURCE="vl_mic", PULSE_SINK="vl_speaker", COLUMNS="160")
     subprocess.run(["bash", AUDIO, "start"], env=env, check=True, capture_output=True)
     subprocess.run(
@@ -36,8 +37,20 @@ def room() -> Iterator[dict[str, str]]:
         check=True,
         capture_output=True,
     )
-    yield env
-    subprocess.run(["bash", AUDIO, "stop"], env=env, check=False)
+    inputs = subprocess.run(["pactl", "list", "short", "sink-inputs"], env=env, capture_output=True, text=True)
+    for line in inputs.stdout.splitlines():
+        subprocess.run(["pactl", "set-sink-input-volume", line.split()[0], echo_volume], env=env, check=True)
+    try:
+        yield env
+    finally:
+        subprocess.run(["bash", AUDIO, "stop"], env=env, check=False)
+
+
+@pytest.fixture(scope="module")
+def room() -> Iterator[dict[str, str]]:
+    """Everything played on vl_speaker reaches vl_mic at full level."""
+    with looped_room("vl-room-") as env:
+        yield env
 
 
 def spawn_listen(tmp_path: Path, env: dict[str, str], ollama_url: str, speak: bool = True) -> pexpect.spawn:
@@ -99,20 +112,8 @@ def test_ctrl_c_stops_cleanly_in_every_stage(tmp_path: Path, room: dict[str, str
 @pytest.fixture(scope="module")
 def laptop() -> Iterator[dict[str, str]]:
     """A room whose speaker reaches the mic 50% quieter (about -18 dB), like a laptop's."""
-    runtime = tempfile.mkdtemp(prefix="vl-laptop-")
-    env = dict(os.environ, XDG_RUNTIME_DIR=runtime, PULSE_SOURCE="vl_mic", PULSE_SINK="vl_speaker", COLUMNS="160")
-    subprocess.run(["bash", AUDIO, "start"], env=env, check=True, capture_output=True)
-    subprocess.run(
-        ["pactl", "load-module", "module-loopback", "source=vl_speaker.monitor", "sink=vl_micfeed", "latency_msec=60"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    inputs = subprocess.run(["pactl", "list", "short", "sink-inputs"], env=env, capture_output=True, text=True)
-    for line in inputs.stdout.splitlines():
-        subprocess.run(["pactl", "set-sink-input-volume", line.split()[0], "50%"], env=env, check=True)
-    yield env
-    subprocess.run(["bash", AUDIO, "stop"], env=env, check=False)
+    with looped_room("vl-laptop-", "50%") as env:
+        yield env
 
 
 def spawn_barge_in(tmp_path: Path, env: dict[str, str], ollama_url: str) -> pexpect.spawn:
