@@ -58,6 +58,21 @@ def test_first_sentence_plays_before_the_text_is_finished(synth: Pyttsx3Synth) -
     assert spoken.first_audio_at is not None and spoken.first_audio_at <= player.played[0][0]
 
 
+def test_a_long_first_clause_does_not_wait_for_the_full_stop(synth: Pyttsx3Synth) -> None:
+    player = ClockedPlayer()
+    stream = SpeechStream(synth, player)
+    for token in ["On a grey ", "and rainy morning", ", people ", "hurry to work", ", 1,000 of them"]:
+        stream.feed(token)
+    deadline = time.monotonic() + 10
+    while not player.played and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(player.played) == 1  # "On a grey and rainy morning," only: later commas wait for the stop
+    stream.feed(".")
+    spoken = stream.close()
+    assert spoken.text == "On a grey and rainy morning, people hurry to work, 1,000 of them."
+    assert len(player.played) == 2
+
+
 def test_cancel_goes_quiet_and_reports_what_was_said(synth: Pyttsx3Synth) -> None:
     player = ClockedPlayer()
     stream = SpeechStream(synth, player)

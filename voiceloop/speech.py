@@ -19,6 +19,8 @@ from voiceloop.audio import resample, to_int16
 from voiceloop.config import TtsConfig
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_CLAUSE_END = re.compile(r"[,;:](?=\s)")  # "1,000" is not a clause end
+FIRST_CLAUSE_WORDS = 5  # the first clause of a reply is spoken on its own once it has this many words
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,12 @@ class SpeechStream:
         *done, self._buf = _SENTENCE_END.split(self._buf)
         for sentence in done:
             self._send(sentence)
+        if not self._text:  # nothing said yet: a long first clause need not wait for its full stop
+            for m in _CLAUSE_END.finditer(self._buf):
+                if len(self._buf[: m.end()].split()) >= FIRST_CLAUSE_WORDS:
+                    self._send(self._buf[: m.end()])
+                    self._buf = self._buf[m.end() :]
+                    break
 
     def say(self, text: str) -> None:
         """A whole piece of reply (e.g. "I wrote notes.txt."), spoken after what came before."""
