@@ -52,7 +52,7 @@ def _audio(cfg: Config) -> list[Check]:
 def _whisper(cfg: Config) -> Check:
     """Load the configured model the way a turn would, with no network: it either loads or says why."""
     from voiceloop.models import PACKAGED
-    from voiceloop.stt import load_transcriber
+    from voiceloop.stt import build_engine
 
     model = cfg.stt.model
     if cfg.stt.engine == "openai-whisper" and model not in PACKAGED and not Path(model).expanduser().exists():
@@ -63,7 +63,7 @@ def _whisper(cfg: Config) -> Check:
     saved = os.environ.get("HF_HUB_OFFLINE")
     os.environ["HF_HUB_OFFLINE"] = "1"
     try:
-        engine = load_transcriber(cfg.stt)
+        engine = build_engine(cfg.stt)
     except VoiceloopError as e:
         return Check("Whisper model", False, str(e))
     finally:

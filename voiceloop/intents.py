@@ -256,6 +256,13 @@ def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
+def _described(content: str, sentence: str) -> bool:
+    """True when the "content" is only what the sentence describes after an article ("with a shopping
+    list", "containing some ideas"), not words to write down as they were said."""
+    words = content.strip().strip(".").lower()
+    return bool(words) and re.search(rf"\b(?:a|an|some|my)\s+{re.escape(words)}\b", sentence) is not None
+
+
 def ground(intents: list[Intent], said: str, known: list[str]) -> list[Intent]:
     """Check the model's intents against the sentence itself.
 
@@ -279,6 +286,9 @@ def ground(intents: list[Intent], said: str, known: list[str]) -> list[Intent]:
         if i.action in WRITES and i.filename not in known and not was_said and not escapes:
             # (a name that tries to leave output/ goes on to the sandbox, so the refusal is seen)
             i = Intent(Action.GENERAL_CHAT, request=i.request or said)
+        elif i.action is Action.CREATE_FILE and i.content and _described(i.content, text):
+            # "with a shopping list": the model copied a description into content; it is a wish to fill
+            i = Intent(i.action, i.filename, "", f"{i.request} {i.content}".strip() if i.request else i.content)
         elif i.action is Action.CREATE_FILE and not i.content:
             wish = re.search(
                 rf"{re.escape(path.name)}\s+(?:with|containing|about)\s+(.+?)(?:\s+and\s+(?:{_VERBS})\b.*)?[.!?]?$", text

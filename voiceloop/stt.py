@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import threading
 import time
@@ -251,6 +252,7 @@ def warm_up(engine: Transcriber) -> None:
 
 
 WARM_UP_WAIT_S = 30.0  # an early transcription waits at most this long for the warm-up, then goes ahead
+EXIT_WAIT_S = 10.0  # at exit, the warm-up is given this long to finish
 
 
 class WarmingUp:
@@ -266,6 +268,8 @@ class WarmingUp:
         self._ready = threading.Event()
         self._to_warm = tuple(to_warm)
         threading.Thread(target=self._warm, name="stt-warm-up", daemon=True).start()
+        # a process that ends while CTranslate2 runs on another thread can crash on the way out
+        atexit.register(self.wait_warm, EXIT_WAIT_S)
 
     def _warm(self) -> None:
         try:
