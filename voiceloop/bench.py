@@ -288,9 +288,10 @@ def run_turn(parts: Parts, replay: Replay, llm: LLMClient | None = None, early_m
             early = threading.Thread(target=lambda: heads.append(assistant.head_start(replay.utterance.samples)))
             early.start()
             time.sleep(max(0, parts.cfg.vad.silence_ms - early_ms) / 1000)  # the rest of the silence timer
-            early.join()
-        t0 = time.perf_counter()
+        t0 = time.perf_counter()  # the silence timer ends here: waiting for the early work counts
         probe.start(t0)
+        if early_ms:
+            early.join()
         turn = assistant.handle(replay.utterance, head=heads[0] if heads else None)
         end = time.perf_counter()
 

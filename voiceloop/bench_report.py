@@ -135,11 +135,14 @@ def run_bench(
     say("the same requests again, answered from the first run's cache where the rule allows")
     repeats = [run_turn(parts, replay, first_cache) for replay in replays]
     early_ms = cfg.vad.early_start_ms or EARLY_DEFAULT_MS
-    say(f"the same requests with early start ({early_ms} ms into the silence)")
-    early = []
-    for _ in range(runs):
-        cache = CachingLLM(parts.llm, max(1, cfg.llm.cache_entries))  # first-time answers, like the runs above
-        early += [run_turn(parts, replay, cache, early_ms) for replay in replays]
+    say(f"the same requests with and without early start ({early_ms} ms into the silence), in pairs")
+    plain: list[TurnTiming] = []
+    early: list[TurnTiming] = []
+    for run in range(runs):
+        for replay in replays:  # pairs in alternating order, so neither side always finds a warmer server
+            for ms in (0, early_ms) if run % 2 == 0 else (early_ms, 0):
+                cache = CachingLLM(parts.llm, max(1, cfg.llm.cache_entries))  # first-time answers
+                (early if ms else plain).append(run_turn(parts, replay, cache, ms))
     stt = compare_stt(parts, replays, runs, say)
     speech = compare_speech(parts, runs, say)
     warmth = compare_prompt_warmth(parts, runs, say)
@@ -149,7 +152,7 @@ def run_bench(
     say("start-up: a fresh process building what `voiceloop listen` builds")
     startup = measure_startup(config_path, model)
     goals = _goals(turns[: len(replays)], turns, repeats, stt, speech, (idle, idle_plain), startup, warmth)
-    goals += (_early_goal(turns, early, early_ms),)
+    goals += (_early_goal(plain, early, early_ms),)
     return BenchReport(
         where,
         runs,
