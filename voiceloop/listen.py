@@ -111,9 +111,9 @@ class Listener:
 
     def _turn(self, utt: Utterance) -> None:
         self.turns += 1
-        head = self.early.take(utt) if self.early is not None else None
-        self._set_listening(False)
+        self._set_listening(False)  # from here the mic's audio is dropped on purpose until the echo tail ends
         try:
+            head = self.early.take(utt) if self.early is not None else None
             self._run_turn(utt, head)
         finally:
             self._set_listening(True)
