@@ -149,7 +149,7 @@ class Listener:
             return None
 
         def stop_speaking() -> None:
-            stream = getattr(self.assistant, "speaking", None)
+            stream = self.assistant.speaking
             if stream is not None:
                 stream.cancel()
 

@@ -232,6 +232,12 @@ class SpeechInterrupted(Exception):
     """The reply was cut short (the person talked over it); whoever feeds the stream stops."""
 
 
+def speak_all(stream: SpeechStream, text: str) -> Spoken:
+    """A whole reply known in advance, through a fresh stream: speak it and wait until it has been said."""
+    stream.say(text)
+    return stream.close()
+
+
 class SentenceSpeaker:
     """Synthesizes sentence by sentence and plays each one as soon as it is ready."""
 
@@ -244,9 +250,7 @@ class SentenceSpeaker:
 
     def speak(self, text: str) -> Spoken:
         """Speak text; Spoken.text is what was really said (less, if playback was stopped midway)."""
-        s = self.stream()
-        s.say(text)
-        return s.close()
+        return speak_all(self.stream(), text)
 
 
 class SilentSpeaker:
@@ -256,6 +260,4 @@ class SilentSpeaker:
         return SpeechStream(None, None)
 
     def speak(self, text: str) -> Spoken:
-        s = self.stream()
-        s.say(text)
-        return s.close()
+        return speak_all(self.stream(), text)

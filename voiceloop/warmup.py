@@ -14,12 +14,12 @@ def warm_llm(llm: LLMClient, temperature: float = 0.0) -> float | None:
     connection is opened, and the long intent prompt is read once, so Ollama and llama.cpp can reuse
     it from their prompt cache on the first real turn. Returns its seconds, or None if the server did
     not answer (start-up goes on: a turn will then say what is wrong)."""
-    from voiceloop.intents import SCHEMA, SYSTEM_PROMPT
+    from voiceloop.intents import SCHEMA, prompt_messages
 
     t0 = time.perf_counter()
     try:
         llm.chat(
-            [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "hello"}],
+            prompt_messages("hello"),  # the classifier's own opening (rules and examples), read once here
             fmt=SCHEMA,
             options={"temperature": temperature, "num_predict": 1},
         )
