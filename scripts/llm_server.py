@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this venv has only the server's packages; the GGUF code is stdlib-only
-from voiceloop.gguf import MODEL_NAME, assemble_gguf  # noqa: E402
+from voiceloop.llm.gguf import MODEL_NAME, assemble_gguf  # noqa: E402
 
 
 def wait_http(url: str, timeout_s: float) -> bool:

@@ -16,7 +16,7 @@ import pytest
 from rich.console import Console
 
 from voiceloop.config import Config, LlmConfig, OutputConfig, TtsConfig
-from voiceloop.llm import OllamaClient
+from voiceloop.llm.ollama import OllamaClient
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -78,7 +78,7 @@ def llm(cfg: Config) -> OllamaClient:
 @pytest.fixture(scope="session")
 def transcriber():
     from voiceloop.config import SttConfig
-    from voiceloop.stt import load_transcriber
+    from voiceloop.stt.engines import load_transcriber
 
     return load_transcriber(SttConfig())
 

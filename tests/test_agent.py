@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from voiceloop.assistant import START_OVER_REPLY, Assistant
-from voiceloop.confirm import render
-from voiceloop.llm import OllamaClient
-from voiceloop.sandbox import Proposal, Sandbox
-from voiceloop.speech import SilentSpeaker
-from voiceloop.tools import Status, Tools
+from voiceloop.agent.assistant import START_OVER_REPLY, Assistant
+from voiceloop.agent.confirm import render
+from voiceloop.agent.sandbox import Proposal, Sandbox
+from voiceloop.agent.tools import Status, Tools
+from voiceloop.llm.ollama import OllamaClient
+from voiceloop.voice.speech import SilentSpeaker
 
 from .conftest import TEST_MODEL
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voiceloop.audio import SAMPLE_RATE, read_wav
+from voiceloop.audio.formats import SAMPLE_RATE, read_wav
 from voiceloop.errors import AudioFormatError
 
 from .conftest import DATA

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from voiceloop.bench import DEFAULT_WAVS, STAGES, prepare
-from voiceloop.bench_report import BenchReport, render, run_bench
 from voiceloop.config import Config
+from voiceloop.devtools.bench import DEFAULT_WAVS, STAGES, prepare
+from voiceloop.devtools.bench_report import BenchReport, render, run_bench
 
 from .conftest import DATA, run_cli, write_config
 

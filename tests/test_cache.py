@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from voiceloop.cache import CachingLLM, with_cache
-from voiceloop.llm import Message, OllamaClient
-from voiceloop.tools import CHAT_PROMPT, SUMMARY_PROMPT
+from voiceloop.agent.tools import CHAT_PROMPT, SUMMARY_PROMPT
+from voiceloop.llm.cache import CachingLLM, with_cache
+from voiceloop.llm.ollama import Message, OllamaClient
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
 

@@ -15,10 +15,10 @@ import numpy as np
 import pexpect
 import pytest
 
-from voiceloop.audio import read_wav
-from voiceloop.calibrate import analyze, update_toml
+from voiceloop.audio.formats import read_wav
+from voiceloop.audio.vad import WebRtcVad
 from voiceloop.config import VadConfig, load
-from voiceloop.vad import WebRtcVad
+from voiceloop.devtools.calibrate import analyze, update_toml
 
 from .conftest import DATA, ROOT
 
@@ -95,7 +95,7 @@ def test_calibrate_on_the_virtual_microphone(tmp_path: Path, mic: dict[str, str]
     (tmp_path / "config.toml").write_text(shipped.replace('input_device = ""', 'input_device = "pulse"', 1))
     before = (tmp_path / "config.toml").read_text()
     hesitant = tmp_path / "hesitant.wav"
-    from voiceloop.audio import wav_bytes
+    from voiceloop.audio.formats import wav_bytes
 
     hesitant.write_bytes(wav_bytes(with_pause(1300)))
     child = pexpect.spawn(

@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from voiceloop.assistant import Assistant
-from voiceloop.classifier import Classification, Classifier
+from voiceloop.agent.assistant import Assistant
+from voiceloop.agent.classifier import Classification, Classifier
+from voiceloop.agent.intents import Action
+from voiceloop.agent.sandbox import Sandbox
+from voiceloop.agent.tools import Tools
 from voiceloop.config import Config, LlmConfig, OutputConfig, RoutesConfig, TtsConfig
-from voiceloop.intents import Action
-from voiceloop.llm import OllamaClient
-from voiceloop.sandbox import Sandbox
-from voiceloop.speech import SilentSpeaker
-from voiceloop.tools import Tools
-from voiceloop.ui import print_turn
+from voiceloop.listen.ui import print_turn
+from voiceloop.llm.ollama import OllamaClient
+from voiceloop.voice.speech import SilentSpeaker
 
 from .wire import fake_ollama
 
@@ -79,7 +79,7 @@ def test_two_invalid_answers_fall_back_to_chat_and_the_turn_shows_what_the_model
         cfg = Config(llm=LlmConfig(host=url, model="m"), tts=TtsConfig(enabled=False))
         llm = OllamaClient(url, "m")
         assistant = Assistant(cfg, None, llm, Tools(llm, Sandbox(tmp_path), _No(), 64), SilentSpeaker())
-        with caplog.at_level(logging.WARNING, logger="voiceloop.classifier"):
+        with caplog.at_level(logging.WARNING, logger="voiceloop.agent.classifier"):
             turn = assistant.handle_text("hello")
     assert [i.action for i in turn.intents] == [Action.GENERAL_CHAT]
     assert turn.reply == "Hello there."

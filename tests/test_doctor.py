@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from voiceloop.config import Config, LlmConfig, OutputConfig, SttConfig
-from voiceloop.doctor import run_checks
+from voiceloop.devtools.doctor import run_checks
 
 from .conftest import ROOT, TEST_MODEL, run_cli, write_config
 from .wire import free_port

@@ -8,18 +8,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voiceloop.assistant import Assistant
-from voiceloop.audio import read_wav, wav_bytes
+from voiceloop.agent.assistant import Assistant
+from voiceloop.agent.confirm import TerminalConfirmer
+from voiceloop.agent.intents import Action
+from voiceloop.agent.sandbox import Sandbox
+from voiceloop.agent.tools import Tools
+from voiceloop.audio.formats import read_wav, wav_bytes
+from voiceloop.audio.mic import WavSource
+from voiceloop.audio.vad import Segmenter, WebRtcVad
 from voiceloop.config import VadConfig
-from voiceloop.confirm import TerminalConfirmer
-from voiceloop.early import EarlyStart
-from voiceloop.intents import Action
-from voiceloop.listen import Listener
-from voiceloop.microphone import WavSource
-from voiceloop.sandbox import Sandbox
-from voiceloop.speech import SilentSpeaker
-from voiceloop.tools import Tools
-from voiceloop.vad import Segmenter, WebRtcVad
+from voiceloop.listen.early import EarlyStart
+from voiceloop.listen.loop import Listener
+from voiceloop.voice.speech import SilentSpeaker
 
 from .conftest import DATA
 

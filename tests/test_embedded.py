@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from voiceloop import embedded
 from voiceloop.config import Config, LlmConfig
 from voiceloop.errors import LLMError, ModelError
-from voiceloop.gguf import GGUF_SHA256_PREFIX, GGUF_SIZE, assemble_gguf
-from voiceloop.llm_backend import connect
+from voiceloop.llm import embedded
+from voiceloop.llm.backend import connect
+from voiceloop.llm.gguf import GGUF_SHA256_PREFIX, GGUF_SIZE, assemble_gguf
 
 from .conftest import DATA, run_cli, write_config
 from .wire import free_port

@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voiceloop.intents import Action, Intent, IntentParseError, ground, normalize_filename, parse_intents, spoken_names
+from voiceloop.agent.intents import (
+    Action,
+    Intent,
+    IntentParseError,
+    ground,
+    normalize_filename,
+    parse_intents,
+    spoken_names,
+)
 
 
 @pytest.mark.parametrize(

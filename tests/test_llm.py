@@ -7,7 +7,7 @@ import json
 import pytest
 
 from voiceloop.errors import LLMError
-from voiceloop.llm import OllamaClient
+from voiceloop.llm.ollama import OllamaClient
 
 from .wire import fake_ollama, free_port, reply, stream
 

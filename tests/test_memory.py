@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from voiceloop.agent.memory import Memory, approx_tokens, llm_summarizer
 from voiceloop.errors import LLMError
-from voiceloop.llm import Message, OllamaClient
-from voiceloop.memory import Memory, approx_tokens, llm_summarizer
+from voiceloop.llm.ollama import Message, OllamaClient
 
 from .conftest import TEST_MODEL
 from .wire import fake_ollama, reply

@@ -10,13 +10,13 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from voiceloop.assistant import Assistant
-from voiceloop.confirm import TerminalConfirmer
-from voiceloop.intents import Action
-from voiceloop.llm import OllamaClient
-from voiceloop.sandbox import Sandbox
-from voiceloop.speech import SilentSpeaker
-from voiceloop.tools import Tools
+from voiceloop.agent.assistant import Assistant
+from voiceloop.agent.confirm import TerminalConfirmer
+from voiceloop.agent.intents import Action
+from voiceloop.agent.sandbox import Sandbox
+from voiceloop.agent.tools import Tools
+from voiceloop.llm.ollama import OllamaClient
+from voiceloop.voice.speech import SilentSpeaker
 
 from .conftest import DATA, run_cli, write_config
 from .wire import free_port

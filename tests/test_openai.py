@@ -11,9 +11,9 @@ import pytest
 
 from voiceloop.config import Config, LlmConfig
 from voiceloop.errors import LLMError
-from voiceloop.llm import OllamaClient
-from voiceloop.llm_backend import connect, detect
-from voiceloop.openai_client import API_KEY_ENV, OpenAIClient
+from voiceloop.llm.backend import connect, detect
+from voiceloop.llm.ollama import OllamaClient
+from voiceloop.llm.openai_compat import API_KEY_ENV, OpenAIClient
 
 from .conftest import DATA, TEST_MODEL, run_cli, write_config
 from .wire import fake_ollama, free_port, reply, stream

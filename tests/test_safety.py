@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from voiceloop.assistant import Assistant
+from voiceloop.agent.assistant import Assistant
+from voiceloop.agent.sandbox import Proposal, Sandbox
+from voiceloop.agent.tools import Status, Tools
 from voiceloop.config import Config, LlmConfig
-from voiceloop.llm import OllamaClient
-from voiceloop.sandbox import Proposal, Sandbox
-from voiceloop.speech import SilentSpeaker
-from voiceloop.tools import Status, Tools
+from voiceloop.llm.ollama import OllamaClient
+from voiceloop.voice.speech import SilentSpeaker
 
 from .conftest import DATA, ROOT, run_cli, write_config
 from .wire import fake_ollama, reply
@@ -27,7 +27,7 @@ WRITER = """
 import sys
 from pathlib import Path
 from voiceloop.errors import SandboxError
-from voiceloop.sandbox import Sandbox
+from voiceloop.agent.sandbox import Sandbox
 box = Sandbox(Path(sys.argv[1]))
 try:
     box.write(box.propose(sys.argv[2], "x" * int(sys.argv[3])))

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from voiceloop.agent.sandbox import Sandbox
 from voiceloop.errors import SandboxError
-from voiceloop.sandbox import Sandbox
 
 HOSTILE = [
     "../evil.txt",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from voiceloop.config import TtsConfig
-from voiceloop.speech import Pyttsx3Synth, SentenceSpeaker, split_sentences
+from voiceloop.voice.speech import Pyttsx3Synth, SentenceSpeaker, split_sentences
 
 from .conftest import DATA, ROOT, Recorder, loud_seconds, run_cli, write_config
 
@@ -37,7 +37,7 @@ def test_synthesized_reply_says_the_words(transcriber) -> None:
 @pytest.mark.slow
 @pytest.mark.audio
 def test_speaker_plays_every_sentence_on_the_device(pulse: str) -> None:
-    from voiceloop.devices import PyAudioPlayer, open_pyaudio
+    from voiceloop.audio.devices import PyAudioPlayer, open_pyaudio
 
     speaker = SentenceSpeaker(Pyttsx3Synth(TtsConfig()), PyAudioPlayer(open_pyaudio(), "pulse"))
     rec = Recorder(pulse)

@@ -9,12 +9,12 @@ import time
 import numpy as np
 import pytest
 
-from voiceloop.assistant import Assistant
+from voiceloop.agent.assistant import Assistant
+from voiceloop.agent.sandbox import Sandbox
+from voiceloop.agent.tools import Tools
 from voiceloop.config import Config, TtsConfig
-from voiceloop.llm import OllamaClient
-from voiceloop.sandbox import Sandbox
-from voiceloop.speech import Pyttsx3Synth, SentenceSpeaker, SpeechInterrupted, SpeechStream
-from voiceloop.tools import Tools
+from voiceloop.llm.ollama import OllamaClient
+from voiceloop.voice.speech import Pyttsx3Synth, SentenceSpeaker, SpeechInterrupted, SpeechStream
 
 
 class ClockedPlayer:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from voiceloop.audio import read_wav
+from voiceloop.audio.formats import read_wav
+from voiceloop.audio.vad import Segmenter, WebRtcVad, join_utterances
 from voiceloop.config import SttConfig, VadConfig
 from voiceloop.errors import ModelError
-from voiceloop.stt import FasterWhisper, Moonshine, OpenAIWhisper, TieredTranscriber, load_transcriber, warm_up
-from voiceloop.vad import Segmenter, WebRtcVad, join_utterances
+from voiceloop.stt.engines import FasterWhisper, Moonshine, OpenAIWhisper, TieredTranscriber, load_transcriber, warm_up
 
 from .conftest import DATA
 
@@ -65,7 +65,7 @@ def test_openai_whisper_engine_on_packaged_weights_matches_faster_whisper(transc
     assert {"create", "file", "shopping"} <= words(ours.text)
     assert words(ours.text) == words(transcriber.transcribe(audio).text)
     # a local .pt path is accepted as the model too
-    from voiceloop.models import cache_dir
+    from voiceloop.stt.models import cache_dir
 
     pt = cache_dir() / "openai-whisper" / "tiny.en.pt"
     assert pt.is_file()

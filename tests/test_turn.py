@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voiceloop.audio import read_wav
+from voiceloop.audio.formats import read_wav
+from voiceloop.audio.smart_turn import SmartTurn
+from voiceloop.audio.vad import Segmenter, WebRtcVad, build_segmenter
 from voiceloop.config import VadConfig
-from voiceloop.turn import SmartTurn
-from voiceloop.vad import Segmenter, WebRtcVad, build_segmenter
 
 from .conftest import DATA
 

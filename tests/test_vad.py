@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from voiceloop.audio import read_wav
+from voiceloop.audio.formats import read_wav
+from voiceloop.audio.vad import Segmenter, WebRtcVad
 from voiceloop.config import VadConfig
-from voiceloop.vad import Segmenter, WebRtcVad
 
 from .conftest import DATA
 

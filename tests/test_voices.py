@@ -9,8 +9,8 @@ import pytest
 
 from voiceloop.config import TtsConfig
 from voiceloop.errors import SpeechError
-from voiceloop.speech import SentenceSpeaker
-from voiceloop.voices import PiperSynth, load_synth
+from voiceloop.voice.engines import PiperSynth, load_synth
+from voiceloop.voice.speech import SentenceSpeaker
 
 from .conftest import run_cli, write_config
 from .test_speech import Recorder, loud_seconds, pulse  # noqa: F401  (pulse is a fixture)
@@ -46,7 +46,7 @@ def test_rate_changes_how_long_it_speaks(piper: PiperSynth) -> None:
 
 @pytest.mark.audio
 def test_piper_reply_plays_on_the_speaker_and_can_be_understood(piper, transcriber, pulse: str) -> None:  # noqa: F811
-    from voiceloop.devices import PyAudioPlayer, open_pyaudio
+    from voiceloop.audio.devices import PyAudioPlayer, open_pyaudio
 
     speaker = SentenceSpeaker(piper, PyAudioPlayer(open_pyaudio(), "pulse"))
     rec = Recorder(pulse)

@@ -47,15 +47,15 @@ def _fail(console: Console, e: VoiceloopError) -> None:
 
 def build_assistant(cfg: Config, console: Console) -> Any:
     """Everything a turn needs, built once from config."""
-    from voiceloop.assistant import Assistant
-    from voiceloop.cache import with_cache
-    from voiceloop.confirm import TerminalConfirmer
-    from voiceloop.llm_backend import connect
-    from voiceloop.sandbox import Sandbox
-    from voiceloop.speech import SentenceSpeaker, SilentSpeaker, Speaker
-    from voiceloop.stt import load_transcriber
-    from voiceloop.tools import Tools
-    from voiceloop.warmup import warm_llm_soon
+    from voiceloop.agent.assistant import Assistant
+    from voiceloop.agent.confirm import TerminalConfirmer
+    from voiceloop.agent.sandbox import Sandbox
+    from voiceloop.agent.tools import Tools
+    from voiceloop.llm.backend import connect
+    from voiceloop.llm.cache import with_cache
+    from voiceloop.llm.warmup import warm_llm_soon
+    from voiceloop.stt.engines import load_transcriber
+    from voiceloop.voice.speech import SentenceSpeaker, SilentSpeaker, Speaker
 
     llm, how = connect(cfg, lambda msg: console.print(f"[dim]{msg}[/dim]", highlight=False))
     if cfg.llm.backend in ("auto", "embedded"):
@@ -65,8 +65,8 @@ def build_assistant(cfg: Config, console: Console) -> Any:
     tools = Tools(llm, Sandbox(Path(cfg.output.dir)), TerminalConfirmer(console), cfg.llm.num_predict)
     speaker: Speaker = SilentSpeaker()
     if cfg.tts.enabled:
-        from voiceloop.devices import PyAudioPlayer, open_pyaudio
-        from voiceloop.voices import load_synth
+        from voiceloop.audio.devices import PyAudioPlayer, open_pyaudio
+        from voiceloop.voice.engines import load_synth
 
         try:
             player: Any = PyAudioPlayer(open_pyaudio(), cfg.audio.output_device)
@@ -91,8 +91,8 @@ def once(
     console = Console(stderr=as_json)
     try:
         cfg = _config(config, model, no_speak)
-        from voiceloop.assistant import Clock
-        from voiceloop.audio import read_wav
+        from voiceloop.agent.assistant import Clock
+        from voiceloop.audio.formats import read_wav
 
         clock = Clock()
         samples = read_wav(wav)  # a bad file fails fast, before models load
@@ -106,7 +106,7 @@ def once(
     if as_json:
         sys.stdout.write(json.dumps(turn.to_json()) + "\n")
     else:
-        from voiceloop.ui import print_turn
+        from voiceloop.listen.ui import print_turn
 
         print_turn(console, turn)
     if turn.error:
@@ -135,10 +135,10 @@ def listen(
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>` prints every thread's stack
     try:
         cfg = _config(config, model, no_speak)
-        from voiceloop.devices import native_stderr_hidden, open_pyaudio
-        from voiceloop.listen import Listener
-        from voiceloop.microphone import PyAudioSource
-        from voiceloop.vad import build_segmenter
+        from voiceloop.audio.devices import native_stderr_hidden, open_pyaudio
+        from voiceloop.audio.mic import PyAudioSource
+        from voiceloop.audio.vad import build_segmenter
+        from voiceloop.listen.loop import Listener
 
         def open_mic() -> PyAudioSource:
             return PyAudioSource(open_pyaudio(), cfg.audio.input_device, cfg.audio.chunk_ms, cfg.audio.ring_buffer_s)
@@ -165,7 +165,7 @@ def devices() -> None:
     """List audio input and output devices (use the index or name as audio.input_device / output_device)."""
     console = Console()
     try:
-        from voiceloop.devices import list_devices, open_pyaudio
+        from voiceloop.audio.devices import list_devices, open_pyaudio
 
         pa = open_pyaudio()
     except VoiceloopError as e:
@@ -182,7 +182,7 @@ def models(config: Path | None = ConfigOpt) -> None:
     console = Console()
     try:
         cfg = _config(config)
-        from voiceloop.llm_backend import connect
+        from voiceloop.llm.backend import connect
 
         names = connect(cfg)[0].models()
     except VoiceloopError as e:
@@ -205,10 +205,10 @@ def evaluate(
     console = Console(stderr=as_json)
     try:
         cfg = _config(config, model, no_speak=True)
-        from voiceloop.classifier import Classifier
-        from voiceloop.evaluate import load_cases, run_eval
-        from voiceloop.llm_backend import connect
-        from voiceloop.stt import load_transcriber
+        from voiceloop.agent.classifier import Classifier
+        from voiceloop.devtools.evaluate import load_cases, run_eval
+        from voiceloop.llm.backend import connect
+        from voiceloop.stt.engines import load_transcriber
 
         cases = load_cases(folder)
         llm = connect(cfg)[0]
@@ -221,7 +221,7 @@ def evaluate(
     if as_json:
         sys.stdout.write(json.dumps(report.to_json()) + "\n")
     else:
-        from voiceloop.ui import print_eval
+        from voiceloop.devtools.evaluate import print_eval
 
         print_eval(console, report)
     if report.accuracy < min_accuracy:
@@ -239,7 +239,7 @@ def doctor(config: Path | None = ConfigOpt, model: str | None = ModelOpt) -> Non
         return
     from rich.markup import escape
 
-    from voiceloop.doctor import run_checks
+    from voiceloop.devtools.doctor import run_checks
 
     def show(c: Any) -> None:
         mark = "[green]✓[/green]" if c.ok else "[red]✗[/red]"
@@ -263,10 +263,17 @@ def calibrate(
     console = Console()
     try:
         cfg = _config(config)
-        from voiceloop.calibrate import analyze, changes, record, record_sentence, update_toml, write_atomically
-        from voiceloop.devices import native_stderr_hidden, open_pyaudio
-        from voiceloop.microphone import PyAudioSource
-        from voiceloop.vad import WebRtcVad
+        from voiceloop.audio.devices import native_stderr_hidden, open_pyaudio
+        from voiceloop.audio.mic import PyAudioSource
+        from voiceloop.audio.vad import WebRtcVad
+        from voiceloop.devtools.calibrate import (
+            analyze,
+            changes,
+            record,
+            record_sentence,
+            update_toml,
+            write_atomically,
+        )
 
         target = config or Path(os.environ.get("VOICELOOP_CONFIG") or "config.toml")
         with native_stderr_hidden():
@@ -335,7 +342,7 @@ def bench(
     console = Console(stderr=as_json)
     try:
         cfg = _config(config, model)
-        from voiceloop.bench_report import render, run_bench
+        from voiceloop.devtools.bench_report import render, run_bench
 
         report = run_bench(
             cfg,

@@ -1,0 +1,1 @@
+"""Understanding and acting: intents, tools, the sandbox, confirmation, memory, one turn."""

@@ -1,0 +1,315 @@
+"""One turn, from an utterance to a spoken reply. Owns no hardware: everything comes in built."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voiceloop.agent.classifier import Classification, Classifier
+from voiceloop.agent.commands import Command, Kind, closest_models, match_model, parse_command
+from voiceloop.agent.intents import Action, Intent
+from voiceloop.agent.memory import Memory, llm_summarizer
+from voiceloop.agent.tools import ActionResult, Status, Tools
+from voiceloop.audio.formats import read_wav
+from voiceloop.audio.vad import Segmenter, Utterance, WebRtcVad, join_utterances
+from voiceloop.config import Config
+from voiceloop.errors import AudioDeviceError, LLMError
+from voiceloop.llm.ollama import LLMClient
+from voiceloop.stt.engines import Transcriber, Transcript
+from voiceloop.voice.speech import Speaker, SpeechInterrupted, SpeechStream
+
+NO_SPEECH_REPLY = "I didn't hear any speech."
+NOT_CAUGHT_REPLY = "Sorry, I didn't catch that. Please say it again."
+START_OVER_REPLY = "Okay, starting over: I forgot our conversation and the files we worked on."
+MODELS_LISTED = 10  # an unknown model's answer lists this many, so it stays one spoken line
+
+
+@dataclass(frozen=True)
+class Turn:
+    """Everything one turn did, for the screen, --json and tests."""
+
+    transcript: str = ""
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
+    intents: tuple[Intent, ...] = ()
+    actions: tuple[ActionResult, ...] = ()
+    reply: str = ""
+    error: str = ""
+    """A one-line problem that stopped the turn (LLM down, ...), also part of the reply."""
+    warning: str = ""
+    """A problem that did not stop the turn (e.g. the speaker failed; the reply is still printed)."""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    spoken_s: float = 0.0
+    """Seconds of reply audio produced (0 with speech off)."""
+    spoken_text: str = ""
+    """What was really said aloud (the reply, or less when the person talked over it)."""
+    interrupted: bool = False
+    """The person talked over the reply and it was stopped."""
+    models: dict[str, str] = field(default_factory=dict)
+    """Which model served which stage: "intent", then each action's name (and "memory" when it folded)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "transcript": self.transcript,
+            "avg_logprob": self.avg_logprob,
+            "no_speech_prob": self.no_speech_prob,
+            "intents": [i.to_json() for i in self.intents],
+            "actions": [a.to_json() for a in self.actions],
+            "reply": self.reply,
+            "error": self.error,
+            "warning": self.warning,
+            "spoken_s": round(self.spoken_s, 3),
+            "interrupted": self.interrupted,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "models": dict(self.models),
+        }
+
+
+@dataclass(frozen=True)
+class HeadStart:
+    """What can be worked out before a turn really starts: nothing in it writes, asks or speaks."""
+
+    heard: Transcript
+    decided: Classification | None = None
+    """The intents, when the transcript was confident enough to classify and the call succeeded."""
+
+
+class Clock:
+    """Collects per-stage milliseconds."""
+
+    def __init__(self) -> None:
+        self.ms: dict[str, float] = {}
+        self._t = time.perf_counter()
+        self.origin = self._t
+        """When the turn started, moved later by skip() so skipped time never counts."""
+
+    def skip(self) -> None:
+        """Leave the time since the last lap out of every stage (e.g. loading models)."""
+        now = time.perf_counter()
+        self.origin += now - self._t
+        self._t = now
+
+    def since_start_ms(self, at: float) -> float:
+        """Milliseconds from the start of the turn to the perf_counter() value `at`."""
+        return (at - self.origin) * 1000
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.ms[stage] = self.ms.get(stage, 0.0) + (now - self._t) * 1000
+        self._t = now
+
+
+class Assistant:
+    """Transcribe -> confidence gate -> classify -> act (with confirmation) -> speak."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        transcriber: Transcriber,
+        llm: LLMClient,
+        tools: Tools,
+        speaker: Speaker,
+    ) -> None:
+        self.cfg = cfg
+        self.transcriber = transcriber
+        self.llm = llm
+        self.tools = tools
+        self.speaker = speaker
+        self.model = cfg.llm.model or llm.model
+        """The session's model: classification and every action without a route; "switch to" changes it."""
+        self.classifier = Classifier(llm, cfg.llm.temperature, cfg.llm.num_predict)
+        self.memory = Memory(
+            cfg.memory.max_turns, cfg.memory.max_tokens, llm_summarizer(llm, lambda: self.model_for(Action.SUMMARIZE))
+        )
+        self.on_stage: Callable[[str], None] = lambda stage: None
+        """Told "transcribing", "thinking", "speaking" as a turn moves on (the live view)."""
+        self.speaking: SpeechStream | None = None
+        """The reply being spoken now, if any (barge-in cancels it)."""
+
+    def find_speech(self, samples: Any) -> Utterance | None:
+        """The speech in a whole recording as one utterance, or None if there is none."""
+        seg = Segmenter(self.cfg.vad, WebRtcVad(self.cfg.vad.aggressiveness))
+        utts = list(seg.segment(samples))
+        return join_utterances(utts, samples) if utts else None
+
+    def run_file(self, path: Path) -> Turn:
+        """`once`: one turn from a WAV file (AudioFormatError for a bad file)."""
+        clock = Clock()
+        samples = read_wav(path)
+        clock.lap("read_wav")
+        return self.run_audio(samples, clock)
+
+    def run_audio(self, samples: Any, clock: Clock | None = None) -> Turn:
+        """One turn from a whole recording already read as 16 kHz mono int16."""
+        clock = clock or Clock()
+        utt = self.find_speech(samples)
+        clock.lap("vad")
+        if utt is None:
+            return self._finish(Turn(reply=NO_SPEECH_REPLY), clock)
+        return self.handle(utt, clock)
+
+    def head_start(self, samples: np.ndarray) -> HeadStart:
+        """The side-effect-free start of a turn (transcript, intents), for listen's early start."""
+        heard = self.transcriber.transcribe(samples)
+        if not self._confident(heard) or parse_command(heard.text) is not None:
+            return HeadStart(heard)
+        try:
+            return HeadStart(heard, self.classify_turn(heard.text))
+        except LLMError:
+            return HeadStart(heard)  # the turn asks again and reports the problem
+
+    def handle(self, utt: Utterance, clock: Clock | None = None, head: HeadStart | None = None) -> Turn:
+        """One turn for an utterance; `head` is its transcript (and intents) worked out early, if any."""
+        clock = clock or Clock()
+        self.on_stage("transcribing")
+        heard = head.heard if head is not None else self.transcriber.transcribe(utt.samples)
+        clock.lap("stt")
+        if not self._confident(heard):
+            turn = Turn(heard.text, heard.avg_logprob, heard.no_speech_prob, reply=NOT_CAUGHT_REPLY)
+            return self._finish(turn, clock)
+        return self.handle_text(heard.text, clock, heard, head.decided if head is not None else None)
+
+    def _confident(self, t: Transcript) -> bool:
+        words = t.text.strip(" .!?,")
+        return (
+            bool(words)
+            and t.avg_logprob >= self.cfg.stt.min_avg_logprob
+            and t.no_speech_prob <= self.cfg.stt.max_no_speech_prob
+        )
+
+    def handle_text(
+        self,
+        text: str,
+        clock: Clock | None = None,
+        heard: Transcript | None = None,
+        decided: Classification | None = None,
+    ) -> Turn:
+        """Act on a transcript (also the entry point for typed commands); `decided`: its intents, if
+        they were already classified (early start)."""
+        clock = clock or Clock()
+        base = Turn(text, heard.avg_logprob if heard else None, heard.no_speech_prob if heard else None)
+        command = parse_command(text)
+        if command is not None:
+            turn = self._command(command, base)
+            clock.lap("command")
+            return self._finish(turn, clock)
+        self.on_stage("thinking")
+        try:
+            decided = decided or self.classify_turn(text)
+        except LLMError as e:
+            clock.lap("intent")
+            return self._finish(dataclasses.replace(base, reply=str(e), error=str(e)), clock)
+        clock.lap("intent")
+        models = {"intent": decided.model}
+        stream = self._open_stream()
+        results: list[ActionResult] = []
+        try:
+            for intent in decided.intents:  # each reply is spoken as soon as it exists, chat token by token
+                model = self.model_for(intent.action)
+                done = self.tools.run(intent, self.memory.messages(), model, on_token=stream.feed)
+                results.append(done)
+                models.setdefault(intent.action.value, model)
+                if done.streamed:
+                    stream.flush()
+                elif done.say:
+                    stream.say(done.say)
+                clock.lap("act")
+                if intent.filename and done.status in (Status.WRITTEN, Status.ANSWERED):
+                    self.memory.record(intent.filename, intent.action.value)
+        except SpeechInterrupted:  # they talked over us: what they asked next matters more than the rest
+            clock.lap("act")
+        except BaseException:  # Ctrl-C mid-turn: silence at once
+            stream.cancel()
+            self.speaking = None
+            raise
+        reply = " ".join(r.say for r in results if r.say)
+        turn = dataclasses.replace(
+            base,
+            intents=decided.intents,
+            actions=tuple(results),
+            reply=reply,
+            warning=decided.fallback,
+            models=models,
+        )
+        turn = self._finish(turn, clock)
+        folds = self.memory.folds
+        self.memory.add_turn(text, turn.spoken_text if turn.interrupted else reply)  # what they really heard
+        if self.memory.folds > folds:  # older turns went into the summary just now
+            models["memory"] = self.model_for(Action.SUMMARIZE)
+            clock.lap("memory")
+            turn = dataclasses.replace(turn, timings_ms={**turn.timings_ms, "memory": clock.ms["memory"]})
+        return turn
+
+    def classify(self, text: str) -> list[Intent]:
+        """What the person wants, as intents in order (the session's action log resolves "it")."""
+        return list(self.classify_turn(text).intents)
+
+    def classify_turn(self, text: str) -> Classification:
+        """One schema-constrained call on the session model; one retry with the error fed back; then chat."""
+        known = tuple(a.filename for a in self.memory.actions)
+        return self.classifier.classify(text, self.memory.files(), known, self.model)
+
+    def model_for(self, action: Action) -> str:
+        """The model that carries out `action`: its [llm.routes] entry, else the session's model."""
+        return str(getattr(self.cfg.llm.routes, action.value, "")) or self.model
+
+    def _command(self, command: Command, base: Turn) -> Turn:
+        """Start over, or switch the session's model after checking the server has it."""
+        if command.kind is Kind.START_OVER:
+            self.memory.clear()
+            return dataclasses.replace(base, reply=START_OVER_REPLY)
+        try:
+            names = self.llm.models()
+        except LLMError as e:
+            return dataclasses.replace(base, reply=str(e), error=str(e))
+        found = match_model(command.arg, names)
+        if found is None:
+            listed = ", ".join(closest_models(command.arg, names)[:MODELS_LISTED]) or "none"
+            if len(names) > MODELS_LISTED:
+                listed += f" and {len(names) - MODELS_LISTED} more (voiceloop models lists them)"
+            return dataclasses.replace(base, reply=f"I have no model called {command.arg}. Available: {listed}.")
+        self.model = found
+        return dataclasses.replace(base, reply=f"Switched to {found}.", models={"session": found})
+
+    def _open_stream(self) -> SpeechStream:
+        """The reply's speech stream; kept in self.speaking so barge-in can cancel it."""
+        self.speaking = self.speaker.stream(on_start=lambda: self.on_stage("speaking"))
+        return self.speaking
+
+    def _finish(self, turn: Turn, clock: Clock) -> Turn:
+        """Speak what is left of the reply (everything, if nothing was streamed) and add the timings."""
+        stream = self.speaking
+        if stream is None:
+            stream = self._open_stream()
+            if turn.reply:
+                with contextlib.suppress(SpeechInterrupted):
+                    stream.say(turn.reply)
+        spoken = None
+        try:
+            spoken = stream.close()
+        except AudioDeviceError as e:  # the turn's work stands; only the voice is missing
+            problem = f"could not speak the reply: {e}"
+            turn = dataclasses.replace(turn, warning=f"{turn.warning}; {problem}" if turn.warning else problem)
+        finally:
+            self.speaking = None
+        clock.lap("speak")
+        timings = dict(clock.ms)
+        timings["total"] = sum(clock.ms.values())
+        if spoken is not None and spoken.first_audio_at is not None:
+            timings["first_audio"] = clock.since_start_ms(spoken.first_audio_at)
+        if spoken is None:
+            return dataclasses.replace(turn, timings_ms=timings)
+        return dataclasses.replace(
+            turn,
+            timings_ms=timings,
+            spoken_s=spoken.audio_s,
+            spoken_text=spoken.text,
+            interrupted=spoken.interrupted,
+        )

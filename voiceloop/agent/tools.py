@@ -1,0 +1,210 @@
+"""What each intent does: propose writes (never write unconfirmed), summarize, answer."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import PurePosixPath
+
+from voiceloop.agent.confirm import Confirmer
+from voiceloop.agent.intents import PROSE, Action, Intent, strip_fences
+from voiceloop.agent.sandbox import Sandbox
+from voiceloop.errors import LLMError, SandboxError
+from voiceloop.llm.ollama import LLMClient, Message, OnToken
+
+CODE_PROMPT = (
+    "You write one complete source file. Reply with only the code for the file, no explanation, "
+    "no Markdown fences. Keep it short, correct and idiomatic, with a docstring or comment at the top."
+)
+TEXT_PROMPT = (
+    "You write the content of one text file. Reply with only that content, no preamble, no explanation, "
+    "no Markdown fences around it. Keep it short and useful."
+)
+EDIT_PROMPT = (
+    "You change one existing file as asked. Reply with the whole new file and nothing else: no explanation, "
+    "no Markdown fences. Keep everything the change does not touch exactly as it was."
+)
+SUMMARY_PROMPT = "Summarize the text in at most five short bullet points starting with '- '. No preamble."
+MAX_BULLETS = 5
+_EMPTY = re.compile(r"\b(empty|blank|nothing)\b", re.I)
+_JUST_CREATE = re.compile(r"\b(please|create|make|new|an?|the|file|called|named|text)\b", re.I)
+CHAT_PROMPT = (
+    "You are voiceloop, a helpful voice assistant running locally. Answer in one to three short "
+    "spoken sentences: plain words, no Markdown, no lists, no code."
+)
+_LANGS = {
+    ".py": "Python",
+    ".js": "JavaScript",
+    ".sh": "Bash",
+    ".html": "HTML",
+    ".md": "Markdown",
+    ".json": "JSON",
+    ".toml": "TOML",
+    ".rs": "Rust",
+    ".go": "Go",
+    ".c": "C",
+    ".ts": "TypeScript",
+}
+
+
+class Status(str, Enum):
+    WRITTEN = "written"
+    DECLINED = "declined"
+    REFUSED = "refused"
+    FAILED = "failed"
+    ANSWERED = "answered"
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """The outcome of one intent."""
+
+    action: Action
+    status: Status
+    target: str
+    """The file path involved (written, declined or refused), or ""."""
+    say: str
+    """What to tell the person about it (spoken and printed)."""
+    streamed: bool = False
+    """`say` was already handed to the speech stream token by token while it was generated."""
+
+    def to_json(self) -> dict[str, str]:
+        return {"action": self.action.value, "status": self.status.value, "target": self.target, "message": self.say}
+
+
+class Tools:
+    """Carries out intents. Every write goes through the Confirmer, then the Sandbox."""
+
+    def __init__(self, llm: LLMClient, sandbox: Sandbox, confirmer: Confirmer, num_predict: int = 512) -> None:
+        self.llm = llm
+        self.sandbox = sandbox
+        self.confirmer = confirmer
+        self.num_predict = num_predict
+        self.model: str | None = None
+        """The model for the intent being run (set by run())."""
+
+    def run(
+        self, intent: Intent, history: list[Message], model: str | None = None, on_token: OnToken | None = None
+    ) -> ActionResult:
+        """Carry out one intent; model: which model writes, summarizes or answers (None = the client's);
+        a chat answer is streamed to on_token as it is written."""
+        self.model = model
+        try:
+            if intent.action in (Action.CREATE_FILE, Action.WRITE_CODE, Action.EDIT_FILE):
+                return self._create_or_edit(intent)
+            if intent.action is Action.SUMMARIZE:
+                return self._summarize(intent)
+            return self._chat(intent, history, on_token)
+        except SandboxError as e:
+            return ActionResult(intent.action, Status.REFUSED, intent.filename, str(e))
+        except LLMError as e:
+            return ActionResult(intent.action, Status.FAILED, intent.filename, str(e))
+
+    def _create_or_edit(self, intent: Intent) -> ActionResult:
+        """Dictated text as said; otherwise a generated file, rewritten from its current content if it
+        exists (so write_code on an existing file is an edit, and an edit of a missing file writes it new)."""
+        current = self.sandbox.propose(intent.filename, "").old  # also refuses bad names before any LLM call
+        if intent.action is Action.CREATE_FILE and (intent.content or wants_empty(intent)):
+            return self._write(intent, intent.content)
+        content, problem = self.generate_code(intent, current)
+        if problem:
+            return ActionResult(intent.action, Status.FAILED, intent.filename, problem)
+        return self._write(intent, content)
+
+    def _write(self, intent: Intent, content: str) -> ActionResult:
+        proposal = self.sandbox.propose(intent.filename, content)
+        if proposal.old == content:  # nothing to ask about: an edit the model left as it was
+            return ActionResult(intent.action, Status.ANSWERED, str(proposal.path), f"{proposal.rel} needs no change.")
+        ok, why = self.confirmer.confirm(proposal)
+        if not ok:
+            return ActionResult(
+                intent.action, Status.DECLINED, str(proposal.path), f"I did not write {proposal.rel}: {why}."
+            )
+        path = self.sandbox.write(proposal)
+        verb = "updated" if proposal.is_overwrite else "wrote"
+        return ActionResult(intent.action, Status.WRITTEN, str(path), f"I {verb} {proposal.rel}.")
+
+    def _ask(self, messages: list[Message], num_predict: int, on_token: OnToken | None = None) -> str:
+        return self.llm.chat(messages, options=self._options(num_predict), model=self.model, on_token=on_token).content
+
+    def _options(self, num_predict: int | None = None) -> dict[str, float | int]:
+        return {"temperature": 0.2, "num_predict": num_predict or self.num_predict}
+
+    def generate_code(self, intent: Intent, current: str | None = None) -> tuple[str, str]:
+        """(content, problem): a second LLM call writes the file, or rewrites `current` with the change.
+
+        Python is checked with ast.parse and gets one retry with the SyntaxError.
+        """
+        suffix = PurePosixPath(intent.filename).suffix.lower()
+        lang = _LANGS.get(suffix, "plain text")
+        wish = intent.request or intent.content
+        if current is not None:
+            system = EDIT_PROMPT
+            ask = f"The {lang} file {intent.filename} is now:\n{current[:12000]}\n\nChange it like this: {wish}"
+        else:
+            system = TEXT_PROMPT if suffix in PROSE else CODE_PROMPT
+            ask = f"Write the {lang} file {intent.filename}: {wish}"
+        messages: list[Message] = [{"role": "system", "content": system}, {"role": "user", "content": ask}]
+        for attempt in range(2):
+            code = strip_fences(self._ask(messages, 1024)) + "\n"
+            if suffix != ".py":
+                return code, ""
+            try:
+                ast.parse(code)
+                return code, ""
+            except SyntaxError as e:
+                problem = f"the generated Python does not parse (line {e.lineno}: {e.msg})"
+                if attempt == 0:
+                    messages += [
+                        {"role": "assistant", "content": code},
+                        {
+                            "role": "user",
+                            "content": f"That has a SyntaxError at line {e.lineno}: {e.msg}. "
+                            "Reply with the corrected file only.",
+                        },
+                    ]
+        return "", f"I did not write {intent.filename}: {problem}."
+
+    def _summarize(self, intent: Intent) -> ActionResult:
+        text = self.sandbox.read(intent.filename) if intent.filename else (intent.content or intent.request)
+        if not text.strip():
+            return ActionResult(intent.action, Status.FAILED, intent.filename, "There was nothing to summarize.")
+        messages: list[Message] = [
+            {"role": "system", "content": SUMMARY_PROMPT},
+            {"role": "user", "content": text[:12000]},
+        ]
+        summary = bullets(self._ask(messages, 256))  # tidied before it is spoken, so not streamed
+        if not summary:
+            raise LLMError("the model gave an empty summary; try again")
+        return ActionResult(intent.action, Status.ANSWERED, intent.filename, summary)
+
+    def _chat(self, intent: Intent, history: list[Message], on_token: OnToken | None) -> ActionResult:
+        question = intent.request or intent.content
+        messages: list[Message] = [
+            {"role": "system", "content": CHAT_PROMPT},
+            *history,
+            {"role": "user", "content": question},
+        ]
+        for _ in range(2):  # an empty answer gets one more try
+            answer = self._ask(messages, 200, on_token).strip()
+            if answer:
+                return ActionResult(intent.action, Status.ANSWERED, "", answer, streamed=on_token is not None)
+        raise LLMError("the model gave an empty answer twice; try again or use a bigger model")
+
+
+def bullets(answer: str) -> str:
+    """At most MAX_BULLETS '- ' lines; small models add a preamble or number their points."""
+    lines = [line.strip() for line in answer.strip().splitlines() if line.strip()]
+    points = [re.sub(r"^(?:[-*•]|\d+[.)])\s*", "", line) for line in lines if re.match(r"^(?:[-*•]|\d+[.)])\s", line)]
+    if not points:
+        return answer.strip()
+    return "\n".join(f"- {p}" for p in points[:MAX_BULLETS])
+
+
+def wants_empty(intent: Intent) -> bool:
+    """True when a create_file asks for no content: it says "empty", or only repeats "create file X"."""
+    if _EMPTY.search(intent.request):
+        return True
+    return not _JUST_CREATE.sub("", intent.request.replace(intent.filename, "")).strip(" .,!")

@@ -1,0 +1,123 @@
+"""Where audio comes from: an AudioSource protocol, the PyAudio microphone, and a WAV file source."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from voiceloop.audio.devices import find_device
+from voiceloop.audio.formats import SAMPLE_RATE, ms_to_samples, read_wav
+from voiceloop.errors import AudioDeviceError
+
+
+class AudioSource(Protocol):
+    """16 kHz mono int16 chunks; read() waits at most timeout_s and returns None if nothing came."""
+
+    overflows: int
+
+    def read(self, timeout_s: float) -> np.ndarray | None: ...
+
+    def drain(self) -> None:
+        """Throw away everything buffered (our own speech, audio heard while busy)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class PyAudioSource:
+    """The microphone: PortAudio's callback fills a bounded ring of chunks; the oldest is dropped when full."""
+
+    def __init__(self, pa: Any, device: int | str, chunk_ms: int, ring_buffer_s: float) -> None:
+        import pyaudio
+
+        self.overflows = 0
+        self.listening = True
+        """False while a turn runs: the mic's audio is dropped on purpose then (it would be our own voice),
+        so a full ring is not counted as an overflow."""
+        self._chunk = ms_to_samples(chunk_ms)
+        self._ring: queue.Queue[np.ndarray] = queue.Queue(maxsize=max(2, int(ring_buffer_s * 1000 / chunk_ms)))
+        self._lock = threading.Lock()
+        index = find_device(pa, device, "input")
+        try:
+            self._stream = pa.open(
+                format=pyaudio.paInt16,
+                channels=1,
+                rate=SAMPLE_RATE,
+                input=True,
+                input_device_index=index,
+                frames_per_buffer=self._chunk,
+                stream_callback=self._callback,
+            )
+        except OSError as e:
+            raise AudioDeviceError(f"cannot open the microphone: {e}; check `voiceloop devices`") from e
+
+    def _callback(self, data: bytes, frames: int, info: Any, status: int) -> tuple[None, int]:
+        import pyaudio
+
+        if status & pyaudio.paInputOverflow:
+            self.overflows += 1
+        chunk = np.frombuffer(data, dtype="<i2").copy()
+        with self._lock:
+            if self._ring.full():
+                self.overflows += self.listening
+                self._ring.get_nowait()
+            self._ring.put_nowait(chunk)
+        return None, pyaudio.paContinue
+
+    def read(self, timeout_s: float) -> np.ndarray | None:
+        try:
+            return self._ring.get(timeout=timeout_s)
+        except queue.Empty:
+            if not self._stream.is_active():
+                raise AudioDeviceError("the microphone stopped delivering audio (unplugged?)") from None
+            return None
+
+    def drain(self) -> None:
+        with self._lock:
+            while not self._ring.empty():
+                self._ring.get_nowait()
+
+    def close(self) -> None:
+        try:
+            self._stream.stop_stream()
+            self._stream.close()
+        except OSError:
+            pass
+
+
+class WavSource:
+    """A WAV file as the microphone (tests, replay); paced in real time unless realtime=False."""
+
+    def __init__(self, path: Path, chunk_ms: int = 30, realtime: bool = False) -> None:
+        self.overflows = 0
+        self._samples = read_wav(path)
+        self._chunk = ms_to_samples(chunk_ms)
+        self._pos = 0
+        self._realtime = realtime
+        self._t0 = time.monotonic()
+
+    def read(self, timeout_s: float) -> np.ndarray | None:
+        if self._pos >= len(self._samples):
+            time.sleep(min(timeout_s, 0.01))
+            return None
+        if self._realtime:
+            due = self._t0 + self._pos / SAMPLE_RATE
+            time.sleep(max(0.0, due - time.monotonic()))
+        chunk = self._samples[self._pos : self._pos + self._chunk]
+        self._pos += self._chunk
+        return chunk
+
+    @property
+    def finished(self) -> bool:
+        return self._pos >= len(self._samples)
+
+    def drain(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

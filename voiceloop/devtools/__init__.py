@@ -1,0 +1,1 @@
+"""Developer tools built on the product, never under it: bench, eval, doctor, calibrate."""

@@ -1,0 +1,1 @@
+"""The always-listening loop: early start, barge-in, the live view."""

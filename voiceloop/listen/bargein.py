@@ -1,0 +1,116 @@
+"""Barge-in: while voiceloop speaks, keep listening; when the person starts talking over the reply,
+stop speaking and hand what they said to the next turn.
+
+The microphone also hears our own voice (echo). We know what we play and how loud, so we learn how
+loud our echo arrives (the first frames of each reply, while the person is assumed quiet) and take
+speech as the person's only when webrtcvad calls it speech and it is `margin_db` louder than that
+echo for a few frames in a row. The echo gain is the loudest the echo has been relative to what we
+played during the first second of each reply: erring high means a person must speak up a little
+more, never that our own voice interrupts us.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+
+from voiceloop.audio.formats import ms_to_samples, rms_dbfs
+from voiceloop.audio.mic import AudioSource
+from voiceloop.audio.vad import IsSpeech
+from voiceloop.errors import AudioDeviceError
+
+FRAME_MS = 30
+ECHO_WINDOW_S = 0.4  # what we played this recently may be arriving at the microphone now
+LEARN_FRAMES = 33  # about 1 s of audible playback teaches the echo gain of each reply
+TRIGGER_FRAMES = 3  # 90 ms of the person's voice ends our speech
+PRE_ROLL_FRAMES = 10  # kept from before the trigger, so their first word reaches the next turn
+AUDIBLE_DBFS = -50.0  # quieter playback teaches nothing about the echo
+
+
+class LevelPlayer(Protocol):
+    stop_flag: threading.Event
+
+    def recent_level(self, window_s: float) -> float | None: ...
+
+
+class BargeIn:
+    """Runs on its own thread during a turn: start() when the turn starts, finish() when it ends."""
+
+    def __init__(
+        self,
+        source: AudioSource,
+        player: LevelPlayer,
+        is_speech: IsSpeech,
+        margin_db: float,
+        on_trigger: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.source = source
+        self.player = player
+        self.is_speech = is_speech
+        self.margin_db = margin_db
+        self.on_trigger = on_trigger
+        self.frame = ms_to_samples(FRAME_MS)
+        self.triggered = threading.Event()
+        self.echo_gain_db: float | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._captured: list[np.ndarray] = []
+
+    def start(self) -> None:
+        self.player.stop_flag.clear()
+        self.triggered.clear()
+        self._stop.clear()
+        self._captured = []
+        self._thread = threading.Thread(target=self._run, name="voiceloop-barge-in", daemon=True)
+        self._thread.start()
+
+    def finish(self) -> np.ndarray | None:
+        """Stop watching; the person's speech (pre-roll included) if they barged in, else None."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+        if not self.triggered.is_set():
+            return None
+        return np.concatenate(self._captured) if self._captured else np.zeros(0, np.int16)
+
+    def _run(self) -> None:
+        pre: collections.deque[np.ndarray] = collections.deque(maxlen=PRE_ROLL_FRAMES)
+        gains: list[float] = []
+        loud_run = 0
+        pending = np.zeros(0, np.int16)
+        while not self._stop.is_set():
+            try:
+                chunk = self.source.read(0.1)
+            except AudioDeviceError:
+                return  # the main loop will notice and recover
+            if chunk is None:
+                continue
+            if self.triggered.is_set():
+                self._captured.append(chunk)
+                continue
+            pending = np.concatenate([pending, chunk])
+            while len(pending) >= self.frame and not self.triggered.is_set():
+                frame, pending = pending[: self.frame], pending[self.frame :]
+                pre.append(frame)
+                echo = self.player.recent_level(ECHO_WINDOW_S)
+                if echo is None:  # not speaking (yet / any more): nothing to talk over
+                    loud_run = 0
+                    continue
+                mic = rms_dbfs(frame)
+                if len(gains) < LEARN_FRAMES:
+                    if echo > AUDIBLE_DBFS:
+                        gains.append(mic - echo)
+                        self.echo_gain_db = max(gains)
+                    continue
+                assert self.echo_gain_db is not None
+                voiced = self.is_speech(frame.tobytes())
+                loud_run = loud_run + 1 if voiced and mic > echo + self.echo_gain_db + self.margin_db else 0
+                if loud_run >= TRIGGER_FRAMES:
+                    self.triggered.set()
+                    self.player.stop_flag.set()
+                    self.on_trigger()
+                    self._captured = [*pre, pending]

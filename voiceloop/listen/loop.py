@@ -1,0 +1,193 @@
+"""The always-listening loop: mic -> frames -> segmenter -> turn, half-duplex while speaking."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+from rich.console import Console
+
+from voiceloop.agent.assistant import Assistant, HeadStart
+from voiceloop.agent.confirm import Confirmer
+from voiceloop.agent.sandbox import Proposal
+from voiceloop.audio.formats import SAMPLE_RATE, ms_to_samples, rms_dbfs
+from voiceloop.audio.mic import AudioSource
+from voiceloop.audio.vad import Segmenter, SegState, Utterance, WebRtcVad
+from voiceloop.errors import AudioDeviceError, LLMError, VoiceloopError
+from voiceloop.listen.bargein import BargeIn
+from voiceloop.listen.early import EarlyStart
+from voiceloop.listen.live import LiveView
+from voiceloop.listen.ui import print_turn
+
+READ_TIMEOUT_S = 0.1  # every wait is bounded so a stop request is seen quickly
+REOPEN_EVERY_S = 2.0  # how often a lost microphone is tried again
+
+OpenSource = Callable[[], AudioSource]
+
+
+class PausingConfirmer:
+    """Takes the live view off the screen while the person answers the write prompt."""
+
+    def __init__(self, inner: Confirmer, view: LiveView) -> None:
+        self.inner = inner
+        self.view = view
+
+    def confirm(self, proposal: Proposal) -> tuple[bool, str]:
+        self.view.set_state("waiting for you")
+        with self.view.paused():
+            answer = self.inner.confirm(proposal)
+        self.view.set_state("thinking")
+        return answer
+
+
+class Listener:
+    """Feeds microphone chunks to the segmenter and runs a turn for each utterance.
+
+    `reopen`, when given, rebuilds the microphone after it is lost (unplugged, sound server
+    restarted); the loop keeps trying every REOPEN_EVERY_S and says so.
+    """
+
+    def __init__(
+        self,
+        assistant: Assistant,
+        source: AudioSource,
+        segmenter: Segmenter,
+        console: Console,
+        reopen: OpenSource | None = None,
+    ) -> None:
+        self.assistant = assistant
+        self.source = source
+        self.segmenter = segmenter
+        self.console = console
+        self.reopen = reopen
+        self.view = LiveView(console)
+        self.stop = threading.Event()
+        self.turns = 0
+        self._pending = np.zeros(0, dtype=np.int16)
+        early_ms = assistant.cfg.vad.early_start_ms
+        self.early: EarlyStart[HeadStart] | None = None
+        """Transcribes and classifies at a short pause (vad.early_start_ms), before the silence timer ends."""
+        if 0 < early_ms < segmenter.cfg.silence_ms or (early_ms and segmenter.end_check is not None):
+            self.early = EarlyStart(assistant.head_start, early_ms, segmenter.cfg.frame_ms)
+
+    def run(self, max_turns: int | None = None) -> None:
+        assistant = self.assistant
+        assistant.tools.confirmer = PausingConfirmer(assistant.tools.confirmer, self.view)
+        assistant.on_stage = self.view.set_state
+        with self.view:
+            self._loop(max_turns)
+
+    def _loop(self, max_turns: int | None) -> None:
+        frame = self.segmenter.frame_samples
+        while not self.stop.is_set():
+            try:
+                chunk = self.source.read(READ_TIMEOUT_S)
+            except AudioDeviceError as e:
+                self._recover(e)
+                continue
+            if chunk is None:
+                if getattr(self.source, "finished", False):  # a recording, not a live mic: it has ended
+                    last = self.segmenter.flush()
+                    if last is not None:
+                        self._turn(last)
+                    return
+                continue
+            self.view.set_level(rms_dbfs(chunk), self.source.overflows)
+            self._pending = np.concatenate([self._pending, chunk])
+            while len(self._pending) >= frame and not self.stop.is_set():
+                f, self._pending = self._pending[:frame], self._pending[frame:]
+                utt = self.segmenter.feed(f)
+                if utt is None:
+                    if self.early is not None:
+                        self.early.watch(self.segmenter)
+                    self.view.set_state("hearing" if self.segmenter.state is SegState.SPEECH else "listening")
+                    continue
+                self._turn(utt)
+                if max_turns is not None and self.turns >= max_turns:
+                    return
+                self.view.set_state("listening")
+
+    def _turn(self, utt: Utterance) -> None:
+        self.turns += 1
+        self._set_listening(False)  # from here the mic's audio is dropped on purpose until the echo tail ends
+        try:
+            head = self.early.take(utt) if self.early is not None else None
+            self._run_turn(utt, head)
+        finally:
+            self._set_listening(True)
+
+    def _set_listening(self, on: bool) -> None:
+        if hasattr(self.source, "listening"):
+            self.source.listening = on
+
+    def _run_turn(self, utt: Utterance, head: HeadStart | None) -> None:
+        watcher = self._barge_in()
+        if watcher is not None:
+            watcher.start()
+        try:
+            turn = self.assistant.handle(utt, head=head)
+            print_turn(self.console, turn)
+            self.view.set_turn(turn.transcript, turn.reply, turn.timings_ms)
+        except (LLMError, VoiceloopError, OSError) as e:
+            self.console.print(f"[red]error:[/red] {e} — still listening", highlight=False, soft_wrap=True)
+        finally:
+            theirs = watcher.finish() if watcher is not None else None
+        if theirs is not None:  # they spoke over the reply: what they said starts the next turn
+            self.console.print("[yellow]interrupted[/yellow] — you spoke, so I stopped; listening", highlight=False)
+            self.segmenter.reset()
+            self._pending = theirs
+            return
+        self._deaf_for_echo_tail()
+
+    def _barge_in(self) -> BargeIn | None:
+        """A watcher for the person talking over the reply, when vad.barge_in is on and we can speak."""
+        vad = self.assistant.cfg.vad
+        player = getattr(self.assistant.speaker, "player", None)
+        if not vad.barge_in or player is None or not hasattr(player, "recent_level"):
+            return None
+
+        def stop_speaking() -> None:
+            stream = self.assistant.speaking
+            if stream is not None:
+                stream.cancel()
+
+        return BargeIn(self.source, player, WebRtcVad(vad.aggressiveness), vad.barge_in_margin_db, stop_speaking)
+
+    def _deaf_for_echo_tail(self) -> None:
+        """Half-duplex: drop what the mic caught while we worked and spoke (our own voice), then stay
+        deaf for the echo tail after playback really ended (counted in samples, bounded in time)."""
+        self.source.drain()
+        tail = ms_to_samples(self.assistant.cfg.vad.echo_tail_ms)
+        deadline = time.monotonic() + tail / SAMPLE_RATE + 1.0
+        while tail > 0 and time.monotonic() < deadline and not self.stop.is_set():
+            try:
+                chunk = self.source.read(READ_TIMEOUT_S)
+            except AudioDeviceError:
+                break  # the main loop reports and recovers
+            tail -= len(chunk) if chunk is not None else 0
+        self.segmenter.reset()
+        self._pending = np.zeros(0, dtype=np.int16)
+
+    def _recover(self, error: AudioDeviceError) -> None:
+        """The microphone is gone: say so, then try to reopen it until it is back or we are stopped."""
+        if self.reopen is None:
+            raise error
+        self.view.set_state("microphone lost")
+        self.console.print(
+            f"[red]error:[/red] {error} — retrying every {REOPEN_EVERY_S:.0f} s", highlight=False, soft_wrap=True
+        )
+        self.source.close()
+        self.segmenter.reset()
+        self._pending = np.zeros(0, dtype=np.int16)
+        while not self.stop.is_set():
+            if self.stop.wait(REOPEN_EVERY_S):
+                return
+            try:
+                self.source = self.reopen()
+            except AudioDeviceError:
+                continue
+            self.console.print("[green]microphone is back[/green]", highlight=False)
+            self.view.set_state("listening")
+            return

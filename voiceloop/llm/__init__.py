@@ -1,0 +1,1 @@
+"""Language models: the LLMClient protocol, Ollama, OpenAI-compatible, embedded llama.cpp, cache."""

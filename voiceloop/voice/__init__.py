@@ -1,0 +1,1 @@
+"""Speaking: TTS engines and the sentence-by-sentence speech stream."""

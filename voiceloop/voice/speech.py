@@ -1,0 +1,263 @@
+"""Speaking replies: synthesize each sentence to audio (pyttsx3), play it through a Player we control."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import io
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from voiceloop.audio.formats import resample, to_int16
+from voiceloop.config import TtsConfig
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_CLAUSE_END = re.compile(r"[,;:](?=\s)")  # "1,000" is not a clause end
+FIRST_CLAUSE_WORDS = 5  # the first clause of a reply is spoken on its own once it has this many words
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """What speaking one reply did."""
+
+    text: str
+    """The text that was spoken."""
+    audio_s: float
+    """Seconds of audio synthesized."""
+    played: bool
+    """True if it went to a speaker."""
+    first_audio_at: float | None
+    """perf_counter() when the first audio was ready (None if nothing was synthesized)."""
+    interrupted: bool = False
+    """True if playback was stopped before the whole reply was spoken."""
+
+
+class Player(Protocol):
+    """The speaker hardware seam: play 16 kHz mono int16 and return when it has really finished."""
+
+    def play(self, samples: np.ndarray) -> None: ...
+
+
+class Synth(Protocol):
+    """A voice: text -> 16 kHz mono int16 samples (Pyttsx3Synth, voices.PiperSynth)."""
+
+    def synth(self, text: str) -> np.ndarray: ...
+
+
+class Speaker(Protocol):
+    def stream(self, on_start: Callable[[], None] | None = None) -> SpeechStream:
+        """A stream to feed reply text into as it is written; on_start is called when audio starts."""
+        ...
+
+    def speak(self, text: str) -> Spoken: ...
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences to synthesize one at a time, so the first can play while the rest are made."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+
+
+class Pyttsx3Synth:
+    """pyttsx3's espeak-ng binding rendering into memory, never to its own audio output.
+
+    pyttsx3's own save_to_file/say race with espeak's synthesis thread (empty or dropped audio),
+    so after letting pyttsx3 set up espeak, rate and voice, we collect samples through its ctypes
+    binding and wait with espeak_Synchronize: one blocking call, nothing played behind our back.
+    """
+
+    ESPEAK_RATE = 22_050  # Hz, what espeak-ng produces
+
+    def __init__(self, cfg: TtsConfig) -> None:
+        try:
+            import pyttsx3
+            from pyttsx3.drivers import _espeak
+        except ImportError as e:
+            raise ImportError(
+                "pyttsx3 with espeak-ng is missing: pip install pyttsx3; apt-get install libespeak-ng1"
+            ) from e
+        self._lock = threading.Lock()
+        self._espeak = _espeak
+        with contextlib.redirect_stdout(io.StringIO()):
+            self._engine = pyttsx3.init("espeak")
+        self._engine.setProperty("rate", cfg.rate)
+        if cfg.voice:
+            for v in self._engine.getProperty("voices"):
+                if cfg.voice.lower() in f"{v.id} {v.name}".lower():
+                    self._engine.setProperty("voice", v.id)
+                    break
+        self._pcm: list[bytes] = []
+        _espeak.SetSynthCallback(self._collect)
+
+    def _collect(self, wav: Any, numsamples: int, events: Any) -> int:
+        if numsamples > 0 and wav:
+            self._pcm.append(ctypes.string_at(wav, numsamples * 2))
+        return 0
+
+    def synth(self, text: str) -> np.ndarray:
+        """Text -> 16 kHz mono int16 samples."""
+        with self._lock:
+            self._pcm = []
+            self._espeak.Synth(text.encode("utf-8"), flags=self._espeak.ENDPAUSE | self._espeak.CHARS_UTF8)
+            self._espeak.Synchronize()
+            raw = b"".join(self._pcm)
+        x = np.frombuffer(raw, dtype="<i2").astype(np.float64) / 32768.0
+        return to_int16(resample(x, self.ESPEAK_RATE))
+
+
+class SpeechStream:
+    """Speaks a reply while it is still being written: text goes in piece by piece (LLM tokens), and
+    each sentence, once complete, is synthesized and played in order on one worker thread.
+
+    close() waits for the last sentence to finish playing (half-duplex listening relies on that);
+    cancel() stops at once (barge-in, Ctrl-C): the sentence playing is cut and the rest dropped.
+    """
+
+    def __init__(self, synth: Synth | None, player: Player | None, on_start: Callable[[], None] | None = None) -> None:
+        self.synth = synth
+        self.player = player
+        self.on_start = on_start
+        self.first_audio_at: float | None = None
+        """perf_counter() when the first audio was ready to play (None before, or with speech off)."""
+        self.cancelled = threading.Event()
+        self._buf = ""
+        self._text: list[str] = []
+        self._said: list[str] = []
+        self._samples = 0
+        self._error: BaseException | None = None
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        stop_flag = getattr(player, "stop_flag", None)
+        if stop_flag is not None:
+            stop_flag.clear()  # a new reply: an earlier interruption must not silence it
+
+    def feed(self, piece: str) -> None:
+        """More reply text; every sentence completed by it starts speaking. Raises SpeechInterrupted
+        once the stream was cancelled, so a streaming LLM call stops generating too."""
+        if self.cancelled.is_set():
+            raise SpeechInterrupted("the reply was interrupted")
+        self._buf += piece
+        *done, self._buf = _SENTENCE_END.split(self._buf)
+        for sentence in done:
+            self._send(sentence)
+        if not self._text:  # nothing said yet: a long first clause need not wait for its full stop
+            for m in _CLAUSE_END.finditer(self._buf):
+                if len(self._buf[: m.end()].split()) >= FIRST_CLAUSE_WORDS:
+                    self._send(self._buf[: m.end()])
+                    self._buf = self._buf[m.end() :]
+                    break
+
+    def say(self, text: str) -> None:
+        """A whole piece of reply (e.g. "I wrote notes.txt."), spoken after what came before."""
+        self.feed(text)
+        self.flush()
+
+    def flush(self) -> None:
+        """The text so far is complete: speak what is left of it as a sentence."""
+        rest, self._buf = self._buf, ""
+        self._send(rest)
+
+    def _send(self, sentence: str) -> None:
+        sentence = sentence.strip()
+        if not sentence:
+            return
+        self._text.append(sentence)
+        if self.synth is None:
+            self._said.append(sentence)
+            return
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._speak_queued, name="voiceloop-speech", daemon=True)
+            self._worker.start()
+        self._queue.put(sentence)
+
+    def _speak_queued(self) -> None:
+        assert self.synth is not None
+        while not self.cancelled.is_set():
+            try:
+                sentence = self._queue.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if sentence is None:
+                return
+            try:
+                samples = self.synth.synth(sentence)
+                if self.cancelled.is_set():
+                    return
+                if self.first_audio_at is None:
+                    self.first_audio_at = time.perf_counter()
+                    if self.on_start is not None:
+                        self.on_start()
+                self._samples += len(samples)
+                self._said.append(sentence)
+                if self.player is not None:
+                    self.player.play(samples)
+            except BaseException as e:  # reported by close() on the caller's thread
+                self._error = e
+                self.cancel()
+                return
+
+    def cancel(self) -> None:
+        """Stop speaking now; what was not yet played is dropped."""
+        self.cancelled.set()
+        stop_flag = getattr(self.player, "stop_flag", None)
+        if stop_flag is not None:
+            stop_flag.set()
+
+    def close(self) -> Spoken:
+        """Speak what is left, wait until it has been played (or cancelled), and say what was spoken."""
+        try:
+            if not self.cancelled.is_set():
+                self.flush()
+            self._queue.put(None)
+            while self._worker is not None and self._worker.is_alive():
+                self._worker.join(timeout=0.1)  # short waits: Ctrl-C is seen at once
+        except BaseException:
+            self.cancel()
+            raise
+        if self._error is not None:
+            raise self._error
+        interrupted = self.cancelled.is_set() and self._said != self._text
+        text = " ".join(self._said) + (" …" if interrupted and self._said else "")
+        first = self.first_audio_at
+        return Spoken(text, self._samples / 16000, self.player is not None and self._samples > 0, first, interrupted)
+
+
+class SpeechInterrupted(Exception):
+    """The reply was cut short (the person talked over it); whoever feeds the stream stops."""
+
+
+def speak_all(stream: SpeechStream, text: str) -> Spoken:
+    """A whole reply known in advance, through a fresh stream: speak it and wait until it has been said."""
+    stream.say(text)
+    return stream.close()
+
+
+class SentenceSpeaker:
+    """Synthesizes sentence by sentence and plays each one as soon as it is ready."""
+
+    def __init__(self, synth: Synth, player: Player | None) -> None:
+        self.synth = synth
+        self.player = player
+
+    def stream(self, on_start: Callable[[], None] | None = None) -> SpeechStream:
+        return SpeechStream(self.synth, self.player, on_start)
+
+    def speak(self, text: str) -> Spoken:
+        """Speak text; Spoken.text is what was really said (less, if playback was stopped midway)."""
+        return speak_all(self.stream(), text)
+
+
+class SilentSpeaker:
+    """Speech turned off: nothing is synthesized or played."""
+
+    def stream(self, on_start: Callable[[], None] | None = None) -> SpeechStream:
+        return SpeechStream(None, None)
+
+    def speak(self, text: str) -> Spoken:
+        return speak_all(self.stream(), text)
