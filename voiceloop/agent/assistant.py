@@ -22,6 +22,7 @@ from voiceloop.audio.vad import Segmenter, Utterance, WebRtcVad, join_utterances
 from voiceloop.config import Config
 from voiceloop.errors import AudioDeviceError, LLMError
 from voiceloop.llm.ollama import LLMClient
+from voiceloop.state import LoopState
 from voiceloop.stt.engines import Transcriber, Transcript
 from voiceloop.voice.speech import Speaker, SpeechInterrupted, SpeechStream
 
@@ -128,7 +129,7 @@ class Assistant:
         self.memory = Memory(
             cfg.memory.max_turns, cfg.memory.max_tokens, llm_summarizer(llm, lambda: self.model_for(Action.SUMMARIZE))
         )
-        self.on_stage: Callable[[str], None] = lambda stage: None
+        self.on_stage: Callable[[LoopState], None] = lambda stage: None
         """Told "transcribing", "thinking", "speaking" as a turn moves on (the live view)."""
         self.speaking: SpeechStream | None = None
         """The reply being spoken now, if any (barge-in cancels it)."""
@@ -168,7 +169,7 @@ class Assistant:
     def handle(self, utt: Utterance, clock: Clock | None = None, head: HeadStart | None = None) -> Turn:
         """One turn for an utterance; `head` is its transcript (and intents) worked out early, if any."""
         clock = clock or Clock()
-        self.on_stage("transcribing")
+        self.on_stage(LoopState.TRANSCRIBING)
         heard = head.heard if head is not None else self.transcriber.transcribe(utt.samples)
         clock.lap("stt")
         if not self._confident(heard):
@@ -200,7 +201,7 @@ class Assistant:
             turn = self._command(command, base)
             clock.lap("command")
             return self._finish(turn, clock)
-        self.on_stage("thinking")
+        self.on_stage(LoopState.THINKING)
         try:
             decided = decided or self.classify_turn(text)
         except LLMError as e:
@@ -280,7 +281,7 @@ class Assistant:
 
     def _open_stream(self) -> SpeechStream:
         """The reply's speech stream; kept in self.speaking so barge-in can cancel it."""
-        self.speaking = self.speaker.stream(on_start=lambda: self.on_stage("speaking"))
+        self.speaking = self.speaker.stream(on_start=lambda: self.on_stage(LoopState.SPEAKING))
         return self.speaking
 
     def _finish(self, turn: Turn, clock: Clock) -> Turn:

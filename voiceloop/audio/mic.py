@@ -19,6 +19,13 @@ class AudioSource(Protocol):
     """16 kHz mono int16 chunks; read() waits at most timeout_s and returns None if nothing came."""
 
     overflows: int
+    listening: bool
+    """False while a turn runs: audio arriving then is dropped on purpose (not counted as overflow)."""
+
+    @property
+    def finished(self) -> bool:
+        """True when a recording has no more audio (a live microphone never finishes)."""
+        ...
 
     def read(self, timeout_s: float) -> np.ndarray | None: ...
 
@@ -69,6 +76,10 @@ class PyAudioSource:
             self._ring.put_nowait(chunk)
         return None, pyaudio.paContinue
 
+    @property
+    def finished(self) -> bool:
+        return False
+
     def read(self, timeout_s: float) -> np.ndarray | None:
         try:
             return self._ring.get(timeout=timeout_s)
@@ -95,6 +106,7 @@ class WavSource:
 
     def __init__(self, path: Path, chunk_ms: int = 30, realtime: bool = False) -> None:
         self.overflows = 0
+        self.listening = True
         self._samples = read_wav(path)
         self._chunk = ms_to_samples(chunk_ms)
         self._pos = 0

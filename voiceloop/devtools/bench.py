@@ -118,6 +118,7 @@ class TimedLLM:
         self.probe = probe
         self.host = inner.host
         self.model = inner.model
+        self.backend = inner.backend
 
     def chat(
         self,

@@ -14,14 +14,15 @@ from __future__ import annotations
 import collections
 import threading
 from collections.abc import Callable
-from typing import Protocol
 
 import numpy as np
 
 from voiceloop.audio.formats import ms_to_samples, rms_dbfs
+from voiceloop.audio.frames import FrameChunker
 from voiceloop.audio.mic import AudioSource
 from voiceloop.audio.vad import IsSpeech
 from voiceloop.errors import AudioDeviceError
+from voiceloop.voice.speech import Player
 
 FRAME_MS = 30
 ECHO_WINDOW_S = 0.4  # what we played this recently may be arriving at the microphone now
@@ -31,19 +32,13 @@ PRE_ROLL_FRAMES = 10  # kept from before the trigger, so their first word reache
 AUDIBLE_DBFS = -50.0  # quieter playback teaches nothing about the echo
 
 
-class LevelPlayer(Protocol):
-    stop_flag: threading.Event
-
-    def recent_level(self, window_s: float) -> float | None: ...
-
-
 class BargeIn:
     """Runs on its own thread during a turn: start() when the turn starts, finish() when it ends."""
 
     def __init__(
         self,
         source: AudioSource,
-        player: LevelPlayer,
+        player: Player,
         is_speech: IsSpeech,
         margin_db: float,
         on_trigger: Callable[[], None] = lambda: None,
@@ -61,7 +56,6 @@ class BargeIn:
         self._captured: list[np.ndarray] = []
 
     def start(self) -> None:
-        self.player.stop_flag.clear()
         self.triggered.clear()
         self._stop.clear()
         self._captured = []
@@ -81,7 +75,7 @@ class BargeIn:
         pre: collections.deque[np.ndarray] = collections.deque(maxlen=PRE_ROLL_FRAMES)
         gains: list[float] = []
         loud_run = 0
-        pending = np.zeros(0, np.int16)
+        frames = FrameChunker(self.frame)
         while not self._stop.is_set():
             try:
                 chunk = self.source.read(0.1)
@@ -92,9 +86,8 @@ class BargeIn:
             if self.triggered.is_set():
                 self._captured.append(chunk)
                 continue
-            pending = np.concatenate([pending, chunk])
-            while len(pending) >= self.frame and not self.triggered.is_set():
-                frame, pending = pending[: self.frame], pending[self.frame :]
+            batch = frames.push(chunk)
+            for i, frame in enumerate(batch):
                 pre.append(frame)
                 echo = self.player.recent_level(ECHO_WINDOW_S)
                 if echo is None:  # not speaking (yet / any more): nothing to talk over
@@ -111,6 +104,6 @@ class BargeIn:
                 loud_run = loud_run + 1 if voiced and mic > echo + self.echo_gain_db + self.margin_db else 0
                 if loud_run >= TRIGGER_FRAMES:
                     self.triggered.set()
-                    self.player.stop_flag.set()
                     self.on_trigger()
-                    self._captured = [*pre, pending]
+                    self._captured = [*pre, *batch[i + 1 :], frames.pending]
+                    break

@@ -11,17 +11,19 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.text import Text
 
+from voiceloop.state import LoopState
+
 METER_WIDTH = 24
 FLOOR_DBFS = -60.0
 
 _STATE_STYLE = {
-    "listening": "bold green",
-    "hearing": "bold yellow",
-    "transcribing": "bold cyan",
-    "thinking": "bold cyan",
-    "waiting for you": "bold magenta",
-    "speaking": "bold blue",
-    "microphone lost": "bold red",
+    LoopState.LISTENING: "bold green",
+    LoopState.HEARING: "bold yellow",
+    LoopState.TRANSCRIBING: "bold cyan",
+    LoopState.THINKING: "bold cyan",
+    LoopState.CONFIRMING: "bold magenta",
+    LoopState.SPEAKING: "bold blue",
+    LoopState.MIC_LOST: "bold red",
 }
 
 
@@ -40,7 +42,7 @@ class LiveView:
 
     def __init__(self, console: Console) -> None:
         self.console = console
-        self.state = "listening"
+        self.state = LoopState.LISTENING
         self.level_dbfs = FLOOR_DBFS
         self.overflows = 0
         self.last_heard = ""
@@ -53,8 +55,8 @@ class LiveView:
         style = _STATE_STYLE.get(self.state, "bold")
         head = Text.assemble(
             ("● ", style),
-            (f"{self.state:<16}", style),
-            (meter(self.level_dbfs), "green" if self.state in ("listening", "hearing") else "dim"),
+            (f"{self.state.value:<16}", style),
+            (meter(self.level_dbfs), "green" if self.state in (LoopState.LISTENING, LoopState.HEARING) else "dim"),
             (f" {self.level_dbfs:5.0f} dBFS", "dim"),
             (f"  overflows {self.overflows}", "red" if self.overflows else "dim"),
             ("  Ctrl-C stops", "dim"),
@@ -83,9 +85,9 @@ class LiveView:
 
     def _print_state(self) -> None:
         style = _STATE_STYLE.get(self.state, "bold")
-        self.console.print(f"[{style}]● {self.state}[/{style}]", highlight=False)
+        self.console.print(f"[{style}]● {self.state.value}[/{style}]", highlight=False)
 
-    def set_state(self, state: str) -> None:
+    def set_state(self, state: LoopState) -> None:
         with self._lock:
             if state == self.state:
                 return

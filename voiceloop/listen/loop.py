@@ -13,6 +13,7 @@ from voiceloop.agent.assistant import Assistant, HeadStart
 from voiceloop.agent.confirm import Confirmer
 from voiceloop.agent.sandbox import Proposal
 from voiceloop.audio.formats import SAMPLE_RATE, ms_to_samples, rms_dbfs
+from voiceloop.audio.frames import FrameChunker
 from voiceloop.audio.mic import AudioSource
 from voiceloop.audio.vad import Segmenter, SegState, Utterance, WebRtcVad
 from voiceloop.errors import AudioDeviceError, LLMError, VoiceloopError
@@ -20,6 +21,7 @@ from voiceloop.listen.bargein import BargeIn
 from voiceloop.listen.early import EarlyStart
 from voiceloop.listen.live import LiveView
 from voiceloop.listen.ui import print_turn
+from voiceloop.state import LoopState
 
 READ_TIMEOUT_S = 0.1  # every wait is bounded so a stop request is seen quickly
 REOPEN_EVERY_S = 2.0  # how often a lost microphone is tried again
@@ -35,10 +37,10 @@ class PausingConfirmer:
         self.view = view
 
     def confirm(self, proposal: Proposal) -> tuple[bool, str]:
-        self.view.set_state("waiting for you")
+        self.view.set_state(LoopState.CONFIRMING)
         with self.view.paused():
             answer = self.inner.confirm(proposal)
-        self.view.set_state("thinking")
+        self.view.set_state(LoopState.THINKING)
         return answer
 
 
@@ -65,7 +67,7 @@ class Listener:
         self.view = LiveView(console)
         self.stop = threading.Event()
         self.turns = 0
-        self._pending = np.zeros(0, dtype=np.int16)
+        self.frames = FrameChunker(segmenter.frame_samples)
         early_ms = assistant.cfg.vad.early_start_ms
         self.early: EarlyStart[HeadStart] | None = None
         """Transcribes and classifies at a short pause (vad.early_start_ms), before the silence timer ends."""
@@ -80,7 +82,6 @@ class Listener:
             self._loop(max_turns)
 
     def _loop(self, max_turns: int | None) -> None:
-        frame = self.segmenter.frame_samples
         while not self.stop.is_set():
             try:
                 chunk = self.source.read(READ_TIMEOUT_S)
@@ -88,26 +89,38 @@ class Listener:
                 self._recover(e)
                 continue
             if chunk is None:
-                if getattr(self.source, "finished", False):  # a recording, not a live mic: it has ended
+                if self.source.finished:  # a recording, not a live mic: it has ended
                     last = self.segmenter.flush()
                     if last is not None:
                         self._turn(last)
                     return
                 continue
             self.view.set_level(rms_dbfs(chunk), self.source.overflows)
-            self._pending = np.concatenate([self._pending, chunk])
-            while len(self._pending) >= frame and not self.stop.is_set():
-                f, self._pending = self._pending[:frame], self._pending[frame:]
-                utt = self.segmenter.feed(f)
-                if utt is None:
-                    if self.early is not None:
-                        self.early.watch(self.segmenter)
-                    self.view.set_state("hearing" if self.segmenter.state is SegState.SPEECH else "listening")
-                    continue
-                self._turn(utt)
-                if max_turns is not None and self.turns >= max_turns:
-                    return
-                self.view.set_state("listening")
+            if self._feed(self.frames.push(chunk), max_turns):
+                return
+
+    def _feed(self, frames: list[np.ndarray], max_turns: int | None) -> bool:
+        """Feed frames to the segmenter, running a turn for each utterance; True when the loop should end.
+        After a turn the frames still queued are stale (heard while busy): only what the turn left in the
+        chunker (speech caught by barge-in) goes on."""
+        i = 0
+        while i < len(frames):
+            if self.stop.is_set():
+                return True
+            utt = self.segmenter.feed(frames[i])
+            i += 1
+            if utt is None:
+                if self.early is not None:
+                    self.early.watch(self.segmenter)
+                speaking = self.segmenter.state is SegState.SPEECH
+                self.view.set_state(LoopState.HEARING if speaking else LoopState.LISTENING)
+                continue
+            self._turn(utt)
+            if max_turns is not None and self.turns >= max_turns:
+                return True
+            self.view.set_state(LoopState.LISTENING)
+            frames, i = self.frames.push(np.zeros(0, dtype=np.int16)), 0
+        return False
 
     def _turn(self, utt: Utterance) -> None:
         self.turns += 1
@@ -119,8 +132,7 @@ class Listener:
             self._set_listening(True)
 
     def _set_listening(self, on: bool) -> None:
-        if hasattr(self.source, "listening"):
-            self.source.listening = on
+        self.source.listening = on
 
     def _run_turn(self, utt: Utterance, head: HeadStart | None) -> None:
         watcher = self._barge_in()
@@ -137,15 +149,15 @@ class Listener:
         if theirs is not None:  # they spoke over the reply: what they said starts the next turn
             self.console.print("[yellow]interrupted[/yellow] — you spoke, so I stopped; listening", highlight=False)
             self.segmenter.reset()
-            self._pending = theirs
+            self.frames.reset(theirs)
             return
         self._deaf_for_echo_tail()
 
     def _barge_in(self) -> BargeIn | None:
         """A watcher for the person talking over the reply, when vad.barge_in is on and we can speak."""
         vad = self.assistant.cfg.vad
-        player = getattr(self.assistant.speaker, "player", None)
-        if not vad.barge_in or player is None or not hasattr(player, "recent_level"):
+        player = self.assistant.speaker.player
+        if not vad.barge_in or player is None:
             return None
 
         def stop_speaking() -> None:
@@ -168,19 +180,19 @@ class Listener:
                 break  # the main loop reports and recovers
             tail -= len(chunk) if chunk is not None else 0
         self.segmenter.reset()
-        self._pending = np.zeros(0, dtype=np.int16)
+        self.frames.reset()
 
     def _recover(self, error: AudioDeviceError) -> None:
         """The microphone is gone: say so, then try to reopen it until it is back or we are stopped."""
         if self.reopen is None:
             raise error
-        self.view.set_state("microphone lost")
+        self.view.set_state(LoopState.MIC_LOST)
         self.console.print(
             f"[red]error:[/red] {error} — retrying every {REOPEN_EVERY_S:.0f} s", highlight=False, soft_wrap=True
         )
         self.source.close()
         self.segmenter.reset()
-        self._pending = np.zeros(0, dtype=np.int16)
+        self.frames.reset()
         while not self.stop.is_set():
             if self.stop.wait(REOPEN_EVERY_S):
                 return
@@ -189,5 +201,5 @@ class Listener:
             except AudioDeviceError:
                 continue
             self.console.print("[green]microphone is back[/green]", highlight=False)
-            self.view.set_state("listening")
+            self.view.set_state(LoopState.LISTENING)
             return

@@ -95,7 +95,7 @@ def connect(cfg: Config, say: Say | None = None) -> tuple[LLMClient, str]:
 def model_present(client: LLMClient, model: str) -> str:
     """Say how we know `model` is there, or raise LLMError with the fix."""
     names = client.models()
-    if getattr(client, "backend", "") == "embedded":
+    if client.backend == "embedded":
         return f"model {client.model!r} is loaded (llm.model is not used by the embedded backend)"
     if model in names or (":" not in model and f"{model}:latest" in names):
         return f"model {model!r} is available"

@@ -76,16 +76,13 @@ class CachingLLM:
         self.inner = inner
         self.host = inner.host
         self.model = inner.model
+        self.backend = inner.backend
         self.max_entries = max_entries
         self._prompts = stateless_prompts()
         self._store: OrderedDict[str, ChatResult] = OrderedDict()
         self._lock = threading.Lock()
         self._hits = self._misses = self._bypassed = 0
         self._saved_s = 0.0
-
-    def __getattr__(self, name: str) -> Any:
-        # anything else a backend offers (backend name, close, ...) is the wrapped client's
-        return getattr(self.inner, name)
 
     def _key(self, messages: list[Message], fmt: Any, options: dict[str, Any] | None, model: str) -> str:
         blob = json.dumps(

@@ -31,7 +31,7 @@ class EmbeddedClient(OpenAIClient):
 
     def __init__(self, server: Any, url: str, api_key: str, *, read_timeout_s: float) -> None:
         super().__init__(url, MODEL_NAME, connect_timeout_s=3.0, read_timeout_s=read_timeout_s)
-        self.session.headers["Authorization"] = f"Bearer {api_key}"
+        self.http.headers["Authorization"] = f"Bearer {api_key}"
         self._server = server  # llama.cpp stops when this is garbage-collected
 
     def chat(self, messages: Any, **kwargs: Any) -> Any:

@@ -12,6 +12,7 @@ import requests
 import urllib3
 
 from voiceloop.errors import LLMError
+from voiceloop.llm.http import ThreadSessions
 
 Message = dict[str, str]
 OnToken = Callable[[str], None]
@@ -36,6 +37,8 @@ class LLMClient(Protocol):
 
     host: str
     model: str
+    backend: str
+    """"ollama", "openai" or "embedded": where the answers come from."""
 
     def chat(
         self,
@@ -67,14 +70,13 @@ class OllamaClient:
         connect_timeout_s: float = 3.0,
         read_timeout_s: float = 60.0,
         keep_alive: str = "30m",
-        session: requests.Session | None = None,
     ) -> None:
         self.host = host.rstrip("/")
         self.model = model
         self.timeout = (connect_timeout_s, read_timeout_s)
         self.keep_alive = keep_alive
-        self.session = session or requests.Session()
-        self.session.trust_env = False  # never send our audio's words through a system proxy
+        self.http = ThreadSessions()
+        """Each thread (turn, early start, warm-up) gets its own connection pool."""
 
     def _not_running(self, e: Exception | None = None) -> LLMError:
         return LLMError(
@@ -105,7 +107,7 @@ class OllamaClient:
 
     def _get(self, path: str) -> Any:
         try:
-            resp = self.session.get(self.host + path, timeout=self.timeout)
+            resp = self.http.get().get(self.host + path, timeout=self.timeout)
         except requests.ConnectionError as e:
             raise self._not_running(e) from e
         except requests.Timeout as e:
@@ -147,7 +149,7 @@ class OllamaClient:
         first: float | None = None
         pieces: list[str] = []
         try:
-            with self.session.post(self.host + "/api/chat", json=body, stream=True, timeout=self.timeout) as resp:
+            with self.http.get().post(self.host + "/api/chat", json=body, stream=True, timeout=self.timeout) as resp:
                 if resp.status_code != 200:
                     raise self._http_error(resp, model)
                 done = False

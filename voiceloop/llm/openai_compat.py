@@ -11,6 +11,7 @@ import requests
 import urllib3
 
 from voiceloop.errors import LLMError
+from voiceloop.llm.http import ThreadSessions
 from voiceloop.llm.ollama import ChatResult, Message, OnToken
 
 API_KEY_ENV = "VOICELOOP_LLM_API_KEY"
@@ -45,16 +46,15 @@ class OpenAIClient:
         *,
         connect_timeout_s: float = 3.0,
         read_timeout_s: float = 60.0,
-        session: requests.Session | None = None,
     ) -> None:
         self.host = base_url(host)
         self.model = model
         self.timeout = (connect_timeout_s, read_timeout_s)
-        self.session = session or requests.Session()
-        self.session.trust_env = False  # never send our audio's words through a system proxy
+        self.http = ThreadSessions()
+        """Each thread (turn, early start, warm-up) gets its own connection pool."""
         key = os.environ.get(API_KEY_ENV, "").strip()
         if key:
-            self.session.headers["Authorization"] = f"Bearer {key}"
+            self.http.headers["Authorization"] = f"Bearer {key}"
 
     def _not_running(self) -> LLMError:
         return LLMError(
@@ -101,7 +101,7 @@ class OpenAIClient:
 
     def _get(self, path: str) -> Any:
         try:
-            resp = self.session.get(self.host + path, timeout=self.timeout)
+            resp = self.http.get().get(self.host + path, timeout=self.timeout)
         except requests.ConnectionError as e:
             raise self._not_running() from e
         except requests.Timeout as e:
@@ -150,7 +150,7 @@ class OpenAIClient:
         first: float | None = None
         pieces: list[str] = []
         try:
-            with self.session.post(self.host + path, json=body, stream=True, timeout=self.timeout) as resp:
+            with self.http.get().post(self.host + path, json=body, stream=True, timeout=self.timeout) as resp:
                 if resp.status_code != 200:
                     raise self._http_error(resp, path, model)
                 finished, first = self._read_events(resp, pieces, on_token, t0)

@@ -42,7 +42,14 @@ class Spoken:
 class Player(Protocol):
     """The speaker hardware seam: play 16 kHz mono int16 and return when it has really finished."""
 
+    stop_flag: threading.Event
+    """Set: cut what is playing and drop what is queued. Written only by SpeechStream (one reply's owner)."""
+
     def play(self, samples: np.ndarray) -> None: ...
+
+    def recent_level(self, window_s: float) -> float | None:
+        """Loudest level (dBFS) played in the last window_s, or None if silent (barge-in's echo estimate)."""
+        ...
 
 
 class Synth(Protocol):
@@ -52,6 +59,10 @@ class Synth(Protocol):
 
 
 class Speaker(Protocol):
+    """Speaks replies; `player` is the speaker hardware (None when speech is off)."""
+
+    player: Player | None
+
     def stream(self, on_start: Callable[[], None] | None = None) -> SpeechStream:
         """A stream to feed reply text into as it is written; on_start is called when audio starts."""
         ...
@@ -133,9 +144,8 @@ class SpeechStream:
         self._error: BaseException | None = None
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._worker: threading.Thread | None = None
-        stop_flag = getattr(player, "stop_flag", None)
-        if stop_flag is not None:
-            stop_flag.clear()  # a new reply: an earlier interruption must not silence it
+        if player is not None:
+            player.stop_flag.clear()  # a new reply: an earlier interruption must not silence it
 
     def feed(self, piece: str) -> None:
         """More reply text; every sentence completed by it starts speaking. Raises SpeechInterrupted
@@ -205,9 +215,8 @@ class SpeechStream:
     def cancel(self) -> None:
         """Stop speaking now; what was not yet played is dropped."""
         self.cancelled.set()
-        stop_flag = getattr(self.player, "stop_flag", None)
-        if stop_flag is not None:
-            stop_flag.set()
+        if self.player is not None:
+            self.player.stop_flag.set()
 
     def close(self) -> Spoken:
         """Speak what is left, wait until it has been played (or cancelled), and say what was spoken."""
@@ -255,6 +264,8 @@ class SentenceSpeaker:
 
 class SilentSpeaker:
     """Speech turned off: nothing is synthesized or played."""
+
+    player: Player | None = None
 
     def stream(self, on_start: Callable[[], None] | None = None) -> SpeechStream:
         return SpeechStream(None, None)
