@@ -337,11 +337,20 @@ def bench(
     model: str | None = ModelOpt,
     as_json: bool = typer.Option(False, "--json", help="print one JSON object instead of tables"),
     idle_s: float = typer.Option(4.0, "--idle-s", min=1.0, max=60.0, help="seconds of quiet fed to the listen loop"),
+    acoustic: bool = typer.Option(
+        False, "--acoustic", help="measure at the devices: real `listen` processes on private virtual sound servers"
+    ),
+    baseline: Path | None = typer.Option(
+        None, "--baseline-config", help="--acoustic: config to compare against (default: the earlier shipped timers)"
+    ),
 ) -> None:
     """Replay spoken WAVs through the real pipeline (nothing written, nothing played) and time every stage."""
     console = Console(stderr=as_json)
     try:
         cfg = _config(config, model)
+        if acoustic:
+            _bench_acoustic(console, cfg, _config(baseline, model) if baseline else None, wav_dir, runs, as_json)
+            return
         from voiceloop.devtools.bench_report import render, run_bench
 
         report = run_bench(
@@ -360,6 +369,20 @@ def bench(
         sys.stdout.write(json.dumps(report.to_json()) + "\n")
     else:
         render(console, report)
+
+
+def _bench_acoustic(
+    console: Console, cfg: Config, base: Config | None, wav_dir: Path | None, runs: int, as_json: bool
+) -> None:
+    from voiceloop.devtools.bench_acoustic import baseline_of, render_acoustic, run_acoustic
+    from voiceloop.devtools.bench_report import machine
+
+    say = lambda msg: console.print(f"[dim]{msg}…[/dim]", highlight=False)  # noqa: E731
+    report = run_acoustic(cfg, base or baseline_of(cfg), wav_dir, runs, say, machine())
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_json()) + "\n")
+    else:
+        render_acoustic(console, report)
 
 
 @app.command()
