@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from voiceloop.agent.classifier import Classification, Classifier
+from voiceloop.agent.clock import Clock, TimedConfirmer
 from voiceloop.agent.commands import Command, Kind, closest_models, match_model, parse_command
 from voiceloop.agent.intents import Action, Intent
 from voiceloop.agent.memory import Memory, llm_summarizer
@@ -80,31 +80,6 @@ class HeadStart:
     heard: Transcript
     decided: Classification | None = None
     """The intents, when the transcript was confident enough to classify and the call succeeded."""
-
-
-class Clock:
-    """Collects per-stage milliseconds."""
-
-    def __init__(self) -> None:
-        self.ms: dict[str, float] = {}
-        self._t = time.perf_counter()
-        self.origin = self._t
-        """When the turn started, moved later by skip() so skipped time never counts."""
-
-    def skip(self) -> None:
-        """Leave the time since the last lap out of every stage (e.g. loading models)."""
-        now = time.perf_counter()
-        self.origin += now - self._t
-        self._t = now
-
-    def since_start_ms(self, at: float) -> float:
-        """Milliseconds from the start of the turn to the perf_counter() value `at`."""
-        return (at - self.origin) * 1000
-
-    def lap(self, stage: str) -> None:
-        now = time.perf_counter()
-        self.ms[stage] = self.ms.get(stage, 0.0) + (now - self._t) * 1000
-        self._t = now
 
 
 class Assistant:
@@ -211,6 +186,8 @@ class Assistant:
         models = {"intent": decided.model}
         stream = self._open_stream()
         results: list[ActionResult] = []
+        confirmer = self.tools.confirmer
+        self.tools.confirmer = TimedConfirmer(confirmer, clock)  # the person's time at the prompt is not "act"
         try:
             for intent in decided.intents:  # each reply is spoken as soon as it exists, chat token by token
                 model = self.model_for(intent.action)
@@ -230,6 +207,8 @@ class Assistant:
             stream.cancel()
             self.speaking = None
             raise
+        finally:
+            self.tools.confirmer = confirmer
         reply = " ".join(r.say for r in results if r.say)
         turn = dataclasses.replace(
             base,
