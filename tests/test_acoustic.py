@@ -56,3 +56,11 @@ def test_room_records_mic_feed_left_and_speaker_right() -> None:
     assert abs(heard_s - speech_s) < 0.05  # the whole utterance, at its real length
     assert not np.abs(first[:, 1]).any()  # nothing on the speaker channel while only the mic spoke
     assert last_loud(second[:, 1], 300) is not None and last_loud(second[:, 0], 300) is None
+
+
+@pytest.mark.audio
+def test_output_path_is_measured_on_every_sentence_played() -> None:
+    from voiceloop.devtools.bench_output import measure_output
+
+    median, p90, n = measure_output(Config(), tries=2)
+    assert n == 2 and 0 < median <= p90  # heard both times, after its synthesis finished

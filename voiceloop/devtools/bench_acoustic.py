@@ -24,6 +24,7 @@ from typing import Any
 from voiceloop.config import Config
 from voiceloop.devtools.acoustic_room import Room, StereoRecorder, first_loud, last_loud
 from voiceloop.devtools.bench import pct
+from voiceloop.devtools.bench_output import measure_output
 from voiceloop.devtools.listen_driver import ListenProcess
 from voiceloop.errors import AudioFormatError
 
@@ -150,6 +151,8 @@ class AcousticReport:
     turns: tuple[AcousticTurn, ...]
     missing: int
     """Turns where the expected reply or panel never came."""
+    output_ms: tuple[float, float, int] = (0.0, 0.0, 0)
+    """Synthesis done -> first sample at the speaker (median, p90, n), the output path alone."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -168,6 +171,7 @@ class AcousticReport:
                 for r in self.rows
             ],
             "missing": self.missing,
+            "output_path_ms": {"median": round(self.output_ms[0], 1), "p90": round(self.output_ms[1], 1)},
             "turns": [t.to_json() for t in self.turns],
         }
 
@@ -204,7 +208,9 @@ def run_acoustic(cfg: Config, base: Config, folder: Path | None, runs: int, say:
     finally:
         for side in sides:
             side.close()
-    return AcousticReport(machine, os.getloadavg()[0], tuple(_rows(turns)), tuple(turns), _missing(turns))
+    say("the output path: synthesis done -> first sample at the speaker")
+    output = measure_output(cfg)
+    return AcousticReport(machine, os.getloadavg()[0], tuple(_rows(turns)), tuple(turns), _missing(turns), output)
 
 
 def _stats(values: list[float]) -> tuple[float, float, int]:
@@ -256,5 +262,9 @@ def render_acoustic(console: Any, report: AcousticReport) -> None:
             str(r.new[2]),
         )
     console.print(table)
+    out = report.output_ms
+    console.print(
+        f"output path: synthesis done → first sample at the speaker {out[0]:.0f} ms median, {out[1]:.0f} ms p90"
+    )
     if report.missing:
         console.print(f"[yellow]{report.missing} turn(s) gave no reply or panel (left out of the numbers)[/yellow]")
