@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from voiceloop.atomic import NotARegularFile, open_regular
 from voiceloop.errors import ConfigError
+from voiceloop.output_dir import checked_output
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,8 @@ class LlmConfig:
     """Give up connecting to Ollama after this long."""
     read_timeout_s: float = 60.0
     """Give up when Ollama sends nothing for this long (includes model load)."""
+    answer_timeout_s: float = 300.0
+    """Give up on one answer that is not finished after this long, however the server trickles it."""
     keep_alive: str = "30m"
     """How long Ollama keeps the model loaded after a call."""
     num_predict: int = 512
@@ -140,7 +144,8 @@ class TtsConfig:
 @dataclass(frozen=True)
 class OutputConfig:
     dir: str = "output"
-    """Every file voiceloop writes goes under this directory (relative to the current directory)."""
+    """Every write goes under this folder (relative to the project, the current directory); outside the
+    project only an empty folder, or one voiceloop already wrote to, is accepted."""
 
 
 @dataclass(frozen=True)
@@ -208,6 +213,7 @@ _CHECKS: dict[str, tuple[Check, str]] = {
     "llm.temperature": (lambda v: 0 <= v <= 2, "a number from 0 to 2"),
     "llm.connect_timeout_s": (lambda v: 0 < v <= 60, "a number from 0 to 60"),
     "llm.read_timeout_s": (lambda v: 0 < v <= 3600, "a number from 0 to 3600"),
+    "llm.answer_timeout_s": (lambda v: 0 < v <= 3600, "a number from 0 to 3600"),
     "llm.num_predict": (lambda v: 16 <= v <= 32768, "an integer from 16 to 32768"),
     "llm.cache_entries": (lambda v: 0 <= v <= 100_000, "an integer from 0 to 100000"),
     "llm.backend": (
@@ -265,25 +271,27 @@ def _section(cls: type, raw: Any, name: str) -> Any:
 
 def from_dict(raw: dict[str, Any]) -> Config:
     """Build a Config from parsed TOML; every key is checked and errors name it."""
-    sections = {f.name: f.type for f in dataclasses.fields(Config)}
     hints = typing.get_type_hints(Config)
     built: dict[str, Any] = {}
     for name, value in raw.items():
-        if name not in sections:
-            raise ConfigError(f"config: unknown section [{name}]; known: {', '.join(sections)}")
+        if name not in hints:
+            raise ConfigError(f"config: unknown section [{name}]; known: {', '.join(hints)}")
         built[name] = _section(hints[name], value, name)
     return Config(**built)
 
 
-def load(path: Path | None) -> Config:
-    """Load config.toml; None or a missing default file gives the built-in defaults."""
-    if path is None:
-        return Config()
+def load(path: Path | None, project: Path | None = None) -> Config:
+    """Load config.toml (None: the defaults); output.dir is checked against project (default: cwd)."""
+    return checked_output(_read(path) if path is not None else Config(), project or Path.cwd())
+
+
+def _read(path: Path) -> Config:
     try:
-        text = path.read_text(encoding="utf-8")
+        with open_regular(path, 1_000_000) as f:  # a config.toml is a few kilobytes; never a FIFO or device
+            text = f.read(1_000_001).decode("utf-8")
     except FileNotFoundError as e:
         raise ConfigError(f"config: {path} not found; create it or pass --config") from e
-    except (OSError, UnicodeDecodeError) as e:
+    except (OSError, UnicodeDecodeError, NotARegularFile) as e:
         raise ConfigError(f"config: cannot read {path}: {e}") from e
     try:
         raw = tomllib.loads(text)

@@ -9,6 +9,8 @@ from enum import Enum
 from pathlib import PurePosixPath
 from typing import Any
 
+from voiceloop.agent.names import canonical
+
 
 class Action(str, Enum):
     CREATE_FILE = "create_file"
@@ -165,7 +167,7 @@ _FENCE = re.compile(r"^\s*```[a-zA-Z0-9_+-]*\s*\n?(.*?)\n?\s*```\s*$", re.S)
 
 def normalize_filename(spoken: str) -> str:
     """Spoken or typed file names -> a plain relative name: "math underscore utils dot p y" -> math_utils.py."""
-    s = spoken.strip().strip("\"'`").strip()
+    s = canonical(spoken).strip().strip("\"'`").strip()
     s = re.sub(r"^(?:a |the )?(?:file )?(?:called |named )", "", s, flags=re.I)
     words = f" {s} "
     for spoken_word, symbol in (("underscore", "_"), ("dash|hyphen", "-"), ("slash", "/")):

@@ -1,22 +1,33 @@
-"""The only way voiceloop writes: names resolved under output/, escapes refused, atomic writes."""
+"""The only way voiceloop writes: names checked, then every step relative to an opened output/ folder.
+
+Writes never go by path: the folder chain is walked down from output/ with O_NOFOLLOW|O_DIRECTORY, the
+temp file is created in the last folder's descriptor, and renamed or linked within it. A folder swapped
+for a link while the person decides cannot redirect the write.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import errno
 import os
 import re
-import tempfile
+import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from voiceloop.agent.names import canonical, problem
+from voiceloop.atomic import DIR_FLAGS, atomic_write_at
 from voiceloop.errors import SandboxError
+from voiceloop.output_dir import OUTPUT_MARKER
 
 MAX_NAME_BYTES = 255  # one path component, as most filesystems allow
 MAX_PATH_CHARS = 512  # the whole relative name
 MAX_DEPTH = 8  # folders inside output/
 MAX_CONTENT_BYTES = 2_000_000  # a spoken request never needs more
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.I)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # a FIFO must not block the read
 
 
 @dataclass(frozen=True)
@@ -24,7 +35,7 @@ class Proposal:
     """A write waiting for the person's yes: exactly what will land where."""
 
     rel: str
-    """The name inside the output directory, with / separators."""
+    """The name inside the output directory, with / separators (canonical: what is really written)."""
     path: Path
     """The absolute final path."""
     content: str
@@ -46,20 +57,33 @@ class Proposal:
         return "".join(lines)
 
 
-class Sandbox:
-    """Resolves names inside one root directory and writes there atomically, never elsewhere."""
+def _encode(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(os.path.abspath(root))
+
+class Sandbox:
+    """Resolves names inside one root directory and writes there atomically, never elsewhere.
+
+    mark: drop an OUTPUT_MARKER file in the root on the first write (an output.dir outside the project,
+    which config accepts only when it is empty or already marked as voiceloop's).
+    """
+
+    def __init__(self, root: Path, mark: bool = False) -> None:
+        root = Path(os.path.abspath(os.path.expanduser(root)))
+        self.root = Path(os.path.realpath(root.parent)) / root.name
+        """Where files really go: the folders above are resolved; the root itself is never followed."""
+        self.mark = mark
 
     def check_name(self, name: str) -> PurePosixPath:
-        """Reject every name that is not a plain relative path of ordinary parts."""
+        """Reject every name that is not a plain relative path of ordinary parts (checked in NFKC form)."""
         if not name or not name.strip():
             raise SandboxError("refused: the file name is empty")
-        if _CONTROL.search(name):
-            raise SandboxError("refused: the file name has control characters")
         if len(name) > MAX_PATH_CHARS:
             raise SandboxError(f"refused: the file name is longer than {MAX_PATH_CHARS} characters")
+        name = canonical(name)
+        why = problem(name)
+        if why:
+            raise SandboxError(f"refused {name!r}: {why}")
         if "\\" in name:
             raise SandboxError(f"refused {name!r}: use / between folders, not \\")
         if name.startswith(("/", "~")) or re.match(r"^[A-Za-z]:", name):
@@ -70,82 +94,150 @@ class Sandbox:
         for part in parts:
             if part in ("", ".", ".."):
                 raise SandboxError(f"refused {name!r}: empty, '.' and '..' parts are not allowed in names")
-            if len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+            if len(_encode(part)) > MAX_NAME_BYTES:
                 raise SandboxError(f"refused: a part of the name is longer than {MAX_NAME_BYTES} bytes")
             if _RESERVED.match(part) or part != part.rstrip(" ."):
                 raise SandboxError(f"refused {name!r}: {part!r} is a reserved or unsafe name")
         return PurePosixPath(*parts)
 
     def resolve(self, name: str) -> Path:
-        """The absolute path for name, after checking no existing link leads out of the root."""
+        """The absolute path for name, after checking no existing link or odd file is on the way."""
         rel = self.check_name(name)
-        target = self.root.joinpath(*rel.parts)
-        real_root = Path(os.path.realpath(self.root))
-        probe = self.root
-        for part in rel.parts:
-            probe = probe / part
-            if probe.is_symlink():
-                raise SandboxError(
-                    f"refused {name!r}: {probe.relative_to(self.root)} is a link; links are not followed"
-                )
-        real = Path(os.path.realpath(target))
-        if real != real_root and real_root not in real.parents:
-            raise SandboxError(f"refused {name!r}: it resolves outside {self.root}")
-        if target.exists() and not target.is_file():
-            raise SandboxError(f"refused {name!r}: it exists and is not a regular file")
-        return target
+        self._read_existing(rel)
+        return self.root.joinpath(*rel.parts)
 
     def propose(self, name: str, content: str) -> Proposal:
         """Build the Proposal for writing content to name (reads the old content for a diff)."""
-        path = self.resolve(name)
-        if len(content.encode("utf-8", "surrogatepass")) > MAX_CONTENT_BYTES:
-            raise SandboxError(f"refused {name!r}: content is over {MAX_CONTENT_BYTES} bytes")
+        rel = self.check_name(name)
+        if len(_encode(content)) > MAX_CONTENT_BYTES:
+            raise SandboxError(f"refused {str(rel)!r}: content is over {MAX_CONTENT_BYTES} bytes")
+        raw = self._read_existing(rel)
         old = None
-        if path.exists():
+        if raw is not None:
             try:
-                old = path.read_text(encoding="utf-8")
+                old = raw.decode("utf-8")
             except UnicodeDecodeError as e:
-                raise SandboxError(f"refused {name!r}: it exists and is not a text file; not overwriting") from e
-            except OSError as e:
-                raise SandboxError(f"refused {name!r}: cannot read the existing file: {e.strerror}") from e
-        rel = str(PurePosixPath(*self.check_name(name).parts))
-        return Proposal(rel, path, content, old)
+                raise SandboxError(f"refused {str(rel)!r}: it exists and is not a text file; not overwriting") from e
+        return Proposal(str(rel), self.root.joinpath(*rel.parts), content, old)
 
     def read(self, name: str) -> str:
         """Read a text file inside the root (for summarize)."""
-        path = self.resolve(name)
+        rel = self.check_name(name)
+        raw = self._read_existing(rel)
+        if raw is None:
+            raise SandboxError(f"no file {str(rel)!r} in {self.root}")
         try:
-            return path.read_text(encoding="utf-8")
-        except FileNotFoundError as e:
-            raise SandboxError(f"no file {name!r} in {self.root}") from e
-        except (OSError, UnicodeDecodeError) as e:
-            raise SandboxError(f"cannot read {name!r}: {e}") from e
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise SandboxError(f"cannot read {str(rel)!r}: it is not UTF-8 text") from e
 
     def write(self, p: Proposal) -> Path:
         """Write a confirmed Proposal atomically; refuse if the file changed since it was shown."""
-        path = self.resolve(p.rel)  # again: the tree may have changed while the person decided
-        current = path.read_text(encoding="utf-8") if path.exists() else None
-        if current != p.old:
-            raise SandboxError(f"refused {p.rel!r}: the file changed since it was shown; ask again")
+        rel = self.check_name(p.rel)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.resolve(p.rel)  # mkdir may have raced with a link; check once more
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-                    f.write(p.content)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.chmod(tmp, 0o644)  # mkstemp makes 0600; a normal file is what the person expects
-                if p.old is None:
-                    os.link(tmp, path)  # fails if the name appeared meanwhile: never a silent overwrite
-                else:
-                    os.replace(tmp, path)
-            finally:
-                if os.path.lexists(tmp):
-                    os.unlink(tmp)
+            with self._folder(rel, create=True) as dir_fd:
+                assert dir_fd is not None
+                current = self._read_at(dir_fd, rel)
+                if current != (None if p.old is None else _encode(p.old)):
+                    raise SandboxError(f"refused {p.rel!r}: the file changed since it was shown; ask again")
+                with atomic_write_at(dir_fd, rel.name, exclusive=p.old is None) as f:
+                    f.write(_encode(p.content))
         except FileExistsError as e:
             raise SandboxError(f"refused {p.rel!r}: a file appeared there meanwhile; ask again") from e
         except OSError as e:
             raise SandboxError(f"could not write {p.rel!r}: {e.strerror or e}") from e
-        return path
+        return self.root.joinpath(*rel.parts)
+
+    def _read_existing(self, rel: PurePosixPath) -> bytes | None:
+        """The file's current bytes, None when it (or a folder above it) does not exist yet."""
+        try:
+            with self._folder(rel, create=False) as dir_fd:
+                return None if dir_fd is None else self._read_at(dir_fd, rel)
+        except OSError as e:
+            raise SandboxError(f"refused {str(rel)!r}: cannot read what is there: {e.strerror or e}") from e
+
+    def _read_at(self, dir_fd: int, rel: PurePosixPath) -> bytes | None:
+        try:
+            fd = os.open(rel.name, _READ_FLAGS, dir_fd=dir_fd)
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise self._refusal(dir_fd, rel, str(rel), e) from e
+        with os.fdopen(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise SandboxError(f"refused {str(rel)!r}: it exists and is not a regular file")
+            if info.st_size > MAX_CONTENT_BYTES:
+                raise SandboxError(f"refused {str(rel)!r}: the file there is over {MAX_CONTENT_BYTES} bytes")
+            return f.read(MAX_CONTENT_BYTES + 1)
+
+    @contextlib.contextmanager
+    def _folder(self, rel: PurePosixPath, create: bool) -> Iterator[int | None]:
+        """An open descriptor of the folder that holds rel, walked down from the root without following
+        any link; None when a folder on the way does not exist and create is False."""
+        fds: list[int] = []
+        try:
+            fd = self._open_root(create)
+            if fd is None:
+                yield None
+                return
+            fds.append(fd)
+            for i, part in enumerate(rel.parts[:-1]):
+                where = PurePosixPath(*rel.parts[: i + 1])
+                try:
+                    fd = os.open(part, DIR_FLAGS, dir_fd=fds[-1])
+                except FileNotFoundError:
+                    if not create:
+                        yield None
+                        return
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(part, 0o755, dir_fd=fds[-1])
+                    try:
+                        fd = os.open(part, DIR_FLAGS, dir_fd=fds[-1])  # a link put there meanwhile fails here
+                    except OSError as e:
+                        raise self._refusal(fds[-1], rel, str(where), e) from e
+                except OSError as e:
+                    raise self._refusal(fds[-1], rel, str(where), e) from e
+                fds.append(fd)
+            yield fds[-1]
+        finally:
+            for fd in reversed(fds):
+                os.close(fd)
+
+    def _open_root(self, create: bool) -> int | None:
+        try:
+            fd = os.open(self.root, DIR_FLAGS)
+        except FileNotFoundError:
+            if not create:
+                return None
+            try:
+                os.makedirs(self.root, exist_ok=True)
+                fd = os.open(self.root, DIR_FLAGS)
+            except OSError as e:
+                raise self._root_refusal(e) from e
+        except OSError as e:
+            raise self._root_refusal(e) from e
+        if create and self.mark:
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(OUTPUT_MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, dir_fd=fd))
+        return fd
+
+    def _root_refusal(self, e: OSError) -> SandboxError:
+        if os.path.islink(self.root):
+            return SandboxError(f"refused: the output folder {self.root} is a link; voiceloop does not follow it")
+        if os.path.lexists(self.root) and not os.path.isdir(self.root):
+            return SandboxError(f"refused: the output folder {self.root} is not a folder (a file is in its place)")
+        return SandboxError(f"cannot use the output folder {self.root}: {e.strerror or e}")
+
+    def _refusal(self, dir_fd: int, rel: PurePosixPath, where: str, e: OSError) -> SandboxError:
+        """The one-line reason opening `where` (the last part of it, inside dir_fd) failed."""
+        part = PurePosixPath(where).name
+        try:
+            mode = os.stat(part, dir_fd=dir_fd, follow_symlinks=False).st_mode
+        except OSError:
+            mode = 0
+        if stat.S_ISLNK(mode) or e.errno == errno.ELOOP:
+            return SandboxError(f"refused {str(rel)!r}: {where} is a link; links are not followed")
+        if e.errno == errno.ENOTDIR or (mode and not stat.S_ISDIR(mode) and where != str(rel)):
+            return SandboxError(f"refused {str(rel)!r}: {where} exists and is not a folder")
+        return SandboxError(f"refused {str(rel)!r}: cannot open {where}: {e.strerror or e}")
