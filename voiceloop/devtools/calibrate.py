@@ -3,9 +3,7 @@ into config.toml in place (comments and every other line kept) once the person a
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voiceloop.atomic import FILE_MODE, atomic_write
 from voiceloop.audio.formats import SAMPLE_RATE, ms_to_samples, rms_dbfs
 from voiceloop.audio.mic import AudioSource
 from voiceloop.audio.vad import Segmenter, SegState, Utterance, WebRtcVad
@@ -143,19 +142,10 @@ def update_toml(text: str, section: str, values: dict[str, int]) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Replace path's content in one step (temp file in the same folder, fsync, rename)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    finally:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
+    """Replace path's content in one step, keeping its permissions (voiceloop.atomic)."""
+    mode = path.stat().st_mode & 0o777 if path.exists() else FILE_MODE
+    with atomic_write(path, mode=mode) as f:
+        f.write(text.encode("utf-8"))
 
 
 def record(source: AudioSource, seconds: float) -> np.ndarray:

