@@ -62,7 +62,10 @@ def build_assistant(cfg: Config, console: Console) -> Any:
         console.print(f"[dim]LLM: {how}[/dim]", highlight=False)
     warm_llm_soon(llm, cfg.llm.temperature)  # model loaded and intent prompt read while we load the rest
     llm = with_cache(llm, cfg.llm.cache_entries)
-    tools = Tools(llm, Sandbox(Path(cfg.output.dir)), TerminalConfirmer(console), cfg.llm.num_predict)
+    from voiceloop.output_dir import output_outside
+
+    sandbox = Sandbox(Path(cfg.output.dir), mark=output_outside(cfg.output.dir, Path.cwd()))
+    tools = Tools(llm, sandbox, TerminalConfirmer(console), cfg.llm.num_predict)
     speaker: Speaker = SilentSpeaker()
     if cfg.tts.enabled:
         from voiceloop.audio.devices import PyAudioPlayer, open_pyaudio
@@ -79,7 +82,7 @@ def build_assistant(cfg: Config, console: Console) -> Any:
 
 @app.command()
 def once(
-    wav: Path = typer.Argument(..., help="a WAV recording of one request"),
+    wav: Path = typer.Argument(..., help="a recording of one request (wav, m4a, mp3, ogg/opus, flac, ...)"),
     config: Path | None = ConfigOpt,
     model: str | None = ModelOpt,
     as_json: bool = typer.Option(
@@ -87,15 +90,15 @@ def once(
     ),
     no_speak: bool = typer.Option(False, "--no-speak", help="do not speak the reply"),
 ) -> None:
-    """Run one turn from a WAV file: speech -> transcript -> intent -> confirmed action -> spoken reply."""
+    """Run one turn from an audio file: speech -> transcript -> intent -> confirmed action -> spoken reply."""
     console = Console(stderr=as_json)
     try:
         cfg = _config(config, model, no_speak)
         from voiceloop.agent.assistant import Clock
-        from voiceloop.audio.formats import read_wav
+        from voiceloop.audio.formats import read_audio
 
         clock = Clock()
-        samples = read_wav(wav)  # a bad file fails fast, before models load
+        samples = read_audio(wav)  # a bad file fails fast, before models load
         clock.lap("read_wav")
         assistant = build_assistant(cfg, console)
         clock.skip()  # model loading is start-up, not part of the turn

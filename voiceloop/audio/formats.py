@@ -1,26 +1,27 @@
-"""Audio format constants, WAV reading/conversion to 16 kHz mono int16, and WAV writing."""
+"""Audio constants; any audio file read as 16 kHz mono int16 (decoded and resampled by PyAV); WAV bytes; levels."""
 
 from __future__ import annotations
 
 import io
+import os
 import struct
 import wave
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from voiceloop.atomic import NotARegularFile, open_regular
 from voiceloop.errors import AudioFormatError
 
 SAMPLE_RATE = 16_000  # Hz: what webrtcvad and Whisper both want
 SAMPLE_WIDTH = 2  # bytes per sample (int16)
 CHANNELS = 1
 MIN_RATE = 8_000  # Hz: below this a file cannot hold intelligible speech
-MAX_RATE = 192_000  # Hz
-MAX_SECONDS = 15 * 60  # longest recording `once` accepts
-FLOAT_FORMAT_TAG = 3
-PCM_FORMAT_TAG = 1
-EXTENSIBLE_FORMAT_TAG = 0xFFFE
-STREAMING_SIZES = (0, 0xFFFFFFFF)  # data sizes written by recorders that never went back to fix them
+MAX_SECONDS = 15 * 60  # longest recording `once` and `eval` accept
+MAX_SAMPLES = MAX_SECONDS * SAMPLE_RATE
+MAX_FILE_BYTES = MAX_SECONDS * 48_000 * 2 * 4 + (1 << 20)  # 15 min of 48 kHz stereo 32-bit WAV, plus headers
+STREAMING_SIZES = (0, 0xFFFFFFFF)  # WAV data sizes written by recorders that never went back to fix them
 
 
 def ms_to_samples(ms: float, rate: int = SAMPLE_RATE) -> int:
@@ -31,79 +32,112 @@ def samples_to_ms(n: int, rate: int = SAMPLE_RATE) -> float:
     return n * 1000.0 / rate
 
 
-def _chunks(data: bytes, name: str) -> dict[bytes, bytes]:
-    if len(data) < 12 or data[:4] not in (b"RIFF", b"RIFX") or data[8:12] != b"WAVE":
-        raise AudioFormatError(f"{name}: not a WAV file (no RIFF/WAVE header); convert it with `sox in.x out.wav`")
-    if data[:4] == b"RIFX":
-        raise AudioFormatError(
-            f"{name}: big-endian WAV (RIFX) is not supported; convert it with `sox in.wav -e signed out.wav`"
-        )
-    found: dict[bytes, bytes] = {}
+class _Capped(io.RawIOBase):
+    """A file that ends at `limit` bytes even if it keeps growing while it is decoded."""
+
+    def __init__(self, f: Any, limit: int) -> None:
+        self._f = f
+        self._limit = limit
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        room = max(0, self._limit - self._f.tell())
+        data = self._f.read(min(len(buf), room))
+        buf[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return int(self._f.seek(offset, whence))
+
+    def tell(self) -> int:
+        return int(self._f.tell())
+
+
+def read_audio(path: Path) -> np.ndarray:
+    """Any common audio file (wav, flac, mp3, m4a/aac, ogg/opus, ...) as 16 kHz mono int16. Only a regular
+    file of at most MAX_FILE_BYTES is opened (a FIFO or device is refused without blocking), and at most
+    MAX_SECONDS of it decoded; every problem is an AudioFormatError of one line naming the file."""
+    try:
+        f = open_regular(path, MAX_FILE_BYTES)
+    except FileNotFoundError as e:
+        raise AudioFormatError(f"{path}: file not found") from e
+    except NotARegularFile as e:
+        raise AudioFormatError(f"{path}: {e}; give an audio file of at most {MAX_SECONDS // 60} minutes") from e
+    except OSError as e:
+        raise AudioFormatError(f"{path}: cannot read: {e.strerror}") from e
+    with f:
+        size = os.fstat(f.fileno()).st_size
+        if size == 0:
+            raise AudioFormatError(f"{path}: the file is empty")
+        short = _wav_shortfall(f.read(1 << 16), size)
+        if short:
+            raise AudioFormatError(
+                f"{path}: truncated WAV: its header declares {short[0]} bytes of audio but only {short[1]} are there"
+            )
+        f.seek(0)
+        return _decode(_Capped(f, MAX_FILE_BYTES), str(path))
+
+
+def _wav_shortfall(head: bytes, file_size: int) -> tuple[int, int] | None:
+    """(declared, present) audio bytes when a RIFF/WAVE header promises more than the file holds (FFmpeg
+    would quietly decode what is there, and a cut-off request would be acted on)."""
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
     pos = 12
-    while pos + 8 <= len(data):
-        cid, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
-        body_start = pos + 8
-        available = len(data) - body_start
-        if cid == b"data" and size > available:
-            if size in STREAMING_SIZES:
-                size = available
-            else:
-                raise AudioFormatError(
-                    f"{name}: truncated WAV: header declares {size} bytes of audio but only {available} are there"
-                )
-        elif size > available:
-            raise AudioFormatError(f"{name}: truncated WAV: chunk {cid!r} runs past the end of the file")
-        found.setdefault(cid, data[body_start : body_start + size])
-        pos = body_start + size + (size & 1)  # chunks are word-aligned
-    if b"fmt " not in found:
-        raise AudioFormatError(f"{name}: WAV has no format chunk; the file is damaged")
-    if b"data" not in found:
-        raise AudioFormatError(f"{name}: WAV has no audio data; the file is empty or damaged")
-    return found
+    while pos + 8 <= len(head):
+        cid, size = head[pos : pos + 4], struct.unpack("<I", head[pos + 4 : pos + 8])[0]
+        if cid == b"data":
+            present = file_size - pos - 8
+            return (size, present) if size > present and size not in STREAMING_SIZES else None
+        pos += 8 + size + (size & 1)  # chunks are word-aligned
+    return None
 
 
-def _decode(fmt: bytes, raw: bytes, name: str) -> tuple[np.ndarray, int]:
-    if len(fmt) < 16:
-        raise AudioFormatError(f"{name}: WAV format chunk is too short; the file is damaged")
-    tag, channels, rate, _, block_align, bits = struct.unpack("<HHIIHH", fmt[:16])
-    if tag == EXTENSIBLE_FORMAT_TAG and len(fmt) >= 26:
-        tag = struct.unpack("<H", fmt[24:26])[0]  # first two bytes of the sub-format GUID
-    if channels < 1 or channels > 32:
-        raise AudioFormatError(f"{name}: WAV says it has {channels} channels; the file is damaged")
-    if not MIN_RATE <= rate <= MAX_RATE:
-        raise AudioFormatError(f"{name}: sample rate {rate} Hz is not supported (need {MIN_RATE}-{MAX_RATE} Hz)")
-    width = bits // 8
-    if (tag == PCM_FORMAT_TAG and bits in (8, 16, 24, 32)) or (tag == FLOAT_FORMAT_TAG and bits in (32, 64)):
-        pass
-    else:
-        raise AudioFormatError(
-            f"{name}: WAV encoding (format {tag}, {bits}-bit) is not supported; "
-            "use 8/16/24/32-bit PCM or 32/64-bit float"
-        )
-    frame = width * channels
-    if block_align and block_align != frame:
-        raise AudioFormatError(f"{name}: WAV block size {block_align} does not match {channels}x{bits}-bit; damaged")
-    usable = len(raw) - len(raw) % frame
-    if usable == 0:
-        raise AudioFormatError(f"{name}: WAV holds no audio samples")
-    if usable / frame / rate > MAX_SECONDS:
-        raise AudioFormatError(f"{name}: recording is longer than {MAX_SECONDS // 60} minutes; cut it first")
-    buf = raw[:usable]
-    if tag == FLOAT_FORMAT_TAG:
-        x = np.frombuffer(buf, dtype="<f4" if bits == 32 else "<f8").astype(np.float64)
-        x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
-    elif bits == 8:
-        x = (np.frombuffer(buf, dtype=np.uint8).astype(np.float64) - 128.0) / 128.0
-    elif bits == 16:
-        x = np.frombuffer(buf, dtype="<i2").astype(np.float64) / 32768.0
-    elif bits == 24:
-        b = np.frombuffer(buf, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
-        v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
-        v = np.where(v >= 1 << 23, v - (1 << 24), v)
-        x = v.astype(np.float64) / float(1 << 23)
-    else:
-        x = np.frombuffer(buf, dtype="<i4").astype(np.float64) / float(1 << 31)
-    return x.reshape(-1, channels).mean(axis=1), rate
+read_wav = read_audio
+"""The same reader under its older name (WAV recordings are one of the formats it reads)."""
+
+
+def _decode(f: io.RawIOBase, name: str) -> np.ndarray:
+    try:
+        import av
+    except ImportError as e:
+        raise AudioFormatError(f"{name}: PyAV is missing to decode audio: pip install av") from e
+    hint = "convert it with `ffmpeg -i IN -ar 16000 -ac 1 out.wav` or `sox IN out.wav`"
+    try:
+        with av.open(f, mode="r") as container:
+            if not container.streams.audio:
+                raise AudioFormatError(f"{name}: no audio in this file; {hint}")
+            stream = container.streams.audio[0]
+            rate = stream.codec_context.sample_rate or 0
+            if rate and rate < MIN_RATE:
+                raise AudioFormatError(f"{name}: sample rate {rate} Hz is too low for speech (need {MIN_RATE}+ Hz)")
+            resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+            pieces: list[np.ndarray] = []
+            total = 0
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    pieces.append(out.to_ndarray().reshape(-1))
+                    total += pieces[-1].size
+                if total > MAX_SAMPLES:
+                    raise AudioFormatError(
+                        f"{name}: recording is longer than {MAX_SECONDS // 60} minutes; cut it first"
+                    )
+            for out in resampler.resample(None):
+                pieces.append(out.to_ndarray().reshape(-1))
+    except AudioFormatError:
+        raise
+    except (av.FFmpegError, ValueError, OSError, EOFError) as e:
+        why = getattr(e, "strerror", None) or str(e).split(";")[0]
+        raise AudioFormatError(f"{name}: not audio voiceloop can read, or damaged ({why}); {hint}") from e
+    samples = np.concatenate(pieces).astype(np.int16, copy=False) if pieces else np.zeros(0, np.int16)
+    if samples.size == 0:
+        raise AudioFormatError(f"{name}: the file holds no audio samples")
+    return samples[:MAX_SAMPLES]
 
 
 def resample(x: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.ndarray:
@@ -123,26 +157,6 @@ def resample(x: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.ndarray:
 
 def to_int16(x: np.ndarray) -> np.ndarray:
     return (np.clip(x, -1.0, 32767 / 32768) * 32768.0).round().astype(np.int16)
-
-
-def decode_wav(data: bytes, name: str = "audio") -> np.ndarray:
-    """Any common WAV (8-48 kHz, mono/stereo, int or float) -> 16 kHz mono int16 samples."""
-    chunks = _chunks(data, name)
-    x, rate = _decode(chunks[b"fmt "], chunks[b"data"], name)
-    return to_int16(resample(x, rate))
-
-
-def read_wav(path: Path) -> np.ndarray:
-    """Read a WAV file as 16 kHz mono int16; AudioFormatError says what is wrong."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as e:
-        raise AudioFormatError(f"{path}: file not found") from e
-    except IsADirectoryError as e:
-        raise AudioFormatError(f"{path}: is a directory, not a WAV file") from e
-    except OSError as e:
-        raise AudioFormatError(f"{path}: cannot read: {e.strerror}") from e
-    return decode_wav(data, str(path))
 
 
 def wav_bytes(samples: np.ndarray, rate: int = SAMPLE_RATE) -> bytes:

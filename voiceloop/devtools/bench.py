@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from voiceloop.agent.sandbox import Proposal
-from voiceloop.audio.formats import ms_to_samples, read_wav
+from voiceloop.audio.formats import ms_to_samples, read_audio
 from voiceloop.audio.vad import Utterance, build_segmenter, join_utterances
 from voiceloop.config import Config
 from voiceloop.errors import AudioFormatError
@@ -194,7 +194,7 @@ class Replay:
 
 def prepare(path: Path, cfg: Config) -> Replay:
     """Feed the recording, then the silence a live microphone keeps delivering, through the real segmenter."""
-    samples = read_wav(path)
+    samples = read_audio(path)
     wait_ms = cfg.vad.smart_turn_max_silence_ms if cfg.vad.smart_turn else cfg.vad.silence_ms
     padded = np.concatenate([samples, np.zeros(ms_to_samples(wait_ms + 500), dtype=np.int16)])
     seg = build_segmenter(cfg.vad)

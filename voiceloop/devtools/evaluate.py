@@ -19,7 +19,7 @@ from rich.table import Table
 from voiceloop.agent.classifier import Classifier
 from voiceloop.agent.commands import parse_command
 from voiceloop.agent.memory import Memory
-from voiceloop.audio.formats import read_wav
+from voiceloop.audio.formats import read_audio
 from voiceloop.errors import ConfigError
 from voiceloop.stt.engines import Transcriber
 
@@ -151,7 +151,7 @@ def run_eval(
         heard = case.text
         if case.wav is not None:
             stt = stt or transcriber()
-            heard = stt.transcribe(read_wav(case.wav)).text.strip()
+            heard = stt.transcribe(read_audio(case.wav)).text.strip()
         command = parse_command(heard)
         actions: tuple[str, ...]
         files: tuple[str, ...]
