@@ -24,9 +24,11 @@ from voiceloop.voice.speech import SilentSpeaker
 
 from .wire import fake_ollama
 
-FENCED = '```json\n{"intents":[{"action":"general_chat","filename":"","content":"","request":"hi"}]}\n```'
-INVALID = '{"intents":[{"action":"format_disk","filename":"","content":"","request":""}]}'
-VALID_CODE = '{"intents":[{"action":"write_code","filename":"add.py","content":"","request":"add two numbers"}]}'
+FENCED = '```json\n{"action":"general_chat","filename":"","content":"","request":"hi"}\n```'
+INVALID = '{"action":"format_disk","filename":"","content":"","request":""}'
+VALID_CODE = '{"action":"write_code","filename":"add.py","content":"","request":"add two numbers"}'
+BY_MODEL = "I'd like add.py to hold a function that adds two numbers"
+"""A request the fast path leaves to the model."""
 
 
 class Recorded:
@@ -59,16 +61,26 @@ def test_a_fenced_answer_is_accepted_without_a_retry() -> None:
     decided, wire = classify([FENCED])
     assert [i.action for i in decided.intents] == [Action.GENERAL_CHAT]
     assert decided.attempts == 1 and not decided.fallback
-    assert len(wire.requests) == 1 and wire.requests[0]["format"]["required"] == ["intents"]
+    assert len(wire.requests) == 1
+    assert wire.requests[0]["format"]["required"] == ["action", "filename", "content", "request"]
+
+
+def test_common_shapes_never_reach_the_model() -> None:
+    decided, wire = classify([], "create a file called notes.txt and tell me a joke")
+    assert [(i.action, i.filename, i.via.value) for i in decided.intents] == [
+        (Action.CREATE_FILE, "notes.txt", "fast"),
+        (Action.GENERAL_CHAT, "", "fast"),
+    ]
+    assert wire.requests == [] and decided.attempts == 0
 
 
 def test_a_schema_invalid_answer_is_retried_with_the_error() -> None:
-    decided, wire = classify([INVALID, VALID_CODE], "write a function that adds two numbers in add.py")
+    decided, wire = classify([INVALID, VALID_CODE], BY_MODEL)
     assert [(i.action, i.filename) for i in decided.intents] == [(Action.WRITE_CODE, "add.py")]
     assert decided.attempts == 2
     retry = wire.requests[1]["messages"]
     assert retry[-2] == {"role": "assistant", "content": INVALID}
-    assert "unknown action 'format_disk'" in retry[-1]["content"]
+    assert "action" in retry[-1]["content"] and "not valid" in retry[-1]["content"]
 
 
 def test_two_invalid_answers_fall_back_to_chat_and_the_turn_shows_what_the_model_said(
@@ -106,7 +118,7 @@ def test_routes_send_each_action_to_its_model_and_the_turn_shows_which(tmp_path:
         )
         llm = OllamaClient(url, "main:1b")
         assistant = Assistant(cfg, None, llm, Tools(llm, Sandbox(tmp_path), _No(), 64), SilentSpeaker())
-        turn = assistant.handle_text("write a function that adds two numbers in add.py")
+        turn = assistant.handle_text(BY_MODEL)
     assert [r["model"] for r in wire.requests] == ["main:1b", "coder:7b"]  # classification stays on llm.model
     assert turn.to_json()["models"] == {"intent": "main:1b", "write_code": "coder:7b"}
     console = Console(file=io.StringIO(), width=120)

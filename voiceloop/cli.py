@@ -203,6 +203,7 @@ def evaluate(
     model: str | None = ModelOpt,
     as_json: bool = typer.Option(False, "--json", help="print one JSON object (cases, correct, total, accuracy)"),
     min_accuracy: float = typer.Option(0.0, "--min-accuracy", help="exit 1 when accuracy is below this (0-1)"),
+    category: list[str] = typer.Option([], "--category", help="only cases of this category (repeatable)"),
 ) -> None:
     """Measure how well the model understands commands: transcribe and classify only; no writes, no speech."""
     console = Console(stderr=as_json)
@@ -213,7 +214,7 @@ def evaluate(
         from voiceloop.llm.backend import connect
         from voiceloop.stt.engines import load_transcriber
 
-        cases = load_cases(folder)
+        cases = load_cases(folder, tuple(category))
         llm = connect(cfg)[0]
         classifier = Classifier(llm, cfg.llm.temperature, cfg.llm.num_predict)
         show = None if as_json else lambda r: console.print(f"[dim]{'✓' if r.ok else '✗'} {r.case.name}[/dim]")
@@ -224,7 +225,7 @@ def evaluate(
     if as_json:
         sys.stdout.write(json.dumps(report.to_json()) + "\n")
     else:
-        from voiceloop.devtools.evaluate import print_eval
+        from voiceloop.devtools.eval_report import print_eval
 
         print_eval(console, report)
     if report.accuracy < min_accuracy:

@@ -17,6 +17,7 @@ from voiceloop.agent.commands import Command, Kind, closest_models, match_model,
 from voiceloop.agent.intents import Action, Intent
 from voiceloop.agent.memory import Memory, llm_summarizer
 from voiceloop.agent.tools import ActionResult, Status, Tools
+from voiceloop.agent.understand.clarify import answered
 from voiceloop.audio.formats import read_wav
 from voiceloop.audio.vad import Segmenter, Utterance, WebRtcVad, join_utterances
 from voiceloop.config import Config
@@ -108,6 +109,8 @@ class Assistant:
         """Told "transcribing", "thinking", "speaking" as a turn moves on (the live view)."""
         self.speaking: SpeechStream | None = None
         """The reply being spoken now, if any (barge-in cancels it)."""
+        self.asked: Intent | None = None
+        """The question the last turn asked ("What should I call the file?"); the next thing said answers it."""
 
     def find_speech(self, samples: Any) -> Utterance | None:
         """The speech in a whole recording as one utterance, or None if there is none."""
@@ -177,8 +180,10 @@ class Assistant:
             clock.lap("command")
             return self._finish(turn, clock)
         self.on_stage(LoopState.THINKING)
+        asked, self.asked = self.asked, None
+        finished = answered(asked, text) if asked is not None else None
         try:
-            decided = decided or self.classify_turn(text)
+            decided = self.classify_turn(finished) if finished else decided or self.classify_turn(text)
         except LLMError as e:
             clock.lap("intent")
             return self._finish(dataclasses.replace(base, reply=str(e), error=str(e)), clock)
@@ -210,6 +215,7 @@ class Assistant:
         finally:
             self.tools.confirmer = confirmer
         reply = " ".join(r.say for r in results if r.say)
+        self.asked = next((i for i in decided.intents if i.action is Action.CLARIFY), None)
         turn = dataclasses.replace(
             base,
             intents=decided.intents,
@@ -244,6 +250,7 @@ class Assistant:
         """Start over, or switch the session's model after checking the server has it."""
         if command.kind is Kind.START_OVER:
             self.memory.clear()
+            self.asked = None
             return dataclasses.replace(base, reply=START_OVER_REPLY)
         try:
             names = self.llm.models()

@@ -1,15 +1,25 @@
-"""One request -> intents: a schema-constrained call, one retry with the error fed back, then chat."""
+"""One request -> intents: split into parts, the fast path for common shapes, the model for the rest.
+
+Each part the fast path does not recognise is one schema-constrained model call (one intent), one retry
+with the error fed back, then chat; every model answer is grounded in what was said.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 
-from voiceloop.agent.intents import SCHEMA, Action, Intent, IntentParseError, ground, parse_intents, prompt_messages
+from voiceloop.agent.intents import Action, Intent, IntentParseError, Via
+from voiceloop.agent.understand.fastpath import fast_path
+from voiceloop.agent.understand.grounding import ground
+from voiceloop.agent.understand.prompt import SCHEMA, parse_answer, prompt_messages
+from voiceloop.agent.understand.split import split
+from voiceloop.agent.understand.words import prepare
 from voiceloop.llm.ollama import LLMClient
 
 log = logging.getLogger(__name__)
 RAW_SHOWN = 300  # characters of a failed answer kept for the person; enough to see what went wrong
+MAX_PARTS = 5  # more parts than this in one breath is more likely a dictation than a list of requests
 
 
 @dataclass(frozen=True)
@@ -18,19 +28,19 @@ class Classification:
 
     intents: tuple[Intent, ...]
     model: str
-    """The model that classified."""
+    """The model that classified (asked even when the fast path decided everything)."""
     attempts: int
-    """Calls made: 1, or 2 after a retry."""
+    """Model calls made (0 when the fast path decided every part)."""
     fallback: str = ""
-    """When both answers were invalid: why, and what the model said (the turn shows it as a warning)."""
+    """When a part's answers were invalid twice: why, and what the model said (shown as a warning)."""
 
 
 class Classifier:
     """Asks the model what the person wants; never raises for a bad answer, only for LLMError."""
 
-    def __init__(self, llm: LLMClient, temperature: float = 0.0, num_predict: int = 512) -> None:
+    def __init__(self, llm: LLMClient, temperature: float = 0.0, num_predict: int = 160) -> None:
         self.llm = llm
-        self.options = {"temperature": temperature, "num_predict": num_predict}
+        self.options = {"temperature": temperature, "num_predict": min(num_predict, 256)}
 
     def classify(
         self, text: str, files: str = "", known: tuple[str, ...] = (), model: str | None = None
@@ -38,16 +48,38 @@ class Classifier:
         """files: the session's action log for the prompt, newest first; known: those file names,
         newest last (the last is what "it" means)."""
         model = model or self.llm.model
-        messages = prompt_messages(text, files)
+        seen = list(known)
+        intents: list[Intent] = []
+        calls = 0
+        warnings: list[str] = []
+        parts = split(prepare(text))
+        if len(parts) > MAX_PARTS:
+            parts = [prepare(text)]
+        for part in parts:
+            got = fast_path(part, seen)
+            if got is None:
+                one, used, problem = self._ask_model(part, files, seen, model)
+                got, calls = [one], calls + used
+                if problem:
+                    warnings.append(problem)
+            for intent in got:
+                intents.append(intent)
+                if intent.filename and intent.action is not Action.SUMMARIZE and intent.filename not in seen:
+                    seen.append(intent.filename)  # "create a.txt and summarize it": "it" is a.txt
+        return Classification(tuple(intents), model, calls, "; ".join(warnings))
+
+    def _ask_model(self, part: str, files: str, known: list[str], model: str) -> tuple[Intent, int, str]:
+        """(intent, calls made, problem): one part, one intent."""
+        messages = prompt_messages(part, files)
         problem = answer = ""
         for attempt in range(1, 3):
             answer = self.llm.chat(messages, fmt=SCHEMA, options=self.options, model=model).content
             try:
-                intents = parse_intents(answer, known[-1] if known else "")
-                return Classification(tuple(ground(intents, text, list(known))), model, attempt)
+                return ground(parse_answer(answer), part, known), attempt, ""
             except IntentParseError as e:
                 problem = str(e)
-                messages += [
+                messages = [
+                    *messages,
                     {"role": "assistant", "content": answer[:2000]},
                     {"role": "user", "content": f"That was not valid: {e}. Answer again with only the JSON."},
                 ]
@@ -55,4 +87,4 @@ class Classifier:
         raw = raw[:RAW_SHOWN] + ("…" if len(raw) > RAW_SHOWN else "")
         why = f"the model's intent answer was invalid twice ({problem}); treated as chat. It said: {raw!r}"
         log.warning("%s", why)
-        return Classification((Intent(Action.GENERAL_CHAT, request=text),), model, 2, why)
+        return Intent(Action.GENERAL_CHAT, request=part, via=Via.MODEL), 2, why

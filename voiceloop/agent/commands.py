@@ -22,16 +22,24 @@ class Command:
     """For switch_model: the model name as it was said."""
 
 
-_START_OVER = re.compile(
-    r"^(?:(?:ok|okay|please|lets|let us|alright|now)\s+)*"
-    r"(?:start over|start again|start from scratch|(?:start )?(?:a )?new (?:conversation|chat|session)"
-    r"|(?:reset|clear) (?:the |our |this )?(?:conversation|chat|history|session))"
-    r"(?:\s+please)?$"
+_START_OVER_PIECE = re.compile(
+    r"^(?:(?:ok|okay|please|lets|let us|alright|now|so|hey|can you|could you|i want to|id like to|just)\s+)*"
+    r"(?:start over|start again|start afresh|start fresh|start from scratch|start from the (?:beginning|top)|"
+    r"(?:start|begin|open)? ?(?:a )?(?:new|fresh|clean) (?:conversation|chat|session|slate|start)|"
+    r"(?:reset|clear|wipe|erase) (?:the |our |this |your |my )?(?:conversation|chat|history|session|memory|context)|"
+    r"forget (?:everything|all (?:of )?(?:that|this|it)|(?:it|that|this) all|what we (?:said|talked about)|"
+    r"(?:our|the|this) (?:conversation|chat)|everything we (?:said|talked about|did))|reset|"
+    r"wipe the slate(?: clean)?|clean slate|from the top|back to square one)"
+    r"(?:\s+(?:please|now|again|from scratch|for me))*$"
 )
 _SWITCH = re.compile(
-    r"^(?:(?:ok|okay|please|now)\s+)*(?:switch|change|swap)\s+(?:the\s+)?(?:model\s+)?to\s+(?:the\s+)?(?:model\s+)?"
-    r"(?P<name>.+?)(?:\s+model)?(?:\s+please)?$"
+    r"^(?:(?:ok|okay|please|now|can you|could you|lets|let us|i want to|id like to)\s+)*"
+    r"(?:(?:switch|change|swap)(?:\s+over)?\s+(?:the\s+)?(?:models?\s+)?to|(?:switch|change) (?:the )?models? to|"
+    r"use|go with)\s+(?:the\s+)?(?:model\s+)?"
+    r"(?P<name>.+?)(?:\s+model)?(?:\s+(?:instead|from now on|please|now))*$"
 )
+_MODEL_NAME = re.compile(r"\d|[a-z]+[:/-]", re.I)
+"""A model name holds a digit or a tag ("qwen2.5-coder:0.5b", "llama 3", "gemma3"): "use a list" is no switch."""
 
 
 def _plain(text: str) -> str:
@@ -41,10 +49,11 @@ def _plain(text: str) -> str:
 
 def parse_command(text: str) -> Command | None:
     plain = _plain(text)
-    if _START_OVER.match(plain.replace(".", " ").replace("  ", " ")):
+    pieces = re.split(r"\s*(?:,|\band then\b|\band\b|\bthen\b)\s*", plain.replace(".", " ").replace("  ", " "))
+    if all(_START_OVER_PIECE.match(p.strip()) for p in pieces if p.strip()) and any(p.strip() for p in pieces):
         return Command(Kind.START_OVER)
     m = _SWITCH.match(plain)
-    if m:
+    if m and (not plain.startswith(("use", "go with", "please use", "now use")) or _MODEL_NAME.search(m.group("name"))):
         return Command(Kind.SWITCH_MODEL, m.group("name"))
     return None
 

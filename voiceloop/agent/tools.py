@@ -96,6 +96,8 @@ class Tools:
                 return self._create_or_edit(intent)
             if intent.action is Action.SUMMARIZE:
                 return self._summarize(intent)
+            if intent.action is Action.CLARIFY:  # the question is the reply; the answer comes next turn
+                return ActionResult(intent.action, Status.ANSWERED, "", intent.request)
             return self._chat(intent, history, on_token)
         except SandboxError as e:
             return ActionResult(intent.action, Status.REFUSED, intent.filename, str(e))

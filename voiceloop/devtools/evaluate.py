@@ -13,17 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from voiceloop.agent.classifier import Classifier
 from voiceloop.agent.commands import parse_command
+from voiceloop.agent.intents import Action
 from voiceloop.agent.memory import Memory
+from voiceloop.agent.understand.words import prepare, squash
 from voiceloop.audio.formats import read_audio
 from voiceloop.errors import ConfigError
 from voiceloop.stt.engines import Transcriber
 
 MANIFEST = "manifest.toml"
+KEYS = frozenset({"wav", "text", "expect", "files", "context", "category", "content", "voice"})
+"""voice: who spoke a WAV (piper, espeak-ng variant, with noise): for the reader, not checked."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,10 @@ class Case:
     """File name per action ("" for none); None = not checked."""
     context: tuple[str, ...] = ()
     """Files the session touched before, oldest first, as "action filename"."""
+    category: str = ""
+    """What kind of request it is (compound, summary, edit, question, ...), for accuracy per kind."""
+    content: tuple[str, ...] | None = None
+    """Dictated content per action ("" for none); None = not checked."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,12 @@ class CaseResult:
     ok: bool
     ms: float
     """Milliseconds to transcribe and classify."""
+    paths: tuple[str, ...] = ()
+    """Which path decided each action: "fast", "model", or "command"."""
+    invented: tuple[str, ...] = ()
+    """Content proposed for a file that the person never said (must stay empty)."""
+    intent_ms: float = 0.0
+    """Milliseconds of the intent stage alone (no transcription)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,8 @@ class Report:
             "correct": self.correct,
             "total": len(self.results),
             "accuracy": round(self.accuracy, 4),
+            "categories": {c: {"correct": ok, "total": n} for c, (ok, n) in by_category(self).items()},
+            "invented": sum(len(r.invented) for r in self.results),
             "cases": [
                 {
                     "name": r.case.name,
@@ -84,6 +97,10 @@ class Report:
                     "files": list(r.files),
                     "ok": r.ok,
                     "ms": round(r.ms, 1),
+                    "intent_ms": round(r.intent_ms, 1),
+                    "category": r.case.category,
+                    "paths": list(r.paths),
+                    "invented": list(r.invented),
                 }
                 for r in self.results
             ],
@@ -96,8 +113,9 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def load_cases(folder: Path) -> list[Case]:
-    """Read folder/manifest.toml: [[case]] tables with wav or text, expect, and optional files, context."""
+def load_cases(folder: Path, categories: tuple[str, ...] = ()) -> list[Case]:
+    """Read folder/manifest.toml: [[case]] tables with wav or text, expect, and optional files, content,
+    context, category, voice; only the given categories, when some are given."""
     path = folder / MANIFEST
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -108,9 +126,9 @@ def load_cases(folder: Path) -> list[Case]:
     cases = []
     for n, item in enumerate(raw.get("case", []), 1):
         where = f"eval: {path} case {n}"
-        unknown = set(item) - {"wav", "text", "expect", "files", "context"}
+        unknown = set(item) - KEYS
         if unknown:
-            raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]}; known: wav, text, expect, files, context")
+            raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]}; known: {', '.join(sorted(KEYS))}")
         if ("wav" in item) == ("text" in item):
             raise ConfigError(f"{where}: give exactly one of wav or text")
         expect = _strings(item.get("expect"), f"{where}: expect")
@@ -122,18 +140,37 @@ def load_cases(folder: Path) -> list[Case]:
             raise ConfigError(f"{where}: no file {wav}")
         name = str(item.get("wav") or item.get("text"))
         context = _strings(item.get("context", []), f"{where}: context")
-        cases.append(Case(name, wav, str(item.get("text", "")), expect, files, context))
+        content = _strings(item["content"], f"{where}: content") if "content" in item else None
+        if content is not None and len(content) != len(expect):
+            raise ConfigError(f"{where}: content needs one text per expected action ('' for none)")
+        category = str(item.get("category", "other"))
+        cases.append(Case(name, wav, str(item.get("text", "")), expect, files, context, category, content))
     if not cases:
         raise ConfigError(f"eval: {path} has no [[case]] tables")
+    if categories:
+        cases = [c for c in cases if c.category in categories]
+        if not cases:
+            raise ConfigError(f"eval: {path} has no cases of category {', '.join(categories)}")
     return cases
 
 
-def _matches(case: Case, actions: tuple[str, ...], files: tuple[str, ...]) -> bool:
+def _matches(case: Case, actions: tuple[str, ...], files: tuple[str, ...], content: tuple[str, ...]) -> bool:
     if len(actions) != len(case.expect):
         return False
     if not all(got in want.split("|") for got, want in zip(actions, case.expect, strict=True)):
         return False
+    if case.content is not None and tuple(squash(c) for c in content) != tuple(squash(c) for c in case.content):
+        return False
     return case.files is None or files == case.files
+
+
+def by_category(report: Report) -> dict[str, tuple[int, int]]:
+    """category -> (correct, total), in the order categories first appear."""
+    out: dict[str, tuple[int, int]] = {}
+    for r in report.results:
+        ok, n = out.get(r.case.category, (0, 0))
+        out[r.case.category] = (ok + r.ok, n + 1)
+    return out
 
 
 def run_eval(
@@ -152,9 +189,12 @@ def run_eval(
         if case.wav is not None:
             stt = stt or transcriber()
             heard = stt.transcribe(read_audio(case.wav)).text.strip()
+        t1 = time.perf_counter()
         command = parse_command(heard)
         actions: tuple[str, ...]
         files: tuple[str, ...]
+        content: tuple[str, ...] = ("",)
+        paths: tuple[str, ...] = ("command",)
         if command is not None:
             actions, files = (command.kind.value,), ("",)
         else:
@@ -166,26 +206,15 @@ def run_eval(
             decided = classifier.classify(heard, memory.files(), known, model)
             actions = tuple(i.action.value for i in decided.intents)
             files = tuple(i.filename for i in decided.intents)
-        ms = (time.perf_counter() - t0) * 1000
-        result = CaseResult(case, heard, actions, files, _matches(case, actions, files), ms)
+            content = tuple(i.content if i.action is Action.CREATE_FILE else "" for i in decided.intents)
+            paths = tuple(i.via.value for i in decided.intents)
+        end = time.perf_counter()
+        invented = tuple(c for c in content if c and squash(c) not in squash(prepare(heard)))
+        ok = _matches(case, actions, files, content) and not invented
+        result = CaseResult(
+            case, heard, actions, files, ok, (end - t0) * 1000, paths, invented, (end - t1) * 1000
+        )
         results.append(result)
         if on_result:
             on_result(result)
     return Report(model, tuple(results))
-
-
-def print_eval(console: Console, report: Report) -> None:
-    """One row per case, then the accuracy line."""
-    table = Table("", "case", "heard", "expected", "got", "ms", title=f"eval: {report.model}", title_justify="left")
-    for r in report.results:
-        want = ", ".join(
-            f"{a} {f}".strip() for a, f in zip(r.case.expect, r.case.files or ("",) * len(r.case.expect), strict=True)
-        )
-        got = ", ".join(f"{a} {f}".strip() for a, f in zip(r.actions, r.files, strict=True))
-        mark = "[green]✓[/green]" if r.ok else "[red]✗[/red]"
-        table.add_row(mark, r.case.name, "" if r.case.wav is None else r.heard, want, got, f"{r.ms:,.0f}")
-    console.print(table)
-    console.print(
-        f"accuracy: {report.correct}/{len(report.results)} = {report.accuracy:.0%} (model {report.model})",
-        highlight=False,
-    )

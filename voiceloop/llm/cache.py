@@ -26,8 +26,8 @@ Prefix = tuple[tuple[str, str], ...]
 def stateless_prompts() -> frozenset[Prefix]:
     """The fixed openings (system prompt, then any few-shot examples) of calls whose answer depends
     only on the request; read from their modules, so a changed prompt is still recognised."""
-    from voiceloop.agent.intents import prompt_messages
     from voiceloop.agent.tools import CODE_PROMPT, SUMMARY_PROMPT
+    from voiceloop.agent.understand.prompt import prompt_messages
 
     classify = _prefix(prompt_messages("")[:-1])
     return frozenset({classify, (("system", CODE_PROMPT),), (("system", SUMMARY_PROMPT),)})

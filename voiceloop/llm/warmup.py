@@ -14,7 +14,7 @@ def warm_llm(llm: LLMClient, temperature: float = 0.0) -> float | None:
     connection is opened, and the long intent prompt is read once, so Ollama and llama.cpp can reuse
     it from their prompt cache on the first real turn. Returns its seconds, or None if the server did
     not answer (start-up goes on: a turn will then say what is wrong)."""
-    from voiceloop.agent.intents import SCHEMA, prompt_messages
+    from voiceloop.agent.understand.prompt import SCHEMA, prompt_messages
 
     t0 = time.perf_counter()
     try:

@@ -1,0 +1,210 @@
+"""The understanding path without a model: splitting, the fast path, grounding a model's answer, asking
+when unsure, and the schema check. The model's own part is in test_understand_model.py."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from voiceloop.agent.intents import Action, IntentParseError, Via
+from voiceloop.agent.understand.clarify import NAME_QUESTION, answered
+from voiceloop.agent.understand.fastpath import fast_path
+from voiceloop.agent.understand.grounding import ground
+from voiceloop.agent.understand.prompt import ModelIntent, parse_answer
+from voiceloop.agent.understand.split import split
+from voiceloop.agent.understand.words import prepare
+
+
+def understood(text: str, known: tuple[str, ...] = ()) -> list[tuple[str, str, str]]:
+    """(action, filename, content) for every part, or ("model", part, "") where the fast path passes."""
+    seen = list(known)
+    out: list[tuple[str, str, str]] = []
+    for part in split(prepare(text)):
+        got = fast_path(part, seen)
+        if got is None:
+            out.append(("model", part, ""))
+            continue
+        for i in got:
+            assert i.via is Via.FAST
+            out.append((i.action.value, i.filename, i.content))
+            if i.filename and i.filename not in seen:
+                seen.append(i.filename)
+    return out
+
+
+@pytest.mark.parametrize(
+    "text,parts",
+    [
+        ("create a.txt and b.txt", ["create a.txt and b.txt"]),
+        ("make a file called list.txt and tell me a joke", ["make a file called list.txt", "tell me a joke"]),
+        (
+            "write hello.py that prints hi, then create an empty file called notes.md",
+            ["write hello.py that prints hi", "create an empty file called notes.md"],
+        ),
+        ("create notes.txt with the text buy apples and milk", ["create notes.txt with the text buy apples and milk"]),
+        (
+            "create notes.txt that says call mom and then summarize it",
+            ["create notes.txt that says call mom", "summarize it"],
+        ),
+        ("how do I create a file and write to it in python", ["how do I create a file and write to it in python"]),
+        (
+            "Summarize this. We met on Monday. We agreed to ship.",
+            ["Summarize this. We met on Monday. We agreed to ship"],
+        ),
+        (
+            "what is a prime number? Also write primes.py that lists them",
+            ["what is a prime number?", "Also write primes.py that lists them"],
+        ),
+    ],
+)
+def test_a_compound_request_is_cut_only_where_a_new_request_starts(text: str, parts: list[str]) -> None:
+    assert split(text) == parts
+
+
+@pytest.mark.parametrize(
+    "text,known,want",
+    [
+        ("Create a file called groceries.txt.", (), [("create_file", "groceries.txt", "")]),
+        ("create a.txt and b.txt", (), [("create_file", "a.txt", ""), ("create_file", "b.txt", "")]),
+        (
+            "make a file called list.txt and tell me a joke",
+            (),
+            [("create_file", "list.txt", ""), ("general_chat", "", "")],
+        ),
+        (
+            "create a file called notes dot txt with the text buy apples",
+            (),
+            [("create_file", "notes.txt", "buy apples")],
+        ),
+        ("new file todo.md saying call the plumber", (), [("create_file", "todo.md", "call the plumber")]),
+        ("create groceries.txt with a shopping list", (), [("create_file", "groceries.txt", "")]),
+        ("generate a bash script named cleanup.sh that deletes tmp files", (), [("write_code", "cleanup.sh", "")]),
+        ("create a python class for a bank account in bank.py", (), [("write_code", "bank.py", "")]),
+        ("summarize notes.txt", ("notes.txt",), [("summarize", "notes.txt", "")]),
+        (
+            "tl;dr of the following: the bus is late and it rains",
+            (),
+            [("summarize", "", "the bus is late and it rains")],
+        ),
+        ("sum this up for me: the train was late, again", (), [("summarize", "", "the train was late, again")]),
+        ("summarize it", ("notes.txt",), [("summarize", "notes.txt", "")]),
+        ("add a docstring to it", ("math_utils.py",), [("edit_file", "math_utils.py", "")]),
+        ("add a test for it in test_math_utils.py", ("math_utils.py",), [("write_code", "test_math_utils.py", "")]),
+        ("how do I create a file in python", (), [("general_chat", "", "")]),
+        ("what does summarize mean", (), [("general_chat", "", "")]),
+        ("can you explain how to write a file called data.csv in pandas", (), [("general_chat", "", "")]),
+        ("create notes.txt and summarize it", (), [("create_file", "notes.txt", ""), ("summarize", "notes.txt", "")]),
+        ("hello there", (), [("model", "hello there", "")]),
+    ],
+)
+def test_the_fast_path_takes_the_common_shapes_and_leaves_the_rest(
+    text: str, known: tuple[str, ...], want: list[tuple[str, str, str]]
+) -> None:
+    assert understood(text, known) == want
+
+
+@pytest.mark.parametrize(
+    "text,question",
+    [
+        ("summarize it", "Which file should I summarize?"),
+        ("make it async", "Which file should I change?"),
+        ("write a function that reverses a string", NAME_QUESTION),
+        ("create a new python file", NAME_QUESTION),
+    ],
+)
+def test_unsure_is_a_question_not_a_guess(text: str, question: str) -> None:
+    got = fast_path(text, [])
+    assert got is not None and got[0].action is Action.CLARIFY and got[0].request == question
+
+
+def test_the_next_thing_said_answers_the_question() -> None:
+    [name_q] = fast_path("write a function that reverses a string", []) or []
+    assert answered(name_q, "call it reverse dot py") == "write a function that reverses a string in reverse.py"
+    assert answered(name_q, "what is the weather like today in Paris and in Rome") is None
+    [file_q] = fast_path("summarize it", []) or []
+    assert answered(file_q, "notes.txt") == "summarize notes.txt"
+
+
+def model(action: str, filename: str = "", content: str = "", request: str = "") -> ModelIntent:
+    return ModelIntent(action=action, filename=filename, content=content, request=request)  # type: ignore[arg-type]
+
+
+def test_grounding_drops_what_nobody_said() -> None:
+    part = "Create a file called groceries.txt."
+    invented = ground(model("create_file", "groceries.txt", "buy apples", "buy apples"), part, [])
+    assert (invented.action, invented.filename, invented.content, invented.request) == (
+        Action.CREATE_FILE,
+        "groceries.txt",
+        "",
+        "",
+    )
+    made_up = ground(model("write_code", "decorator.py", request="explain"), "explain what a python decorator is", [])
+    assert made_up.action is Action.GENERAL_CHAT and made_up.request == "explain what a python decorator is"
+    hostile = ground(model("create_file", "/etc/passwd", "root::0:0"), "create notes", [])
+    assert hostile.filename == "/etc/passwd" and hostile.content == ""  # the sandbox refuses it aloud
+    edit = ground(model("write_code", "", request="handle negatives"), "it should also handle negatives", ["m.py"])
+    assert (edit.action, edit.filename) == (Action.EDIT_FILE, "m.py")
+    wish = ground(model("create_file", "list.txt", "a shopping list"), "make list.txt with a shopping list", [])
+    assert wish.content == "" and "shopping list" in wish.request
+    said = ground(model("create_file", "todo.md", "Call Mom!"), "make todo.md that says call mom", [])
+    assert said.content == "Call Mom!" and said.via is Via.MODEL
+
+
+def test_a_question_stays_a_question_whatever_the_model_says() -> None:
+    got = ground(model("create_file", "file.py", "x"), "how do I create a file called file.py in python", [])
+    assert got.action is Action.GENERAL_CHAT
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "",
+        "Sure!",
+        "{}",
+        '{"action":"rm_rf"}',
+        '{"action":"create_file","filename":5}',
+        "[1,2]",
+        "null",
+        '{"intents":[]}',
+    ],
+)
+def test_the_schema_check_says_what_is_wrong(answer: str) -> None:
+    with pytest.raises(IntentParseError):
+        parse_answer(answer)
+
+
+def test_fenced_and_wrapped_answers_are_accepted() -> None:
+    fenced = '```json\n{"action":"general_chat","request":"hi"}\n```'
+    assert parse_answer(fenced).action == "general_chat"
+    assert parse_answer(json.dumps({"intents": [{"action": "summarize", "content": "x"}]})).action == "summarize"
+
+
+_ACTIONS = st.sampled_from(["create_file", "write_code", "edit_file", "summarize", "general_chat"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    said=st.text(min_size=1, max_size=80),
+    action=_ACTIONS,
+    filename=st.text(max_size=20),
+    content=st.text(max_size=40),
+    known=st.lists(st.sampled_from(["a.py", "notes.txt", "plan.md"]), max_size=2),
+)
+def test_grounding_never_keeps_unsaid_content_or_names(
+    said: str, action: str, filename: str, content: str, known: list[str]
+) -> None:
+    got = ground(model(action, filename, content), said, known)
+    assert got.via is Via.MODEL
+    if got.content and got.action is Action.CREATE_FILE:
+        assert letters(got.content) in letters(said)
+    if got.filename and got.action is not Action.SUMMARIZE:
+        said_it = letters(got.filename) and letters(got.filename) in letters(prepare(said))
+        leaves = got.filename.startswith(("/", "~")) or ".." in got.filename or "\\" in got.filename
+        assert got.filename in known or said_it or leaves
+
+
+def letters(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalnum())

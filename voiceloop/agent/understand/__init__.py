@@ -1,0 +1,1 @@
+"""From what was said to intents: split, fast path, model, grounding, clarification."""

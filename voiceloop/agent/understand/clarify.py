@@ -1,0 +1,45 @@
+"""Asking when unsure: a write with no file name, or "it" with no file in the session, gets a short
+question; the next thing said answers it (listen), or the reply says what is missing (once)."""
+
+from __future__ import annotations
+
+import re
+
+from voiceloop.agent.intents import Action, Intent, Via, normalize_filename
+from voiceloop.agent.understand.words import names_in, prepare, strip_lead
+
+NAME_QUESTION = "What should I call the file?"
+_ANSWER_NAME = re.compile(
+    r"^(?:(?:call it|name it|it's|it is|use|the name is|let's call it|how about|make it)\s+)?(?:the\s+)?(?:file\s+)?"
+    r"(?:(?:called|named)\s+)?(?P<name>.+?)[.!]?$",
+    re.I,
+)
+
+
+def ask_for_name(said: str, via: Via = Via.FAST) -> Intent:
+    """A write with no file name: ask for one; the request is kept to be finished by the answer."""
+    return Intent(Action.CLARIFY, content=said, request=NAME_QUESTION, via=via)
+
+
+def ask_for_file(said: str, verb: str, via: Via = Via.FAST) -> Intent:
+    """ "it" with no file in the session: ask which file."""
+    return Intent(Action.CLARIFY, content=said, request=f"Which file should I {verb}?", via=via)
+
+
+def answered(pending: Intent, reply: str) -> str | None:
+    """The pending request finished with the answer ("write a poem" + "poem dot txt" -> "write a poem in
+    poem.txt"), or None when the reply is not a file name (a new request: handled on its own)."""
+    text = prepare(strip_lead(reply.strip()))
+    names = names_in(text)
+    m = _ANSWER_NAME.match(text)
+    if names and len(text.split()) <= 6:
+        name = names[0]
+    elif m and len(m.group("name").split()) <= 2 and pending.request == NAME_QUESTION:
+        name = normalize_filename(m.group("name"))
+        name = name if "." in name else f"{name}.txt"
+    else:
+        return None
+    if pending.request == NAME_QUESTION:
+        return f"{pending.content.rstrip(' .?!')} in {name}"
+    replaced = re.sub(r"\b(?:it|that|this|them)\b", name, pending.content, count=1, flags=re.I)
+    return replaced if replaced != pending.content else f"{pending.content.rstrip(' .?!')} {name}"

@@ -1,0 +1,140 @@
+"""Grounded slots: what the model proposes is checked against what was said before anyone acts on it.
+
+- A file name must have been said, or be in the session log ("it" = the newest file).
+- Dictated content must be the person's own words; a described wish ("with a shopping list") is
+  generated from their request; nothing else goes into a file (a bare "create groceries.txt" is empty).
+- A question is never a write; a write with no name asks for one.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+from voiceloop.agent.intents import PROSE, WRITES, Action, Intent, Via, normalize_filename
+from voiceloop.agent.understand.clarify import ask_for_file, ask_for_name
+from voiceloop.agent.understand.prompt import ModelIntent
+from voiceloop.agent.understand.words import (
+    escapes,
+    has_pronoun,
+    is_question,
+    known_by_words,
+    mentioned,
+    names_in,
+    squash,
+    strip_lead,
+    words,
+)
+
+_FILLER_WORDS = frozenset(
+    [
+        "please",
+        "create",
+        "make",
+        "new",
+        "a",
+        "an",
+        "the",
+        "file",
+        "called",
+        "named",
+        "text",
+        "with",
+        "containing",
+        "empty",
+        "blank",
+        "for",
+        "me",
+        "it",
+        "in",
+        "to",
+        "and",
+        "write",
+        "generate",
+        "save",
+        "put",
+        "some",
+        "this",
+        "that",
+    ]
+)
+_WANTS_FILE = re.compile(r"\b(?:file|script|program|module|save|\.\w{1,4}\b)", re.I)
+_DESCRIBES = re.compile(r"^(?:a|an|some|something|my|few|several|\d+|one|two|three|four|five|ideas?)\b", re.I)
+_CUT = re.compile(r"^.*?\b(?:with|containing|about|that says|saying|listing)\s+", re.I)
+
+
+def ground(m: ModelIntent, part: str, known: list[str]) -> Intent:
+    """One model intent made safe to act on; the part is the words it came from."""
+    action = Action(m.action)
+    said = strip_lead(part)
+    if is_question(said) and action is not Action.SUMMARIZE:
+        return _chat(part)
+    name = normalize_filename(m.filename) if m.filename else ""
+    if name and not (mentioned(name, part) or name in known or escapes(name)):
+        name = ""  # a name nobody said
+    if not name and action in (*WRITES, Action.SUMMARIZE) and (has_pronoun(said) or action is Action.EDIT_FILE):
+        name = known_by_words(said, known) or (known[-1] if known and has_pronoun(said) else "")
+    if not name and (said_names := names_in(part)) and action in WRITES:
+        name = said_names[0]
+    if action is Action.SUMMARIZE:
+        return _summary(name, m.content, part, known)
+    if action is Action.GENERAL_CHAT:
+        return _chat(part)
+    if not name:
+        if action is Action.EDIT_FILE and has_pronoun(said):
+            return ask_for_file(part, "change", Via.MODEL)
+        return ask_for_name(part, Via.MODEL) if _WANTS_FILE.search(said) else _chat(part)
+    if action is Action.WRITE_CODE and PurePosixPath(name).suffix.lower() in PROSE:
+        action = Action.CREATE_FILE  # a poem in sea.txt is prose: written by the text writer, not the coder
+    if action is Action.EDIT_FILE and name not in known and not mentioned(name, part):
+        return ask_for_file(part, "change", Via.MODEL)
+    if action in (Action.CREATE_FILE, Action.WRITE_CODE) and name in known and not mentioned(name, part):
+        action = Action.EDIT_FILE  # "the function should also handle negatives": a change to the file we made
+    content = m.content if action is Action.CREATE_FILE else ""
+    request = _request(m.request, part)
+    if content and not dictated(content, part):
+        content = ""  # words nobody said: the model's, not the person's
+    if content and _DESCRIBES.match(content):
+        request, content = content, ""  # "with a shopping list" asks for a list; it is not the list
+    if action is Action.CREATE_FILE and not content and not _wish(part, name):
+        request = ""  # nothing asked for: an empty file
+    return Intent(action, name, content, request, Via.MODEL)
+
+
+def dictated(content: str, said: str) -> bool:
+    """True when content is the person's own words, in their order (punctuation and case aside)."""
+    return bool(squash(content)) and squash(content) in squash(said)
+
+
+def _chat(part: str) -> Intent:
+    return Intent(Action.GENERAL_CHAT, request=part, via=Via.MODEL)
+
+
+def _summary(name: str, content: str, part: str, known: list[str]) -> Intent:
+    if name:
+        return Intent(Action.SUMMARIZE, name, request=part, via=Via.MODEL)
+    if content and dictated(content, part) and len(words(content)) >= 4:
+        return Intent(Action.SUMMARIZE, content=content, request=part, via=Via.MODEL)
+    text = re.split(r"[:]\s*|\b(?:this|the following)\b[.,]?\s+", part, maxsplit=1)
+    if len(text) == 2 and len(words(text[1])) >= 4:
+        return Intent(Action.SUMMARIZE, content=text[1].strip(), request=part, via=Via.MODEL)
+    if known and has_pronoun(part):
+        return Intent(Action.SUMMARIZE, known[-1], request=part, via=Via.MODEL)
+    return ask_for_file(part, "summarize", Via.MODEL)
+
+
+def _request(request: str, part: str) -> str:
+    """The model's request when it is the person's words; otherwise what they said."""
+    said = set(words(part))
+    own = [w for w in words(request) if w not in _FILLER_WORDS]
+    if own and sum(w in said for w in own) >= 0.7 * len(own):
+        return request
+    return part
+
+
+def _wish(part: str, name: str) -> bool:
+    """True when the part asks for something to be in the file, beyond creating it."""
+    rest = part.replace(name, " ")
+    rest = _CUT.sub("", rest) if _CUT.search(rest) else rest
+    stem = set(words(PurePosixPath(name).stem.replace("_", " ")))
+    return any(w not in _FILLER_WORDS and w not in stem for w in words(rest))

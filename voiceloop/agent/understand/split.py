@@ -1,0 +1,87 @@
+"""A compound request becomes its parts, in order, so that each is understood on its own.
+
+Conservative: a sentence is cut only where a new request clearly starts ("... and tell me a joke",
+"..., then create notes.md", ". Summarize it"). Words that only continue a list or dictated text
+("with the text buy apples and milk", "create a.txt and b.txt") stay in their part.
+"""
+
+from __future__ import annotations
+
+import re
+
+from voiceloop.agent.understand.words import NAME, is_question, names_in, strip_lead
+
+_OPENER = re.compile(
+    r"^(?:create|make|write|generate|code|build|implement|draft|compose|summari[sz]e|sum (?:it|this|that|them) up|"
+    r"sum up|tl;?dr|give me|tell me|explain|what|what's|whats|how|why|who|when|where|which|can you|could you|"
+    r"would you|add|edit|change|update|fix|rename|remove|delete|refactor|rewrite|append|insert|put|save|"
+    r"start over|start a new|switch|new file|open a|set up|translate|convert|also|please|then|do you|"
+    r"recap|give it|name it|call it)\b",
+    re.I,
+)
+_BOUNDARY = re.compile(
+    r"(?:\s*[.;!?]+\s+|\s*,\s*(?:and\s+)?(?:then\s+|also\s+|after that,?\s+)?"
+    r"|\s+and\s+(?:then\s+|also\s+|after that,?\s+)?"
+    r"|\s+then\s+|\s+after that,?\s+|\s+plus\s+)",
+    re.I,
+)
+_AFTER_DICTATION = re.compile(r"(?:\bthat says|\bsaying|\bwith the (?:text|words?|line)|:)\s*\S", re.I)
+_STRONG = re.compile(r"^(?:\s*[.;!?]+\s+|\s*,?\s*(?:and\s+)?then\s+|\s*,?\s*and\s+(?:also|after that)\s+)", re.I)
+
+
+_VERBS = frozenset({"create", "make", "write", "generate", "add", "put", "code", "build"})
+_ONLY_NAMES = re.compile(rf"{NAME}(?:\s*(?:,|and)\s*{NAME})*", re.I)
+
+
+def split(text: str) -> list[str]:
+    """The parts of one utterance, in order (one part when it asks for one thing)."""
+    parts: list[str] = []
+    start = 0
+    verb = ""
+    for m in _BOUNDARY.finditer(text):
+        left, right = text[start : m.start()].strip(), text[m.end() :].strip()
+        if not (left and right):
+            continue
+        if _starts_request(left, right, m.group(0)):
+            parts.append(left + ("?" if "?" in m.group(0) else ""))
+            start, verb = m.end(), ""
+        elif (said := _shared_verb(left, right)) and _next_name_before(text[m.end() :], _BOUNDARY):
+            # "write fizz.py and a test for it in test_fizz.py": the second request borrows the verb
+            parts.append((verb + " " + left).strip() if verb else left)
+            start, verb = m.end(), said
+    parts.append(f"{verb} {text[start:].strip()}".strip())
+    return [p.strip(" ,.;?") + ("?" if p.rstrip().endswith("?") else "") for p in parts if p.strip(" ,.;!?")]
+
+
+def _shared_verb(left: str, right: str) -> str:
+    """The verb of `left` when `right` is a second thing to make with it, else ""."""
+    head = strip_lead(left).split(" ", 1)[0].lower()
+    if head not in _VERBS or not names_in(left) or is_question(strip_lead(left)):
+        return ""
+    if _ONLY_NAMES.fullmatch(right.strip(" .!")) or not right.lower().startswith(
+        ("a ", "an ", "another ", "one ", "some ")
+    ):
+        return ""
+    return head
+
+
+def _next_name_before(rest: str, boundary: re.Pattern[str]) -> bool:
+    """True when the rest names a file before the next place it could be cut."""
+    cut = boundary.search(rest)
+    return bool(names_in(rest[: cut.start()] if cut else rest))
+
+
+def _starts_request(left: str, right: str, joint: str) -> bool:
+    """True when `right` begins a request of its own after `left`."""
+    head = strip_lead(right)
+    if not _OPENER.match(right) and not _OPENER.match(head):
+        return False
+    if head.lower().startswith(("it ", "them ", "that ")):
+        return False  # "... and it should print hi": the same request goes on
+    strong = bool(_STRONG.match(joint))
+    if _AFTER_DICTATION.search(left) and not strong:
+        return False  # inside dictated words only "then" or a new sentence ends them
+    if is_question(strip_lead(left)) and not strong:
+        # "how do I create a file and write to it" is one question; "what is 2 and 2, and create a.txt" is two
+        return bool(names_in(right))
+    return True
