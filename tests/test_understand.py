@@ -208,3 +208,51 @@ def test_grounding_never_keeps_unsaid_content_or_names(
 
 def letters(text: str) -> str:
     return "".join(c for c in text.lower() if c.isalnum())
+
+
+def _eval_sentences() -> list[tuple[str, list[str]]]:
+    """Every sentence of the shipped eval set (typed, or what a WAV says) with its session files."""
+    import tomllib
+
+    from .conftest import DATA
+
+    cases = tomllib.loads((DATA / "eval" / "manifest.toml").read_text(encoding="utf-8"))["case"]
+    return [(c.get("text") or c["said"], [e.split(" ", 1)[1] for e in c.get("context", [])]) for c in cases]
+
+
+EVAL = _eval_sentences()
+FEW_SHOT_WORDS = ["buy apples", "a quick packing list", "fizzbuzz up to fifty", "the train is late again"]
+
+
+def test_the_fast_path_over_the_whole_eval_set_proposes_only_said_words() -> None:
+    for sentence, known in EVAL:
+        said = prepare(sentence)
+        for part in split(said):
+            for intent in fast_path(part, list(known)) or []:
+                if intent.action is Action.CREATE_FILE and intent.content:
+                    assert letters(intent.content) in letters(said), (sentence, intent)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    case=st.sampled_from(EVAL),
+    action=_ACTIONS,
+    pick=st.integers(0, 10_000),
+    invented=st.one_of(st.text(max_size=30), st.sampled_from(FEW_SHOT_WORDS)),
+    use_said=st.booleans(),
+)
+def test_no_model_answer_puts_unsaid_words_in_a_file_over_the_whole_eval_set(
+    case: tuple[str, list[str]], action: str, pick: int, invented: str, use_said: bool
+) -> None:
+    """Whatever the model answers for any sentence of the eval set, a file's content is words that were said."""
+    sentence, known = case
+    said = prepare(sentence)
+    tokens = said.split()
+    start = pick % len(tokens)
+    content = " ".join(tokens[start : start + 1 + pick % 7]) if use_said else invented
+    filename = tokens[pick % len(tokens)] if pick % 3 else invented
+    got = ground(model(action, filename, content, invented), said, known)
+    if got.action is Action.CREATE_FILE and got.content:
+        assert letters(got.content) in letters(said)
+    if got.action in (Action.CREATE_FILE, Action.WRITE_CODE, Action.EDIT_FILE):
+        assert got.filename in known or letters(got.filename) in letters(said) or got.filename.startswith(("/", "~"))

@@ -210,14 +210,16 @@ def evaluate(
     try:
         cfg = _config(config, model, no_speak=True)
         from voiceloop.agent.classifier import Classifier
-        from voiceloop.devtools.evaluate import load_cases, run_eval
+        from voiceloop.devtools.evaluate import CaseResult, load_cases, run_eval
         from voiceloop.llm.backend import connect
         from voiceloop.stt.engines import load_transcriber
 
         cases = load_cases(folder, tuple(category))
         llm = connect(cfg)[0]
         classifier = Classifier(llm, cfg.llm.temperature, cfg.llm.num_predict)
-        show = None if as_json else lambda r: console.print(f"[dim]{'✓' if r.ok else '✗'} {r.case.name}[/dim]")
+        def show(r: CaseResult) -> None:
+            console.print(f"[dim]{'✓' if r.ok else '✗'} {r.case.name}[/dim]", highlight=False)
+
         report = run_eval(cases, classifier, cfg.llm.model, lambda: load_transcriber(cfg.stt), show)
     except VoiceloopError as e:
         _fail(console, e)

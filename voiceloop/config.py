@@ -85,6 +85,8 @@ class SttConfig:
     """The larger faster-whisper model tiered mode falls back to (a name or a local directory)."""
     escalate_below: float = -0.5
     """Tiered mode re-transcribes when avg_logprob is below this."""
+    vocabulary_bias: bool = True
+    """Whisper is prompted with the command vocabulary and the session's file names (better command WER)."""
 
 
 @dataclass(frozen=True)

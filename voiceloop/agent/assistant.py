@@ -25,6 +25,7 @@ from voiceloop.errors import AudioDeviceError, LLMError
 from voiceloop.llm.ollama import LLMClient
 from voiceloop.state import LoopState
 from voiceloop.stt.engines import Transcriber, Transcript
+from voiceloop.stt.vocabulary import hint_files
 from voiceloop.voice.speech import Speaker, SpeechInterrupted, SpeechStream
 
 NO_SPEECH_REPLY = "I didn't hear any speech."
@@ -225,6 +226,8 @@ class Assistant:
             models=models,
         )
         turn = self._finish(turn, clock)
+        if self.cfg.stt.vocabulary_bias:  # the next utterance may name these files: Whisper should expect them
+            hint_files(self.transcriber, [a.filename for a in self.memory.actions])
         folds = self.memory.folds
         self.memory.add_turn(text, turn.spoken_text if turn.interrupted else reply)  # what they really heard
         if self.memory.folds > folds:  # older turns went into the summary just now
@@ -251,6 +254,8 @@ class Assistant:
         if command.kind is Kind.START_OVER:
             self.memory.clear()
             self.asked = None
+            if self.cfg.stt.vocabulary_bias:
+                hint_files(self.transcriber, [])
             return dataclasses.replace(base, reply=START_OVER_REPLY)
         try:
             names = self.llm.models()

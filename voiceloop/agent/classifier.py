@@ -63,6 +63,8 @@ class Classifier:
                 if problem:
                     warnings.append(problem)
             for intent in got:
+                if intents and intent.action is Action.GENERAL_CHAT is intents[-1].action:
+                    intent = _joined(intents.pop(), intent)  # "hello, how are you?" is one thing to answer
                 intents.append(intent)
                 if intent.filename and intent.action is not Action.SUMMARIZE and intent.filename not in seen:
                     seen.append(intent.filename)  # "create a.txt and summarize it": "it" is a.txt
@@ -88,3 +90,9 @@ class Classifier:
         why = f"the model's intent answer was invalid twice ({problem}); treated as chat. It said: {raw!r}"
         log.warning("%s", why)
         return Intent(Action.GENERAL_CHAT, request=part, via=Via.MODEL), 2, why
+
+
+def _joined(first: Intent, second: Intent) -> Intent:
+    """Two chat parts in a row, answered as one; the model decided it if it decided either."""
+    via = Via.MODEL if Via.MODEL in (first.via, second.via) else Via.FAST
+    return Intent(Action.GENERAL_CHAT, request=f"{first.request.rstrip(' ,')}, {second.request}", via=via)

@@ -13,18 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from voiceloop.agent.classifier import Classifier
+from voiceloop.agent.classifier import Classification, Classifier
 from voiceloop.agent.commands import parse_command
 from voiceloop.agent.intents import Action
 from voiceloop.agent.memory import Memory
 from voiceloop.agent.understand.words import prepare, squash
 from voiceloop.audio.formats import read_audio
-from voiceloop.errors import ConfigError
+from voiceloop.errors import ConfigError, LLMError
 from voiceloop.stt.engines import Transcriber
 
 MANIFEST = "manifest.toml"
-KEYS = frozenset({"wav", "text", "expect", "files", "context", "category", "content", "voice"})
-"""voice: who spoke a WAV (piper, espeak-ng variant, with noise): for the reader, not checked."""
+KEYS = frozenset({"wav", "said", "voice", "text", "expect", "files", "context", "category", "content"})
+"""said, voice: what a WAV says and who said it (for the reader, WER and scripts/make_eval_wavs.py)."""
 
 
 @dataclass(frozen=True)
@@ -203,7 +203,10 @@ def run_eval(
                 action, _, filename = entry.partition(" ")
                 memory.record(filename, action)
             known = tuple(a.filename for a in memory.actions)
-            decided = classifier.classify(heard, memory.files(), known, model)
+            try:
+                decided = classifier.classify(heard, memory.files(), known, model)
+            except LLMError as e:  # one slow or failed answer is that case's failure, not the run's
+                decided = Classification((), model, 0, str(e))
             actions = tuple(i.action.value for i in decided.intents)
             files = tuple(i.filename for i in decided.intents)
             content = tuple(i.content if i.action is Action.CREATE_FILE else "" for i in decided.intents)

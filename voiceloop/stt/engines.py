@@ -17,6 +17,7 @@ from voiceloop.audio.formats import SAMPLE_RATE
 from voiceloop.config import SttConfig
 from voiceloop.errors import ModelError
 from voiceloop.stt.models import cache_dir, looks_like_path, resolve_ct2
+from voiceloop.stt.vocabulary import bias_prompt
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class FasterWhisper:
             compute = "float16" if device == "cuda" else "int8"
         self.name = f"faster-whisper {cfg.model} ({device}, {compute})"
         self.cfg = cfg
+        self.prompt = bias_prompt() if cfg.vocabulary_bias else ""
+        """Text Whisper reads as coming before the audio (stt/vocabulary.py); "" for none."""
         try:
             self._model = WhisperModel(
                 str(local) if local else cfg.model,
@@ -100,6 +103,7 @@ class FasterWhisper:
             vad_filter=False,  # our own VAD already cut the utterance
             condition_on_previous_text=False,
             without_timestamps=True,
+            initial_prompt=self.prompt or None,
         )
         parts = list(segments)  # the generator does the work; finish it here
         text = " ".join(s.text.strip() for s in parts).strip()
@@ -141,6 +145,7 @@ class OpenAIWhisper:
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self._fp16 = device == "cuda"
         self.cfg = cfg
+        self.prompt = bias_prompt() if cfg.vocabulary_bias else ""
         self.name = f"openai-whisper {cfg.model} ({device})"
         source = openai_checkpoint(cfg.model)
         try:
@@ -156,6 +161,8 @@ class OpenAIWhisper:
     def transcribe(self, samples: np.ndarray) -> Transcript:
         t0 = time.perf_counter()
         opts: dict[str, Any] = {"language": self.cfg.language or None, "fp16": self._fp16}
+        if self.prompt:
+            opts["initial_prompt"] = self.prompt
         if self.cfg.beam_size > 1:
             opts["beam_size"] = self.cfg.beam_size
         result = self._model.transcribe(

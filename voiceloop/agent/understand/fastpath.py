@@ -164,7 +164,7 @@ def _create(s: str, said: str, known: list[str]) -> list[Intent] | None:
     m = _CREATE_FILE.match(s) or _CREATE_NAME.match(s)
     if not m:
         return None
-    bare = [normalize_filename(m.group("bare") or "") + ".txt"]
+    bare = [normalize_filename(m.groupdict().get("bare") or "") + ".txt"]
     names = names_in(m.group("names")) if m.group("names") else bare
     rest = m.group("rest").strip(" ,")
     if _EMPTY_REST.match(rest) or (m.group("empty") and not rest):

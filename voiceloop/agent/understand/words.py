@@ -42,6 +42,12 @@ _WORD = re.compile(r"[^\W_]+")
 
 def prepare(text: str) -> str:
     """Spoken names written as names ("notes dot txt" -> notes.txt; Whisper's "notes.text" -> notes.txt)."""
+    text = re.sub(
+        r"(\w)[.\s]+(underscore|dash)[.\s]+(\w)",
+        lambda m: m[1] + ("_" if m[2].lower() == "underscore" else "-") + m[3],
+        text,
+        flags=re.I,
+    )  # Whisper, prompted with names, writes "meeting.underscore.notes.txt"
     text = spoken_names(text)
     return re.sub(r"\b([\w-]+)\.text\b", r"\1.txt", text, flags=re.I)
 
