@@ -15,6 +15,7 @@ from rich.console import Console
 from voiceloop import __version__
 from voiceloop.config import Config, load
 from voiceloop.errors import AudioDeviceError, VoiceloopError
+from voiceloop.runtime import Runtime, install_signals
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="voiceloop: a private, always-listening voice agent."
@@ -26,7 +27,8 @@ ConfigOpt = typer.Option(
 ModelOpt = typer.Option(None, "--model", "-m", help="Ollama model for this run (overrides llm.model)")
 
 
-def _config(path: Path | None, model: str | None = None, no_speak: bool = False) -> Config:
+def session_config(path: Path | None, model: str | None = None, no_speak: bool = False) -> Config:
+    """The config a command runs with: --config, $VOICELOOP_CONFIG or ./config.toml, then --model/--no-speak."""
     if path is None:
         env = os.environ.get("VOICELOOP_CONFIG")
         path = Path(env) if env else (Path("config.toml") if Path("config.toml").is_file() else None)
@@ -45,7 +47,7 @@ def _fail(console: Console, e: VoiceloopError) -> None:
     raise typer.Exit(e.exit_code)
 
 
-def build_assistant(cfg: Config, console: Console) -> Any:
+def build_assistant(cfg: Config, console: Console, runtime: Runtime | None = None) -> Any:
     """Everything a turn needs, built once from config."""
     from voiceloop.agent.assistant import Assistant
     from voiceloop.agent.confirm import TerminalConfirmer
@@ -60,7 +62,8 @@ def build_assistant(cfg: Config, console: Console) -> Any:
     llm, how = connect(cfg, lambda msg: console.print(f"[dim]{msg}[/dim]", highlight=False))
     if cfg.llm.backend in ("auto", "embedded"):
         console.print(f"[dim]LLM: {how}[/dim]", highlight=False)
-    warm_llm_soon(llm, cfg.llm.temperature)  # model loaded and intent prompt read while we load the rest
+    # the model is loaded and the intent prompt read while we load the rest
+    warm_llm_soon(llm, runtime or Runtime(), cfg.llm.temperature)
     llm = with_cache(llm, cfg.llm.cache_entries)
     from voiceloop.output_dir import output_outside
 
@@ -93,7 +96,7 @@ def once(
     """Run one turn from an audio file: speech -> transcript -> intent -> confirmed action -> spoken reply."""
     console = Console(stderr=as_json)
     try:
-        cfg = _config(config, model, no_speak)
+        cfg = session_config(config, model, no_speak)
         from voiceloop.agent.assistant import Clock
         from voiceloop.audio.formats import read_audio
 
@@ -128,16 +131,13 @@ def listen(
     console = Console()
     source = None
     listener = None
-
-    def _terminate(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _terminate)
+    runtime = Runtime()
+    install_signals(runtime)  # Ctrl-C and SIGTERM set the one stop token every worker watches
     import faulthandler
 
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>` prints every thread's stack
     try:
-        cfg = _config(config, model, no_speak)
+        cfg = session_config(config, model, no_speak)
         from voiceloop.audio.devices import native_stderr_hidden, open_pyaudio
         from voiceloop.audio.mic import PyAudioSource
         from voiceloop.audio.vad import build_segmenter
@@ -146,17 +146,18 @@ def listen(
         def open_mic() -> PyAudioSource:
             return PyAudioSource(open_pyaudio(), cfg.audio.input_device, cfg.audio.chunk_ms, cfg.audio.ring_buffer_s)
 
-        assistant = build_assistant(cfg, console)
+        assistant = build_assistant(cfg, console, runtime)
         with native_stderr_hidden():  # PortAudio/ALSA print from C threads when a device goes away
             source = open_mic()
             segmenter = build_segmenter(cfg.vad)
-            listener = Listener(assistant, source, segmenter, console, reopen=open_mic)
+            listener = Listener(assistant, source, segmenter, console, reopen=open_mic, stop=runtime.stop)
             listener.run()
     except VoiceloopError as e:
         _fail(console, e)
     except KeyboardInterrupt:
         console.print(f"\nstopped after {listener.turns if listener else 0} turns", highlight=False)
     finally:
+        runtime.shutdown()
         if listener is not None:
             listener.source.close()
         elif source is not None:
@@ -184,7 +185,7 @@ def models(config: Path | None = ConfigOpt) -> None:
     """List the models the LLM server has (Ollama or OpenAI-compatible, per llm.backend)."""
     console = Console()
     try:
-        cfg = _config(config)
+        cfg = session_config(config)
         from voiceloop.llm.backend import connect
 
         names = connect(cfg)[0].models()
@@ -208,7 +209,7 @@ def evaluate(
     """Measure how well the model understands commands: transcribe and classify only; no writes, no speech."""
     console = Console(stderr=as_json)
     try:
-        cfg = _config(config, model, no_speak=True)
+        cfg = session_config(config, model, no_speak=True)
         from voiceloop.agent.classifier import Classifier
         from voiceloop.devtools.evaluate import CaseResult, load_cases, run_eval
         from voiceloop.llm.backend import connect
@@ -239,7 +240,7 @@ def doctor(config: Path | None = ConfigOpt, model: str | None = ModelOpt) -> Non
     """Check microphone, speaker, Whisper model, LLM server, voice and output folder; say how to fix each."""
     console = Console()
     try:
-        cfg = _config(config, model)
+        cfg = session_config(config, model)
     except VoiceloopError as e:
         _fail(console, e)
         return
@@ -268,7 +269,7 @@ def calibrate(
 
     console = Console()
     try:
-        cfg = _config(config)
+        cfg = session_config(config)
         from voiceloop.audio.devices import native_stderr_hidden, open_pyaudio
         from voiceloop.audio.mic import PyAudioSource
         from voiceloop.audio.vad import WebRtcVad
@@ -353,9 +354,9 @@ def bench(
     """Replay spoken WAVs through the real pipeline (nothing written, nothing played) and time every stage."""
     console = Console(stderr=as_json)
     try:
-        cfg = _config(config, model)
+        cfg = session_config(config, model)
         if acoustic:
-            _bench_acoustic(console, cfg, _config(baseline, model) if baseline else None, wav_dir, runs, as_json)
+            _bench_acoustic(console, cfg, session_config(baseline, model) if baseline else None, wav_dir, runs, as_json)
             return
         from voiceloop.devtools.bench_report import render, run_bench
 

@@ -10,11 +10,17 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from voiceloop.atomic import NotARegularFile, open_regular
 from voiceloop.errors import ConfigError
 from voiceloop.output_dir import checked_output
+
+SttEngine = Literal["faster-whisper", "openai-whisper", "moonshine"]
+SttDevice = Literal["auto", "cpu", "cuda"]
+ComputeType = Literal["auto", "int8", "int8_float16", "float16", "float32"]
+LlmBackend = Literal["auto", "ollama", "openai", "embedded"]
+TtsEngine = Literal["pyttsx3", "piper"]
 
 
 @dataclass(frozen=True)
@@ -63,13 +69,13 @@ class VadConfig:
 
 @dataclass(frozen=True)
 class SttConfig:
-    engine: str = "faster-whisper"
+    engine: SttEngine = "faster-whisper"
     """"faster-whisper", "openai-whisper" or "moonshine" (moonshine-cpp's packaged English base model)."""
     model: str = "tiny.en"
     """Model name (tiny.en, base, ...) or a local path (directory or .pt file)."""
-    device: str = "auto"
+    device: SttDevice = "auto"
     """"auto" (GPU if present), "cpu" or "cuda"."""
-    compute_type: str = "auto"
+    compute_type: ComputeType = "auto"
     """faster-whisper precision: auto = int8 on CPU, float16 on CUDA."""
     language: str = "en"
     """Spoken language code."""
@@ -123,7 +129,7 @@ class LlmConfig:
     """How long Ollama keeps the model loaded after a call."""
     num_predict: int = 512
     """Most tokens one answer may have."""
-    backend: str = "auto"
+    backend: LlmBackend = "auto"
     """"ollama", "openai" (OpenAI-compatible server), "embedded" (llama.cpp in-process) or "auto"."""
     cache_entries: int = 64
     """Answers kept for repeated stateless requests (same summary, same code request); 0 turns it off."""
@@ -139,7 +145,7 @@ class TtsConfig:
     """Words per minute."""
     voice: str = ""
     """pyttsx3 voice id or part of its name ("" = default)."""
-    engine: str = "pyttsx3"
+    engine: TtsEngine = "pyttsx3"
     """"pyttsx3" (espeak-ng) or "piper" (neural voice, the `piper` extra)."""
 
 
@@ -195,18 +201,9 @@ _CHECKS: dict[str, tuple[Check, str]] = {
     "vad.early_start_ms": (lambda v: 0 <= v <= 5000, "an integer from 0 (off) to 5000"),
     "vad.smart_turn_ask_ms": (lambda v: 60 <= v <= 5000, "an integer from 60 to 5000"),
     "vad.smart_turn_max_silence_ms": (lambda v: 100 <= v <= 10000, "an integer from 100 to 10000"),
-    "stt.engine": (
-        lambda v: v in ("faster-whisper", "openai-whisper", "moonshine"),
-        '"faster-whisper", "openai-whisper" or "moonshine"',
-    ),
     "stt.escalate_model": (lambda v: bool(v.strip()), "a model name or path"),
     "stt.escalate_below": (lambda v: -10 <= v <= 0, "a number from -10 to 0"),
     "stt.model": (lambda v: bool(v.strip()), "a model name or path"),
-    "stt.device": (lambda v: v in ("auto", "cpu", "cuda"), '"auto", "cpu" or "cuda"'),
-    "stt.compute_type": (
-        lambda v: v in ("auto", "int8", "int8_float16", "float16", "float32"),
-        '"auto", "int8", "int8_float16", "float16" or "float32"',
-    ),
     "stt.beam_size": (lambda v: 1 <= v <= 10, "an integer from 1 to 10"),
     "stt.min_avg_logprob": (lambda v: -10 <= v <= 0, "a number from -10 to 0"),
     "stt.max_no_speech_prob": (lambda v: 0 <= v <= 1, "a number from 0 to 1"),
@@ -218,10 +215,6 @@ _CHECKS: dict[str, tuple[Check, str]] = {
     "llm.answer_timeout_s": (lambda v: 0 < v <= 3600, "a number from 0 to 3600"),
     "llm.num_predict": (lambda v: 16 <= v <= 32768, "an integer from 16 to 32768"),
     "llm.cache_entries": (lambda v: 0 <= v <= 100_000, "an integer from 0 to 100000"),
-    "llm.backend": (
-        lambda v: v in ("auto", "ollama", "openai", "embedded"), '"auto", "ollama", "openai" or "embedded"'
-    ),
-    "tts.engine": (lambda v: v in ("pyttsx3", "piper"), '"pyttsx3" or "piper"'),
     "tts.rate": (lambda v: 50 <= v <= 500, "an integer from 50 to 500"),
     "output.dir": (lambda v: bool(v.strip()) and "\x00" not in v, "a directory path"),
     "memory.max_turns": (lambda v: 1 <= v <= 100, "an integer from 1 to 100"),
@@ -230,6 +223,8 @@ _CHECKS: dict[str, tuple[Check, str]] = {
 
 
 def _type_ok(value: Any, annotation: Any) -> bool:
+    if typing.get_origin(annotation) is Literal:
+        return value in typing.get_args(annotation)
     if isinstance(annotation, types.UnionType):
         return any(_type_ok(value, a) for a in typing.get_args(annotation))
     if annotation is bool:
@@ -242,6 +237,9 @@ def _type_ok(value: Any, annotation: Any) -> bool:
 
 
 def _type_name(annotation: Any) -> str:
+    if typing.get_origin(annotation) is Literal:
+        names = [f'"{a}"' for a in typing.get_args(annotation)]
+        return ", ".join(names[:-1]) + " or " + names[-1]
     if isinstance(annotation, types.UnionType):
         return " or ".join(_type_name(a) for a in typing.get_args(annotation))
     return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[annotation]

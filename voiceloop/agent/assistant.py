@@ -19,7 +19,7 @@ from voiceloop.agent.memory import Memory, llm_summarizer
 from voiceloop.agent.tools import ActionResult, Status, Tools
 from voiceloop.agent.understand.clarify import answered
 from voiceloop.audio.formats import read_wav
-from voiceloop.audio.vad import Segmenter, Utterance, WebRtcVad, join_utterances
+from voiceloop.audio.vad import Segmenter, Utterance, build_segmenter, join_utterances
 from voiceloop.config import Config
 from voiceloop.errors import AudioDeviceError, LLMError
 from voiceloop.llm.ollama import LLMClient
@@ -94,6 +94,9 @@ class Assistant:
         llm: LLMClient,
         tools: Tools,
         speaker: Speaker,
+        *,
+        segmenter: Segmenter | None = None,
+        classifier: Classifier | None = None,
     ) -> None:
         self.cfg = cfg
         self.transcriber = transcriber
@@ -102,7 +105,9 @@ class Assistant:
         self.speaker = speaker
         self.model = cfg.llm.model or llm.model
         """The session's model: classification and every action without a route; "switch to" changes it."""
-        self.classifier = Classifier(llm, cfg.llm.temperature, cfg.llm.num_predict)
+        self.segmenter = segmenter or build_segmenter(cfg.vad)
+        """Finds the speech in a whole recording (`once`, `eval`): the same endpointing as `listen`."""
+        self.classifier = classifier or Classifier(llm, cfg.llm.temperature, cfg.llm.num_predict)
         self.memory = Memory(
             cfg.memory.max_turns, cfg.memory.max_tokens, llm_summarizer(llm, lambda: self.model_for(Action.SUMMARIZE))
         )
@@ -115,8 +120,8 @@ class Assistant:
 
     def find_speech(self, samples: Any) -> Utterance | None:
         """The speech in a whole recording as one utterance, or None if there is none."""
-        seg = Segmenter(self.cfg.vad, WebRtcVad(self.cfg.vad.aggressiveness))
-        utts = list(seg.segment(samples))
+        self.segmenter.reset()
+        utts = list(self.segmenter.segment(samples))
         return join_utterances(utts, samples) if utts else None
 
     def run_file(self, path: Path) -> Turn:

@@ -277,25 +277,6 @@ def measure_idle(parts: Parts, seconds: float, terminal: bool = True) -> IdleCos
         return IdleCost(time.perf_counter() - wall, time.process_time() - cpu)
 
 
-STARTUP_CODE = """
-import io, json, sys, threading, time
-t0 = time.perf_counter()
-from pathlib import Path
-from rich.console import Console
-from voiceloop import cli
-from voiceloop.audio.vad import build_segmenter
-args = json.loads(sys.argv[1])
-cfg = cli._config(Path(args["config"]) if args["config"] else None, args["model"])
-assistant = cli.build_assistant(cfg, Console(file=io.StringIO()))
-build_segmenter(cfg.vad)
-print(json.dumps({"in_process_s": time.perf_counter() - t0}), flush=True)
-# then until the warm-ups that go on behind the listening loop are done
-getattr(assistant.transcriber, "wait_warm", lambda: True)()
-for thread in threading.enumerate():
-    if thread.name.endswith("warm-up"):
-        thread.join(60)
-print(json.dumps({"warm_s": time.perf_counter() - t0}), flush=True)
-"""
 
 
 @dataclass(frozen=True)
@@ -314,7 +295,7 @@ def measure_startup(config: Path | None, model: str | None) -> Startup:
     args = json.dumps({"config": str(config) if config else "", "model": model})
     t = time.perf_counter()
     with subprocess.Popen(
-        [sys.executable, "-c", STARTUP_CODE, args],
+        [sys.executable, "-m", "voiceloop.devtools.startup_probe", args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,

@@ -3,7 +3,6 @@ into config.toml in place (comments and every other line kept) once the person a
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ import numpy as np
 
 from voiceloop.atomic import FILE_MODE, atomic_write
 from voiceloop.audio.formats import SAMPLE_RATE, ms_to_samples, rms_dbfs
+from voiceloop.audio.frames import FrameChunker
 from voiceloop.audio.mic import AudioSource
 from voiceloop.audio.vad import Segmenter, SegState, Utterance, WebRtcVad
 from voiceloop.config import VadConfig
@@ -99,46 +99,31 @@ def changes(current: VadConfig, report: RoomReport) -> dict[str, tuple[int, int]
     return out
 
 
-_SECTION = re.compile(r"^\s*\[([^\]]+)\]\s*(#.*)?$")
-
-
 def update_toml(text: str, section: str, values: dict[str, int]) -> str:
-    """Set `key = value` lines inside [section], keeping comments, spacing and every other line.
+    """Set `key = value` inside [section] with tomlkit, keeping comments, spacing and every other line.
 
     Keys missing from the section are added at its end; a missing section is appended.
     """
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += "\n"
-    todo = dict(values)
-    start = end = None
-    for i, line in enumerate(lines):
-        m = _SECTION.match(line)
-        if m:
-            if start is not None and end is None:
-                end = i
-            if m.group(1).strip() == section:
-                start = i
-    if start is not None and end is None:
-        end = len(lines)
-    if start is None or end is None:
-        extra = "".join(f"{k} = {v}\n" for k, v in todo.items())
-        sep = "\n" if lines and lines[-1].strip() else ""
-        return "".join(lines) + f"{sep}[{section}]\n{extra}"
-    for i in range(start + 1, end):
-        m = re.match(r"^(\s*)([A-Za-z0-9_]+)(\s*=\s*)([^#\n]*?)(\s*)(#.*)?(\n?)$", lines[i])
-        if m and m.group(2) in todo:
-            value = str(todo.pop(m.group(2)))
-            pad = m.group(5) if m.group(6) else ""
-            if m.group(6):  # keep the comment where it was when the new value fits
-                pad = " " * max(1, len(m.group(4)) + len(m.group(5)) - len(value))
-            lines[i] = f"{m.group(1)}{m.group(2)}{m.group(3)}{value}{pad}{m.group(6) or ''}{m.group(7)}"
-    if todo:
-        insert_at = end
-        while insert_at > start + 1 and not lines[insert_at - 1].strip():
-            insert_at -= 1
-        lines[insert_at:insert_at] = [f"{k} = {v}\n" for k, v in todo.items()]
-    return "".join(lines)
+    import tomlkit
+
+    doc = tomlkit.parse(text)
+    table = doc.get(section)
+    if table is None:
+        table = tomlkit.table()
+        doc[section] = table
+    for key, value in values.items():
+        if key in table:
+            old = table[key]
+            new = tomlkit.item(value)
+            trivia = getattr(old, "trivia", None)
+            if trivia is not None:  # the comment stays on its line, after the same spacing
+                new.trivia.comment_ws = trivia.comment_ws
+                new.trivia.comment = trivia.comment
+                new.trivia.indent = trivia.indent
+            table[key] = new
+        else:
+            table[key] = value
+    return tomlkit.dumps(doc)
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -169,18 +154,17 @@ def record_sentence(source: AudioSource, aggressiveness: int, wait_s: float = 15
     """The next spoken sentence, pauses included (ends after 1.5 s of silence); None if nobody spoke."""
     vad_cfg = VadConfig(aggressiveness=aggressiveness, silence_ms=1500, max_utterance_s=20.0, pre_roll_ms=300)
     seg = Segmenter(vad_cfg, WebRtcVad(aggressiveness))
-    pending = np.zeros(0, dtype=np.int16)
+    frames = FrameChunker(seg.frame_samples)
     deadline = time.monotonic() + wait_s
+    hard_deadline = deadline + vad_cfg.max_utterance_s + 2.0  # a sentence begun in time may finish, not more
     source.drain()
-    while time.monotonic() < deadline or seg.state is SegState.SPEECH:
+    while (time.monotonic() < deadline or seg.state is SegState.SPEECH) and time.monotonic() < hard_deadline:
         chunk = source.read(0.1)
         if chunk is None:
-            if getattr(source, "finished", False):
+            if source.finished:
                 return _utterance_samples(seg.flush())
             continue
-        pending = np.concatenate([pending, chunk])
-        while len(pending) >= seg.frame_samples:
-            frame, pending = pending[: seg.frame_samples], pending[seg.frame_samples :]
+        for frame in frames.push(chunk):
             utt = seg.feed(frame)
             if utt is not None:
                 return utt.samples

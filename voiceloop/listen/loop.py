@@ -58,6 +58,7 @@ class Listener:
         segmenter: Segmenter,
         console: Console,
         reopen: OpenSource | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.assistant = assistant
         self.source = source
@@ -65,7 +66,8 @@ class Listener:
         self.console = console
         self.reopen = reopen
         self.view = LiveView(console)
-        self.stop = threading.Event()
+        self.stop = stop or threading.Event()
+        """The session's stop token (Ctrl-C, SIGTERM): every wait in the loop is bounded and checks it."""
         self.turns = 0
         self.frames = FrameChunker(segmenter.frame_samples)
         early_ms = assistant.cfg.vad.early_start_ms

@@ -60,7 +60,7 @@ def connect(cfg: Config, say: Say | None = None) -> tuple[LLMClient, str]:
     """
     llm = cfg.llm
     host = cfg.ollama_host
-    backend = llm.backend
+    backend: str = llm.backend
     how = ""
     if backend == "auto":
         from voiceloop.llm import embedded

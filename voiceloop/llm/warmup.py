@@ -7,6 +7,7 @@ import time
 
 from voiceloop.errors import LLMError
 from voiceloop.llm.ollama import LLMClient
+from voiceloop.runtime import Runtime
 
 
 def warm_llm(llm: LLMClient, temperature: float = 0.0) -> float | None:
@@ -28,8 +29,6 @@ def warm_llm(llm: LLMClient, temperature: float = 0.0) -> float | None:
     return time.perf_counter() - t0
 
 
-def warm_llm_soon(llm: LLMClient, temperature: float = 0.0) -> threading.Thread:
+def warm_llm_soon(llm: LLMClient, runtime: Runtime, temperature: float = 0.0) -> threading.Thread:
     """warm_llm on a thread: start-up goes on to load the rest (and listen) while the server works."""
-    thread = threading.Thread(target=warm_llm, args=(llm, temperature), name="llm-warm-up", daemon=True)
-    thread.start()
-    return thread
+    return runtime.spawn("llm-warm-up", warm_llm, llm, temperature)
