@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from voiceloop.config import Config
+from voiceloop.config import Config, VadConfig
 from voiceloop.devtools.bench import DEFAULT_WAVS, STAGES, prepare
 from voiceloop.devtools.bench_report import BenchReport, render, run_bench
 
@@ -115,8 +115,8 @@ def test_json_has_every_field(report: BenchReport) -> None:
 
 def test_vad_decision_waits_for_the_silence_timer() -> None:
     """The replay keeps feeding silence after the recording, as a live microphone does: the segmenter
-    decides by its timer, silence_ms after the last voiced frame (to the next frame)."""
-    cfg = Config()
+    decides by its timer, silence_ms after the last voiced frame (to the next frame), when smart turn is off."""
+    cfg = Config(vad=VadConfig(smart_turn=False))
     replay = prepare(DATA / "question.wav", cfg)
     assert cfg.vad.silence_ms <= replay.timer_ms < cfg.vad.silence_ms + cfg.vad.frame_ms
     assert replay.vad_end_ms >= replay.timer_ms

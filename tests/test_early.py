@@ -37,7 +37,7 @@ def scripted(pattern: str) -> tuple[Segmenter, list[np.ndarray]]:
 def test_job_starts_at_the_pause_and_its_result_is_kept_for_the_same_audio() -> None:
     seg, frames = scripted("1" * 10 + "0" * 30)
     calls: list[np.ndarray] = []
-    early: EarlyStart[int] = EarlyStart(lambda s: calls.append(s) or len(s), after_ms=240, frame_ms=30)
+    early: EarlyStart[int] = EarlyStart(lambda s, job: calls.append(s) or len(s), after_ms=240, frame_ms=30)
     utt = None
     for i, f in enumerate(frames):
         utt = seg.feed(f)
@@ -53,7 +53,7 @@ def test_job_starts_at_the_pause_and_its_result_is_kept_for_the_same_audio() -> 
 
 def test_job_is_thrown_away_when_speech_resumes() -> None:
     seg, frames = scripted("1" * 10 + "0" * 10 + "1" * 10 + "0" * 30)
-    early: EarlyStart[int] = EarlyStart(len, after_ms=240, frame_ms=30)
+    early: EarlyStart[int] = EarlyStart(lambda s, job: len(s), after_ms=240, frame_ms=30)
     utt = None
     for f in frames:
         utt = seg.feed(f)

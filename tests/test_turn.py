@@ -63,5 +63,6 @@ def test_hesitant_speaker_is_not_cut_off_and_finished_one_is_answered_sooner(sma
 
 
 def test_config_builds_the_smart_segmenter() -> None:
-    assert build_segmenter(VadConfig()).end_check is None
-    assert build_segmenter(VadConfig(smart_turn=True)).end_check is not None
+    plain, smart = build_segmenter(VadConfig(smart_turn=False)), build_segmenter(VadConfig(smart_turn=True))
+    assert plain.turn_end is not None and plain.turn_end.probability is None
+    assert smart.turn_end is not None and smart.turn_end.probability is not None

@@ -53,16 +53,19 @@ class VadConfig:
     """An utterance is cut at this length."""
     echo_tail_ms: int = 300
     """The microphone stays muted this long after our own speech ends."""
-    smart_turn: bool = False
+    smart_turn: bool = True
     """Ask the smart-turn model whether the speaker has finished, instead of only the silence timer."""
     smart_turn_ask_ms: int = 200
     """Silence after which the smart-turn model is first asked (then every 400 ms)."""
-    smart_turn_max_silence_ms: int = 2000
+    smart_turn_max_silence_ms: int = 1200
     """With smart_turn, the longest silence waited for a speaker the model thinks is not done."""
     barge_in: bool = False
     """listen: talking over the reply stops it and starts a new turn (else the mic is muted while speaking)."""
-    early_start_ms: int = 250
+    early_start_ms: int = 200
     """listen: after this much silence, transcribe and classify already (thrown away if speech resumes); 0 = off."""
+    early_reply: bool = True
+    """listen: with early start, a question's reply is requested then too (kept unspoken; its stream is
+    closed if speech resumes)."""
     barge_in_margin_db: float = 10.0
     """How much louder than our own echo the person's voice must be to count as barging in."""
 

@@ -31,6 +31,7 @@ from voiceloop.voice.speech import Speaker, SpeechInterrupted, SpeechStream
 NO_SPEECH_REPLY = "I didn't hear any speech."
 NOT_CAUGHT_REPLY = "Sorry, I didn't catch that. Please say it again."
 START_OVER_REPLY = "Okay, starting over: I forgot our conversation and the files we worked on."
+OnHeard = Callable[[Transcript], None] | None
 MODELS_LISTED = 10  # an unknown model's answer lists this many, so it stays one spoken line
 
 
@@ -140,13 +141,16 @@ class Assistant:
             return self._finish(Turn(reply=NO_SPEECH_REPLY), clock)
         return self.handle(utt, clock)
 
-    def head_start(self, samples: np.ndarray) -> HeadStart:
-        """The side-effect-free start of a turn (transcript, intents), for listen's early start."""
+    def head_start(self, samples: np.ndarray, on_heard: OnHeard = None, by: Classifier | None = None) -> HeadStart:
+        """The side-effect-free start of a turn (transcript, intents) for listen's early start; on_heard sees the
+        transcript before the intent call; `by`: a classifier on a cancellable client."""
         heard = self.transcriber.transcribe(samples)
+        if on_heard is not None:
+            on_heard(heard)
         if not self._confident(heard) or parse_command(heard.text) is not None:
             return HeadStart(heard)
         try:
-            return HeadStart(heard, self.classify_turn(heard.text))
+            return HeadStart(heard, self.classify_turn(heard.text, by))
         except LLMError:
             return HeadStart(heard)  # the turn asks again and reports the problem
 
@@ -245,10 +249,10 @@ class Assistant:
         """What the person wants, as intents in order (the session's action log resolves "it")."""
         return list(self.classify_turn(text).intents)
 
-    def classify_turn(self, text: str) -> Classification:
+    def classify_turn(self, text: str, classifier: Classifier | None = None) -> Classification:
         """One schema-constrained call on the session model; one retry with the error fed back; then chat."""
         known = tuple(a.filename for a in self.memory.actions)
-        return self.classifier.classify(text, self.memory.files(), known, self.model)
+        return (classifier or self.classifier).classify(text, self.memory.files(), known, self.model)
 
     def model_for(self, action: Action) -> str:
         """The model that carries out `action`: its [llm.routes] entry, else the session's model."""

@@ -10,6 +10,7 @@ from enum import Enum
 
 import numpy as np
 
+from voiceloop.audio.endpoint import EndPolicy
 from voiceloop.audio.formats import SAMPLE_RATE, ms_to_samples
 from voiceloop.config import VadConfig
 
@@ -49,9 +50,14 @@ class SegState(Enum):
 class Segmenter:
     """Turns fixed-size frames into Utterances: start window, pre-roll, silence timer, limits."""
 
-    def __init__(self, cfg: VadConfig, is_speech: IsSpeech, end_check: EndCheck | None = None) -> None:
+    def __init__(
+        self, cfg: VadConfig, is_speech: IsSpeech, end_check: EndCheck | None = None, turn_end: EndPolicy | None = None
+    ) -> None:
         self.cfg = cfg
         self.is_speech = is_speech
+        self.turn_end = turn_end
+        """With it, each silent frame asks the policy how much silence ends this utterance (smart turn and
+        the early transcript); it replaces silence_ms and end_check."""
         self.end_check = end_check
         """With it, a short silence asks whether the turn is over; silence_ms is then replaced by
         smart_turn_max_silence_ms as the longest wait for a speaker who is not done."""
@@ -111,7 +117,14 @@ class Segmenter:
         else:
             self._silence_run += 1
         limit = self._silence_frames
-        if self.end_check is not None:
+        if self.turn_end is not None and self._silence_run:
+            n = len(self._frames) - self._silence_run
+            silence_ms = self._silence_run * self.cfg.frame_ms
+            need = self.turn_end.silence_needed_ms(
+                lambda: np.concatenate(self._frames[:n]), silence_ms, (self._start_index, n)
+            )
+            limit = max(1, math.ceil(need / self.cfg.frame_ms))
+        elif self.end_check is not None:
             limit = self._cap_frames
             since = self._silence_run - self._ask_frames
             if since >= 0 and since % self._reask_frames == 0 and self._silence_run < limit:
@@ -202,10 +215,11 @@ class WebRtcVad:
 
 
 def build_segmenter(cfg: VadConfig) -> Segmenter:
-    """The segmenter config asks for: webrtcvad, plus the smart-turn model when vad.smart_turn is on."""
-    end_check: EndCheck | None = None
+    """The segmenter config asks for: webrtcvad and the end-of-turn policy, with the smart-turn model when
+    vad.smart_turn is on (listen also gives the policy its early transcript)."""
+    probability = None
     if cfg.smart_turn:
         from voiceloop.audio.smart_turn import SmartTurn
 
-        end_check = SmartTurn().is_complete
-    return Segmenter(cfg, WebRtcVad(cfg.aggressiveness), end_check)
+        probability = SmartTurn().probability
+    return Segmenter(cfg, WebRtcVad(cfg.aggressiveness), turn_end=EndPolicy(cfg, probability))

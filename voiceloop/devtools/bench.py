@@ -288,7 +288,7 @@ def run_turn(parts: Parts, replay: Replay, llm: LLMClient | None = None, early_m
         if early_ms:
             early = threading.Thread(target=lambda: heads.append(assistant.head_start(replay.utterance.samples)))
             early.start()
-            time.sleep(max(0, parts.cfg.vad.silence_ms - early_ms) / 1000)  # the rest of the silence timer
+            time.sleep(max(0, replay.timer_ms - early_ms) / 1000)  # the rest of the wait for the end of turn
         t0 = time.perf_counter()  # the silence timer ends here: waiting for the early work counts
         probe.start(t0)
         if early_ms:

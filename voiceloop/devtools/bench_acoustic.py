@@ -38,7 +38,7 @@ TURN_DONE = r"You said:|error:|didn't hear|didn't catch"
 PANEL = r"─ (Create|Overwrite) "
 
 BASELINE = {
-    "vad": {"silence_ms": 700, "smart_turn": False, "early_start_ms": 250},
+    "vad": {"silence_ms": 700, "smart_turn": False, "early_start_ms": 250, "early_reply": False},
 }
 """The settings shipped before the latency work: what `--acoustic` compares against by default."""
 

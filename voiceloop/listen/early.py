@@ -1,10 +1,11 @@
 """Early start: begin a turn's work at a short pause instead of waiting out the whole silence timer.
 
-When the person has been quiet for `vad.early_start_ms` (well below `vad.silence_ms`), the audio so far
-is transcribed and classified on one worker thread. If they stay quiet, the finished utterance holds
-exactly that audio and the turn starts with its transcript and intents already known. If they talk
-again, the result is thrown away. Only work without side effects is done early: transcription and the
-intent call. Nothing is written, confirmed or spoken before the utterance has really ended.
+When the person has been quiet for `vad.early_start_ms`, the audio so far is handed to a worker thread
+(transcription, the intent call, and for a question the reply itself: listen/speculate.py). If they stay
+quiet, the finished utterance holds exactly that audio and the turn starts with that work done or under
+way. If they talk again, the job is cancelled: its token is set, so its LLM stream is closed at the next
+chunk instead of running to its end. Only work without side effects is done early: nothing is written,
+confirmed or spoken before the utterance has really ended.
 """
 
 from __future__ import annotations
@@ -23,10 +24,27 @@ JOIN_STEP_S = 0.1  # short waits, so Ctrl-C is seen at once
 MAX_WAIT_S = 120.0  # an early job that hangs this long is given up on; the turn does the work itself
 
 
-class EarlyStart(Generic[T]):
-    """Watches the segmenter after every frame; take() hands over the head start for a finished utterance."""
+class Job:
+    """One early job: its audio, its cancel token, and the transcript once the worker has it."""
 
-    def __init__(self, work: Callable[[np.ndarray], T], after_ms: int, frame_ms: int) -> None:
+    def __init__(self, samples: np.ndarray) -> None:
+        self.samples = samples
+        self.cancel = threading.Event()
+        """Set when the job became stale (speech resumed) or was given up; the worker stops at its next check."""
+        self.heard: str | None = None
+        """The transcript of `samples`, set by the worker as soon as it is known (the end-of-turn policy reads it)."""
+        self.result: object = None
+        self.thread: threading.Thread | None = None
+
+
+class EarlyStart(Generic[T]):
+    """Watches the segmenter after every frame; take() hands over the head start for a finished utterance.
+
+    work(samples, job) runs on a worker thread; it should set job.heard when it has the transcript and stop
+    when job.cancel is set.
+    """
+
+    def __init__(self, work: Callable[[np.ndarray, Job], T], after_ms: int, frame_ms: int) -> None:
         self.work = work
         self.after_frames = max(1, math.ceil(after_ms / frame_ms))
         self.started = 0
@@ -35,54 +53,69 @@ class EarlyStart(Generic[T]):
         """Turns that started with an early result."""
         self.wasted = 0
         """Early jobs thrown away because the person went on talking."""
-        self._samples: np.ndarray | None = None
-        self._result: T | None = None
-        self._thread: threading.Thread | None = None
+        self._job: Job | None = None
+        self._last: Job | None = None  # the newest job, pending or not: while it runs no second one starts
 
     def watch(self, segmenter: Segmenter) -> None:
         """Call after each frame that did not end an utterance."""
         run = segmenter.silence_frames
-        if self._samples is not None and run < self.after_frames:  # they spoke again: stale
+        if self._job is not None and run < self.after_frames:  # they spoke again: stale
             self.discard()
             self.wasted += 1
-        if run != self.after_frames or self._samples is not None or self._busy():
+        if run < self.after_frames or self._job is not None or self._busy():  # late is better than never
             return
         samples = segmenter.peek()
         if samples is None:
             return
-        self._samples, self._result = samples, None
-        self._thread = threading.Thread(target=self._run, args=(samples,), name="voiceloop-early", daemon=True)
-        self._thread.start()
+        job = Job(samples)
+        job.thread = threading.Thread(target=self._run, args=(job,), name="voiceloop-early", daemon=True)
+        self._job = self._last = job
+        job.thread.start()
         self.started += 1
+
+    def heard(self) -> str | None:
+        """The pending job's transcript, once known (None: no job, or not transcribed yet)."""
+        job = self._job
+        return job.heard if job is not None else None
+
+    def settle(self, timeout_s: float) -> None:
+        """Wait (bounded) for the newest job to finish: replays that want its words known at once."""
+        job = self._last
+        if job is not None and job.thread is not None:
+            job.thread.join(timeout_s)
 
     def take(self, utt: Utterance) -> T | None:
         """The early result for this utterance, waiting for it if needed; None when there is none."""
-        samples, thread = self._samples, self._thread
-        if samples is None or thread is None or not np.array_equal(samples, utt.samples):
-            self.discard()
+        job = self._job
+        self._job = None
+        if job is None or job.thread is None or not np.array_equal(job.samples, utt.samples):
+            if job is not None:
+                job.cancel.set()
             return None
-        try:
-            for _ in range(int(MAX_WAIT_S / JOIN_STEP_S)):
-                if not thread.is_alive():
-                    break
-                thread.join(JOIN_STEP_S)
-            result = self._result if not thread.is_alive() else None
-        finally:
-            self.discard()
+        for _ in range(int(MAX_WAIT_S / JOIN_STEP_S)):
+            if not job.thread.is_alive():
+                break
+            job.thread.join(JOIN_STEP_S)
+        if job.thread.is_alive():
+            job.cancel.set()
+            return None
+        result: T | None = job.result  # type: ignore[assignment]
         self.used += result is not None
         return result
 
     def discard(self) -> None:
-        """Forget the pending job (its thread finishes on its own; its result is never used)."""
-        self._samples, self._result = None, None
+        """Forget the pending job and cancel it (its thread stops at its next check; its result is never used)."""
+        job, self._job = self._job, None
+        if job is not None:
+            job.cancel.set()
 
     def _busy(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._last is not None and self._last.thread is not None and self._last.thread.is_alive()
 
-    def _run(self, samples: np.ndarray) -> None:
+    def _run(self, job: Job) -> None:
         try:
-            result = self.work(samples)
+            result = self.work(job.samples, job)
         except Exception:  # the turn will do the work again and report the problem properly
             return
-        if self._samples is samples:  # still wanted
-            self._result = result
+        if not job.cancel.is_set():  # still wanted
+            job.result = result

@@ -20,6 +20,7 @@ from voiceloop.errors import AudioDeviceError, LLMError, VoiceloopError
 from voiceloop.listen.bargein import BargeIn
 from voiceloop.listen.early import EarlyStart
 from voiceloop.listen.live import LiveView
+from voiceloop.listen.speculate import early_start_for
 from voiceloop.listen.ui import print_turn
 from voiceloop.state import LoopState
 
@@ -70,11 +71,9 @@ class Listener:
         """The session's stop token (Ctrl-C, SIGTERM): every wait in the loop is bounded and checks it."""
         self.turns = 0
         self.frames = FrameChunker(segmenter.frame_samples)
-        early_ms = assistant.cfg.vad.early_start_ms
-        self.early: EarlyStart[HeadStart] | None = None
-        """Transcribes and classifies at a short pause (vad.early_start_ms), before the silence timer ends."""
-        if 0 < early_ms < segmenter.cfg.silence_ms or (early_ms and segmenter.end_check is not None):
-            self.early = EarlyStart(assistant.head_start, early_ms, segmenter.cfg.frame_ms)
+        self.early: EarlyStart[HeadStart] | None
+        """Transcribes, classifies and starts a question's reply at a short pause (vad.early_start_ms)."""
+        self.early, self.speculated = early_start_for(assistant, segmenter)
 
     def run(self, max_turns: int | None = None) -> None:
         assistant = self.assistant
@@ -131,6 +130,8 @@ class Listener:
             head = self.early.take(utt) if self.early is not None else None
             self._run_turn(utt, head)
         finally:
+            if self.speculated is not None:
+                self.speculated.drop_all()  # an early reply the turn did not take is closed now
             self._set_listening(True)
 
     def _set_listening(self, on: bool) -> None:

@@ -1,0 +1,90 @@
+"""Hesitant speakers: sentences with a 400-900 ms pause in the middle (tests/data/hesitant, written by
+scripts/make_latency_wavs.py) are never cut at the pause, while finished questions end sooner than the plain
+700 ms timer. Real webrtcvad, the real smart-turn model, and real Whisper for the early transcript the
+end-of-turn policy reads (here transcribed as soon as the early job starts, so the words are never late)."""
+
+from __future__ import annotations
+
+import statistics
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voiceloop.audio.endpoint import sounds_unfinished
+from voiceloop.audio.formats import read_wav
+from voiceloop.audio.vad import build_segmenter
+from voiceloop.config import VadConfig
+from voiceloop.listen.early import EarlyStart, Job
+
+from .conftest import DATA, ROOT
+
+pytestmark = pytest.mark.slow
+HESITANT = DATA / "hesitant"
+CASES = tomllib.loads((HESITANT / "manifest.toml").read_text())["case"]
+QUESTIONS = sorted((ROOT / "voiceloop" / "devtools" / "data" / "acoustic").glob("q_*.wav"))
+TRAILING_SILENCE = np.zeros(16000 * 3, dtype=np.int16)
+
+
+def utterances(path: Path, transcriber, cfg: VadConfig) -> list[tuple[float, float]]:
+    """(end of speech, moment of decision) in audio seconds for each utterance the listen-like loop found."""
+    seg = build_segmenter(cfg)
+
+    def transcribe(samples: np.ndarray, job: Job) -> None:
+        job.heard = transcriber.transcribe(samples).text
+
+    early: EarlyStart[None] = EarlyStart(transcribe, cfg.early_start_ms, cfg.frame_ms)
+    assert seg.turn_end is not None
+    seg.turn_end.heard = early.heard
+    audio = np.concatenate([read_wav(path), TRAILING_SILENCE])
+    n, out = seg.frame_samples, []
+    for i in range(0, len(audio) - n + 1, n):
+        utt = seg.feed(audio[i : i + n])
+        if utt is not None:
+            out.append((utt.end_s, (i + n) / 16000))
+            early.take(utt)
+            continue
+        early.watch(seg)
+        early.settle(30)  # the words are known before the next frame
+    return out
+
+
+def test_the_set_has_at_least_ten_pauses_of_400_to_900_ms() -> None:
+    pauses = [c["pause_ms"] for c in CASES]
+    assert len(pauses) >= 10 and min(pauses) >= 400 and max(pauses) <= 900
+    assert all((HESITANT / c["wav"]).is_file() for c in CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["wav"] for c in CASES])
+def test_hesitant_speaker_is_not_cut_off(case: dict, transcriber) -> None:
+    found = utterances(HESITANT / case["wav"], transcriber, VadConfig())
+    assert len(found) == 1, f"cut at the pause: {found}"
+
+
+def test_finished_questions_end_sooner_than_the_plain_timer(transcriber) -> None:
+    def waits(cfg: VadConfig) -> list[float]:
+        return [decided - end for path in QUESTIONS for end, decided in utterances(path, transcriber, cfg)]
+
+    new, plain = waits(VadConfig()), waits(VadConfig(smart_turn=False))
+    assert len(new) == len(plain) == len(QUESTIONS)
+    assert statistics.median(new) < statistics.median(plain)
+
+
+@pytest.mark.parametrize(
+    ("text", "unfinished"),
+    [
+        ("Create a file called", True),
+        ("What is the", True),
+        ("I was wondering, um", True),
+        ("Why do cats", True),
+        ("What is the tallest", True),
+        ("Summarize.", True),
+        ("What is the capital of France?", False),
+        ("Why do cats purr?", False),
+        ("Tell me a joke.", False),
+        ("Summarize notes.txt.", False),
+    ],
+)
+def test_words_that_cannot_end_a_request(text: str, unfinished: bool) -> None:
+    assert sounds_unfinished(text) is unfinished

@@ -1,0 +1,242 @@
+"""Speculation: at the first short pause, listen's early job starts the reply itself, not only the transcript
+and the intents. For a question the chat answer is requested at once and its tokens are kept, unspoken.
+When the pause really ends the turn, the turn's own chat request is answered from that stream (same
+messages, model and options) — tokens already there at once, the rest as they arrive. When speech
+resumes, the job's cancel token is set and the stale stream is closed at its next chunk.
+
+Nothing is written or spoken early: only general_chat is speculated, through a Tools whose confirmer
+refuses everything, and the tokens go nowhere until the turn asks for exactly that request.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+from voiceloop.agent.assistant import Assistant, HeadStart
+from voiceloop.agent.classifier import Classifier
+from voiceloop.agent.intents import Action
+from voiceloop.agent.sandbox import Proposal
+from voiceloop.agent.tools import Tools
+from voiceloop.audio.vad import Segmenter
+from voiceloop.errors import LLMError
+from voiceloop.listen.early import EarlyStart, Job
+from voiceloop.llm.ollama import ChatResult, LLMClient, Message, OnToken
+
+WAIT_STEP_S = 0.1  # bounded waits for the next speculated token
+OFFER_WAIT_S = 0.5  # how long the early job waits for its reply request to be on its way
+
+
+class Cancelled(LLMError):
+    """The early job became stale; its LLM stream is closed here."""
+
+
+def _key(messages: list[Message], fmt: Any, options: Any, model: str | None) -> str:
+    return json.dumps([messages, fmt, options, model], sort_keys=True, default=str)
+
+
+class Speculation:
+    """One chat stream started early: its tokens so far, and how it ended."""
+
+    def __init__(self, cancel: threading.Event) -> None:
+        self.cancel = cancel
+        self.tokens: list[str] = []
+        self.result: ChatResult | None = None
+        self.error: BaseException | None = None
+        self.started = time.perf_counter()
+        self.cond = threading.Condition()
+
+    def put(self, piece: str) -> None:
+        if self.cancel.is_set():
+            raise Cancelled("the early reply went stale")  # raised inside the client's read loop: it closes
+        with self.cond:
+            self.tokens.append(piece)
+            self.cond.notify_all()
+
+    def end(self, result: ChatResult | None, error: BaseException | None) -> None:
+        with self.cond:
+            self.result, self.error = result, error
+            self.cond.notify_all()
+
+    @property
+    def done(self) -> bool:
+        return self.result is not None or self.error is not None
+
+
+class CancellableLLM:
+    """Passes through to an LLMClient, streaming every call so the cancel token is checked per chunk;
+    with `record`, each chat is also kept as a Speculation the turn can take over."""
+
+    def __init__(self, inner: LLMClient, cancel: threading.Event, record: SpeculativeLLM | None = None) -> None:
+        self.inner, self.cancel, self.record = inner, cancel, record
+        self.host, self.model, self.backend = inner.host, inner.model, inner.backend
+        self.offered = threading.Event()
+        """Set once a request was made (and, with `record`, offered to the turn)."""
+
+    def chat(
+        self,
+        messages: list[Message],
+        *,
+        fmt: dict[str, Any] | str | None = None,
+        options: dict[str, Any] | None = None,
+        on_token: OnToken | None = None,
+        model: str | None = None,
+    ) -> ChatResult:
+        spec = Speculation(self.cancel)
+        if self.record is not None:
+            self.record.offer(_key(messages, fmt, options, model), spec)
+        self.offered.set()
+        if self.cancel.is_set():
+            spec.end(None, Cancelled("stale"))
+            raise Cancelled("the early job went stale before its request")
+        try:
+            result = self.inner.chat(messages, fmt=fmt, options=options, on_token=spec.put, model=model)
+        except BaseException as e:
+            spec.end(None, e)
+            raise
+        spec.end(result, None)
+        return result
+
+    def version(self) -> str:
+        return self.inner.version()
+
+    def models(self) -> list[str]:
+        return self.inner.models()
+
+
+class SpeculativeLLM:
+    """The turn's LLM client: a chat that was speculated (same request) is answered from its stream."""
+
+    def __init__(self, inner: LLMClient, read_timeout_s: float = 60.0) -> None:
+        self.inner = inner
+        self.host, self.model, self.backend = inner.host, inner.model, inner.backend
+        self.read_timeout_s = read_timeout_s
+        self._lock = threading.Lock()
+        self._offers: dict[str, Speculation] = {}
+        self.taken = 0
+        """Chats answered from a speculated stream."""
+
+    def offer(self, key: str, spec: Speculation) -> None:
+        with self._lock:
+            self._offers[key] = spec
+
+    def drop_all(self) -> None:
+        """Cancel whatever was speculated and not taken (the turn went another way, or it ended)."""
+        with self._lock:
+            offers, self._offers = self._offers, {}
+        for spec in offers.values():
+            spec.cancel.set()
+
+    def chat(
+        self,
+        messages: list[Message],
+        *,
+        fmt: dict[str, Any] | str | None = None,
+        options: dict[str, Any] | None = None,
+        on_token: OnToken | None = None,
+        model: str | None = None,
+    ) -> ChatResult:
+        with self._lock:
+            spec = self._offers.pop(_key(messages, fmt, options, model), None)
+        if spec is None or spec.cancel.is_set() or (spec.error is not None and not spec.tokens):
+            return self.inner.chat(messages, fmt=fmt, options=options, on_token=on_token, model=model)
+        self.taken += 1
+        return self._replay(spec, on_token, model or self.model)
+
+    def _replay(self, spec: Speculation, on_token: OnToken | None, model: str) -> ChatResult:
+        t0, sent, last = time.perf_counter(), 0, time.monotonic()
+        while True:
+            with spec.cond:
+                if len(spec.tokens) == sent and not spec.done:
+                    spec.cond.wait(WAIT_STEP_S)
+                new, done = spec.tokens[sent:], spec.done
+            try:
+                for piece in new:
+                    if on_token is not None:
+                        on_token(piece)
+            except BaseException:
+                spec.cancel.set()  # e.g. barge-in: the rest of the answer is not wanted
+                raise
+            sent += len(new)
+            if new:
+                last = time.monotonic()
+            if done and sent == len(spec.tokens):
+                break
+            if time.monotonic() - last > self.read_timeout_s:
+                spec.cancel.set()
+                raise LLMError(f"the model sent nothing for {self.read_timeout_s:.0f} s; try again")
+        if spec.error is not None:
+            raise spec.error if isinstance(spec.error, LLMError) else LLMError(str(spec.error))
+        first = spec.result.first_token_s if spec.result else 0.0
+        return ChatResult("".join(spec.tokens), model, first, time.perf_counter() - t0)
+
+    def version(self) -> str:
+        return self.inner.version()
+
+    def models(self) -> list[str]:
+        return self.inner.models()
+
+
+class Refuse:
+    """The speculating Tools' confirmer: nothing is ever written early."""
+
+    def confirm(self, proposal: Proposal) -> tuple[bool, str]:
+        return False, "not before the turn has ended"
+
+
+class Speculator:
+    """listen's early-start work: transcript (told to the end-of-turn policy), intents, and a question's reply."""
+
+    def __init__(self, assistant: Assistant, llm: SpeculativeLLM, reply: bool = True) -> None:
+        self.assistant = assistant
+        self.llm = llm
+        self.reply = reply
+        """Start a question's reply too (vad.early_reply), not only the transcript and the intents."""
+        self.replies = 0
+        """Replies started early."""
+
+    def __call__(self, samples: np.ndarray, job: Job) -> HeadStart:
+        a = self.assistant
+        classifier = Classifier(CancellableLLM(a.llm, job.cancel), a.cfg.llm.temperature, a.cfg.llm.num_predict)
+
+        def heard(t: Any) -> None:
+            job.heard = t.text
+
+        head = a.head_start(samples, heard, classifier)
+        if job.cancel.is_set() or head.decided is None:
+            return head
+        intents = head.decided.intents
+        if self.reply and len(intents) == 1 and intents[0].action is Action.GENERAL_CHAT:
+            self._start_reply(head, job)
+        return head
+
+    def _start_reply(self, head: HeadStart, job: Job) -> None:
+        a = self.assistant
+        assert head.decided is not None
+        intent = head.decided.intents[0]
+        client = CancellableLLM(self.llm.inner, job.cancel, record=self.llm)
+        tools = Tools(client, a.tools.sandbox, Refuse(), a.tools.num_predict)
+        args = (intent, a.memory.messages(), a.model_for(intent.action))
+        threading.Thread(target=tools.run, args=args, name="voiceloop-early-reply", daemon=True).start()
+        client.offered.wait(OFFER_WAIT_S)  # so the turn, starting right after, finds the stream to take over
+        self.replies += 1
+
+
+def early_start_for(
+    assistant: Assistant, segmenter: Segmenter
+) -> tuple[EarlyStart[HeadStart] | None, SpeculativeLLM | None]:
+    """listen's early start as config asks (vad.early_start_ms, vad.early_reply), wired to the end-of-turn
+    policy; the turn's tools then ask their LLM through a SpeculativeLLM."""
+    cfg = assistant.cfg
+    if not cfg.vad.early_start_ms:
+        return None, None
+    spec = SpeculativeLLM(assistant.tools.llm, cfg.llm.read_timeout_s)
+    assistant.tools.llm = spec
+    early = EarlyStart(Speculator(assistant, spec, cfg.vad.early_reply), cfg.vad.early_start_ms, cfg.vad.frame_ms)
+    if segmenter.turn_end is not None:
+        segmenter.turn_end.heard = early.heard
+    return early, spec
