@@ -16,6 +16,7 @@ from voiceloop.agent.clock import Clock, TimedConfirmer
 from voiceloop.agent.commands import Command, Kind, closest_models, match_model, parse_command
 from voiceloop.agent.intents import Action, Intent
 from voiceloop.agent.memory import Memory, llm_summarizer
+from voiceloop.agent.progress import acknowledgement
 from voiceloop.agent.tools import ActionResult, Status, Tools
 from voiceloop.agent.understand.clarify import answered
 from voiceloop.audio.formats import read_wav
@@ -206,6 +207,7 @@ class Assistant:
         try:
             for intent in decided.intents:  # each reply is spoken as soon as it exists, chat token by token
                 model = self.model_for(intent.action)
+                stream.say(acknowledgement(intent))  # "Writing fib.py." while the model writes it
                 done = self.tools.run(intent, self.memory.messages(), model, on_token=stream.feed)
                 results.append(done)
                 models.setdefault(intent.action.value, model)
