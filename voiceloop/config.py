@@ -134,6 +134,8 @@ class LlmConfig:
     """Most tokens one answer may have."""
     backend: LlmBackend = "auto"
     """"ollama", "openai" (OpenAI-compatible server), "embedded" (llama.cpp in-process) or "auto"."""
+    embedded_model: str = "qwen2.5-coder:0.5b"
+    """The embedded backend's model: "qwen2.5-coder:0.5b" (extra embedded) or "qwen2.5-coder:1.5b" (embedded-1.5b)."""
     cache_entries: int = 64
     """Answers kept for repeated stateless requests (same summary, same code request); 0 turns it off."""
     routes: RoutesConfig = field(default_factory=RoutesConfig)

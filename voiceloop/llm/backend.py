@@ -48,7 +48,9 @@ def _embedded(cfg: Config, say: Say | None) -> LLMClient:
             shown.append(step)
             say(f"joining the embedded model from its packages (once): {done * 100 // total}%")
 
-    return embedded.start(read_timeout_s=cfg.llm.read_timeout_s, progress=progress, say=say)
+    return embedded.start(
+        read_timeout_s=cfg.llm.read_timeout_s, progress=progress, say=say, name=cfg.llm.embedded_model
+    )
 
 
 def connect(cfg: Config, say: Say | None = None) -> tuple[LLMClient, str]:
@@ -66,7 +68,7 @@ def connect(cfg: Config, say: Say | None = None) -> tuple[LLMClient, str]:
         from voiceloop.llm import embedded
 
         found = detect(host, llm.connect_timeout_s)
-        if found is None and embedded.available():
+        if found is None and embedded.available(llm.embedded_model):
             found = "embedded"
         backend = found or "ollama"
         how = {

@@ -13,15 +13,18 @@ from collections.abc import Callable
 from typing import Any
 
 from voiceloop.errors import LLMError, VoiceloopError
-from voiceloop.llm.gguf import INSTALL_HINT, MODEL_NAME, Progress, assemble_gguf, parts_installed
+from voiceloop.llm.gguf import MODEL_NAME, Progress, assemble_gguf, model
 from voiceloop.llm.openai_compat import OpenAIClient
 
 
-def available() -> bool:
-    """True if xllamacpp and the model packages are installed (no loading)."""
+def available(name: str = MODEL_NAME) -> bool:
+    """True if xllamacpp and the model's packages are installed (no loading)."""
     import importlib.util
 
-    return importlib.util.find_spec("xllamacpp") is not None and parts_installed()
+    try:
+        return importlib.util.find_spec("xllamacpp") is not None and model(name).installed()
+    except VoiceloopError:
+        return False
 
 
 class EmbeddedClient(OpenAIClient):
@@ -29,8 +32,8 @@ class EmbeddedClient(OpenAIClient):
 
     backend = "embedded"
 
-    def __init__(self, server: Any, url: str, api_key: str, *, read_timeout_s: float) -> None:
-        super().__init__(url, MODEL_NAME, connect_timeout_s=3.0, read_timeout_s=read_timeout_s)
+    def __init__(self, server: Any, url: str, api_key: str, *, read_timeout_s: float, name: str = MODEL_NAME) -> None:
+        super().__init__(url, name, connect_timeout_s=3.0, read_timeout_s=read_timeout_s)
         self.http.headers["Authorization"] = f"Bearer {api_key}"
         self._server = server  # llama.cpp stops when this is garbage-collected
 
@@ -42,22 +45,27 @@ class EmbeddedClient(OpenAIClient):
 def start(
     *, read_timeout_s: float = 60.0, threads: int | None = None, n_ctx: int = 8192, progress: Progress | None = None,
     say: Callable[[str], None] | None = None,
+    name: str = MODEL_NAME,
 ) -> EmbeddedClient:
-    """Assemble the GGUF if needed, load it into llama.cpp here, and return a client for it."""
+    """Assemble the GGUF of model `name` if needed, load it into llama.cpp here, and return a client for it."""
+    try:
+        spec = model(name)
+    except VoiceloopError as e:
+        raise LLMError(str(e)) from e
     try:
         import xllamacpp
     except ImportError as e:
-        raise LLMError(f'llm.backend = "embedded" needs xllamacpp: {INSTALL_HINT}') from e
+        raise LLMError(f'llm.backend = "embedded" needs xllamacpp: {spec.install_hint}') from e
     try:
-        gguf = assemble_gguf(progress=progress)
+        gguf = assemble_gguf(progress=progress, gguf=spec)
     except VoiceloopError as e:
         raise LLMError(str(e)) from e
     if say:
-        say(f"loading the embedded model {MODEL_NAME} ({gguf.stat().st_size / 1e6:.0f} MB)")
+        say(f"loading the embedded model {name} ({gguf.stat().st_size / 1e6:.0f} MB)")
     key = secrets.token_hex(16)
     params = xllamacpp.CommonParams()
     params.model.path = str(gguf)
-    params.model_alias = {MODEL_NAME}
+    params.model_alias = {name}
     params.hostnames = ["127.0.0.1"]
     params.port = 0
     params.api_keys = [key]
@@ -71,5 +79,5 @@ def start(
     try:
         server = xllamacpp.Server(params)
     except Exception as e:  # the binding raises RuntimeError or its own types
-        raise LLMError(f"llama.cpp could not load {gguf.name} ({type(e).__name__}: {e}); {INSTALL_HINT}") from e
-    return EmbeddedClient(server, str(server.listening_address), key, read_timeout_s=read_timeout_s)
+        raise LLMError(f"llama.cpp could not load {gguf.name} ({type(e).__name__}: {e}); {spec.install_hint}") from e
+    return EmbeddedClient(server, str(server.listening_address), key, read_timeout_s=read_timeout_s, name=name)
