@@ -255,4 +255,5 @@ def test_no_model_answer_puts_unsaid_words_in_a_file_over_the_whole_eval_set(
     if got.action is Action.CREATE_FILE and got.content:
         assert letters(got.content) in letters(said)
     if got.action in (Action.CREATE_FILE, Action.WRITE_CODE, Action.EDIT_FILE):
-        assert got.filename in known or letters(got.filename) in letters(said) or got.filename.startswith(("/", "~"))
+        leaves = got.filename.startswith(("/", "~")) or ".." in got.filename or "\\" in got.filename  # sandbox refuses
+        assert got.filename in known or letters(got.filename) in letters(said) or leaves
