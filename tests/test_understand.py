@@ -257,3 +257,30 @@ def test_no_model_answer_puts_unsaid_words_in_a_file_over_the_whole_eval_set(
     if got.action in (Action.CREATE_FILE, Action.WRITE_CODE, Action.EDIT_FILE):
         leaves = got.filename.startswith(("/", "~")) or ".." in got.filename or "\\" in got.filename  # sandbox refuses
         assert got.filename in known or letters(got.filename) in letters(said) or leaves
+
+
+@pytest.mark.parametrize(
+    "heard,known,want",
+    [
+        ("Right hello dot pi that prints hi", (), [("write_code", "hello.py", "")]),  # Whisper's "write"
+        ("Make a new file calledreadme.md.", (), [("create_file", "readme.md", "")]),  # glued by Whisper
+        ("Summarize note.stuff.txt.", ("notes.txt",), [("summarize", "notes.txt", "")]),  # close to a session file
+        ("Summarize notes.txt.", ("plan.md",), [("summarize", "notes.txt", "")]),  # said, not in the session: kept
+        ("Right, tell me a joke", (), [("general_chat", "", "")]),
+    ],
+)
+def test_common_whisper_slips_in_commands_are_read_as_meant(
+    heard: str, known: tuple[str, ...], want: list[tuple[str, str, str]]
+) -> None:
+    assert understood(heard, known) == want
+
+
+def test_saving_it_under_a_name_is_the_same_request_and_start_over_can_be_said_twice() -> None:
+    from voiceloop.agent.commands import Kind, parse_command
+
+    said = "could you write a javascript function that reverses a string and save it as reverse.js"
+    assert understood(said) == [("write_code", "reverse.js", "")]
+    assert understood("boil this down for me: the printer is broken, use the one by the kitchen")[0][0] == "summarize"
+    command = parse_command("forget all that, let's start from scratch")
+    assert command is not None and command.kind is Kind.START_OVER
+    assert parse_command("let's start writing the report") is None

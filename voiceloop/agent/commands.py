@@ -49,7 +49,8 @@ def _plain(text: str) -> str:
 
 def parse_command(text: str) -> Command | None:
     plain = _plain(text)
-    pieces = re.split(r"\s*(?:,|\band then\b|\band\b|\bthen\b)\s*", plain.replace(".", " ").replace("  ", " "))
+    joints = r"\s*(?:,|\band then\b|\band\b|\bthen\b|\bso\b|(?=\blets\b)|(?=\blet us\b))\s*"
+    pieces = re.split(joints, plain.replace(".", " ").replace("  ", " "))
     if all(_START_OVER_PIECE.match(p.strip()) for p in pieces if p.strip()) and any(p.strip() for p in pieces):
         return Command(Kind.START_OVER)
     m = _SWITCH.match(plain)

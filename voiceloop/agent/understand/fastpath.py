@@ -17,6 +17,7 @@ from voiceloop.agent.understand.words import (
     is_question,
     known_by_words,
     names_in,
+    session_file,
     strip_lead,
 )
 
@@ -77,7 +78,8 @@ _SUMMARY = re.compile(
     r"(?:summary|gist|tl;?dr|tldr|rundown|recap|overview) (?:of|for)|"
     r"(?:write|make|do) (?:me )?(?:a |the )?(?:short |quick |brief )?summary (?:of|for)|"
     r"what(?:'s| is) the (?:gist|summary|tl;?dr|tldr|short version|upshot) of|(?:the )?gist of|"
-    r"(?:a |the )?(?:short |quick |brief )?summary of|sum (?P<pro>this|it|that|these|them|the following) up)\b"
+    r"(?:a |the )?(?:short |quick |brief )?summary of|"
+    r"(?:sum|boil|break) (?P<pro>this|it|that|these|them|the following) (?:up|down))\b"
     r"[,:.]?\s*(?P<rest>.*)$",
     re.I | re.S,
 )
@@ -143,7 +145,7 @@ def _summary(s: str, said: str, known: list[str]) -> list[Intent] | None:
     plain = _TAIL.sub("", rest)
     names = names_in(plain)
     if len(names) == 1 and re.fullmatch(rf"(?:(?:the )?file\s+)?{NAME}(?:\s+file)?", plain, re.I):
-        return [_fast(Action.SUMMARIZE, names[0], request=said)]
+        return [_fast(Action.SUMMARIZE, session_file(names[0], known) or names[0], request=said)]
     if _REF.match(plain) or m.group("pro"):
         if m.group("pro") and plain and not _REF.match(plain):
             return [_fast(Action.SUMMARIZE, content=plain, request=said)]
@@ -221,7 +223,7 @@ def _edit(s: str, said: str, known: list[str]) -> list[Intent] | None:
     if len(names) > 1:
         return None
     if names:
-        return [_fast(Action.EDIT_FILE, names[0], request=_resolve_it(s, known))]
+        return [_fast(Action.EDIT_FILE, session_file(names[0], known) or names[0], request=_resolve_it(s, known))]
     named = known_by_words(s, known)
     pronoun = has_pronoun(s)
     if named and (pronoun or _STRONG_EDIT.match(s) or " file" in s.lower()):

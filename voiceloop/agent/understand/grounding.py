@@ -21,6 +21,7 @@ from voiceloop.agent.understand.words import (
     known_by_words,
     mentioned,
     names_in,
+    session_file,
     squash,
     strip_lead,
     words,
@@ -70,6 +71,8 @@ def ground(m: ModelIntent, part: str, known: list[str]) -> Intent:
     if is_question(said) and action is not Action.SUMMARIZE:
         return _chat(part)
     name = normalize_filename(m.filename) if m.filename else ""
+    if name and action in (Action.EDIT_FILE, Action.SUMMARIZE) and session_file(name, known):
+        name = session_file(name, known)  # heard a little wrong, but plainly a file of this session
     if name and not (mentioned(name, part) or name in known or escapes(name)):
         name = ""  # a name nobody said
     if not name and action in (*WRITES, Action.SUMMARIZE) and (has_pronoun(said) or action is Action.EDIT_FILE):

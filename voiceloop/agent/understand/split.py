@@ -29,6 +29,7 @@ _AFTER_DICTATION = re.compile(r"(?:\bthat says|\bsaying|\bwith the (?:text|words
 _STRONG = re.compile(r"^(?:\s*[.;!?]+\s+|\s*,?\s*(?:and\s+)?then\s+|\s*,?\s*and\s+(?:also|after that)\s+)", re.I)
 
 
+_SAME_THING = re.compile(r"^(?:save|store|put|call|name|keep)\s+(?:it|that|this|them)\b", re.I)
 _VERBS = frozenset({"create", "make", "write", "generate", "add", "put", "code", "build"})
 _ONLY_NAMES = re.compile(rf"{NAME}(?:\s*(?:,|and)\s*{NAME})*", re.I)
 
@@ -74,10 +75,12 @@ def _next_name_before(rest: str, boundary: re.Pattern[str]) -> bool:
 def _starts_request(left: str, right: str, joint: str) -> bool:
     """True when `right` begins a request of its own after `left`."""
     head = strip_lead(right)
+    if not strip_lead(left).strip(" ,.!?"):
+        return False  # "Okay, ..." / "Right, ...": nothing was asked before the comma
     if not _OPENER.match(right) and not _OPENER.match(head):
         return False
-    if head.lower().startswith(("it ", "them ", "that ")):
-        return False  # "... and it should print hi": the same request goes on
+    if head.lower().startswith(("it ", "them ", "that ")) or _SAME_THING.match(head):
+        return False  # "... and it should print hi", "... and save it as x.js": the same request goes on
     strong = bool(_STRONG.match(joint))
     if _AFTER_DICTATION.search(left) and not strong:
         return False  # inside dictated words only "then" or a new sentence ends them

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import PurePosixPath
 
@@ -10,7 +11,7 @@ from voiceloop.agent.intents import PROSE, normalize_filename, spoken_names
 CODE_SUFFIXES = frozenset(
     {".py", ".js", ".ts", ".sh", ".bash", ".rs", ".go", ".c", ".h", ".cpp", ".java", ".rb", ".html", ".css", ".sql"}
 )
-NAME = r"(?:[\w~][\w/-]*\.[A-Za-z][A-Za-z0-9]{0,4}|/[\w/.-]+)(?![\w/])"
+NAME = r"(?:[\w~][\w/-]*(?:\.[\w-]+)*\.[A-Za-z][A-Za-z0-9]{0,4}|/[\w/.-]+)(?![\w/])"
 """A file name as written in a sentence (after spoken_names): a stem, a dot, an extension that starts with
 a letter ("2.5" is no file), or an absolute path (kept, so that the sandbox can refuse it aloud)."""
 _NAME_RE = re.compile(NAME)
@@ -49,6 +50,8 @@ def prepare(text: str) -> str:
         flags=re.I,
     )  # Whisper, prompted with names, writes "meeting.underscore.notes.txt"
     text = spoken_names(text)
+    text = re.sub(r"^(\W*)right\s+(?=[\w\s-]*\.[a-z]|a |an |me |down |some |the )", r"\1Write ", text, flags=re.I)
+    text = re.sub(r"\b(called|named)(\w+\.[a-z]{1,4})\b", r"\1 \2", text, flags=re.I)  # Whisper glued them
     return re.sub(r"\b([\w-]+)\.text\b", r"\1.txt", text, flags=re.I)
 
 
@@ -106,6 +109,15 @@ def mentioned(name: str, text: str) -> bool:
         return True
     stem = PurePosixPath(name.lower()).stem.replace("_", " ").replace("-", " ")
     return bool(stem) and re.search(rf"\b(?:called|named|file)\s+{re.escape(stem)}\b", text.lower()) is not None
+
+
+def session_file(name: str, known: list[str]) -> str:
+    """The session's file a heard name means: itself, or one it is very close to (Whisper's "note.stuff.txt"
+    for notes.txt); "" when none is close enough."""
+    if name in known:
+        return name
+    close = difflib.get_close_matches(squash(name), [squash(k) for k in known], n=1, cutoff=0.8)
+    return next((k for k in reversed(known) if close and squash(k) == close[0]), "")
 
 
 def known_by_words(text: str, known: list[str]) -> str:
