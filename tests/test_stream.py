@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 
+from tests.kit import RecordingConfirmer, ScriptedTranscriber
 from voiceloop.agent.assistant import Assistant
 from voiceloop.agent.sandbox import Sandbox
 from voiceloop.agent.tools import Tools
@@ -107,12 +108,13 @@ def test_a_new_reply_is_not_silenced_by_an_earlier_interruption(synth: Pyttsx3Sy
 def test_chat_reply_starts_speaking_before_the_llm_finishes(cfg: Config, llm: OllamaClient, tmp_path) -> None:
     player = ClockedPlayer()
     speaker = SentenceSpeaker(Pyttsx3Synth(TtsConfig(rate=220)), player)
-    tools = Tools(llm, Sandbox(tmp_path / "output"), confirmer=None)  # type: ignore[arg-type]  # no writes asked
-    assistant = Assistant(cfg, None, llm, tools, speaker)  # type: ignore[arg-type]
+    person = RecordingConfirmer(answer=False)
+    tools = Tools(llm, Sandbox(tmp_path / "output"), person)
+    assistant = Assistant(cfg, ScriptedTranscriber(), llm, tools, speaker)  # typed text: nothing to transcribe
     turn = assistant.handle_text("Tell me three short facts about the moon, one sentence each.")
     assert turn.intents and turn.intents[0].action.value == "general_chat", turn.intents
     assert turn.spoken_s > 0.5
     assert turn.spoken_text.split() == turn.reply.split()  # every word of the reply was said, in order
     # the first audio was ready while the answer was still being generated
     assert turn.timings_ms["first_audio"] < turn.timings_ms["intent"] + turn.timings_ms["act"]
-    assert not (tmp_path / "output").exists()
+    assert not (tmp_path / "output").exists() and person.shown == []  # a question: no write was even proposed

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.kit import ScriptedTranscriber
 from voiceloop.agent.assistant import Assistant
 from voiceloop.agent.clock import Clock, TimedConfirmer
 from voiceloop.agent.sandbox import Proposal, Sandbox
@@ -31,10 +32,10 @@ class SlowPerson:
         return True, ""
 
 
-def test_wait_at_the_prompt_goes_to_confirm_and_act_stops_before_it() -> None:
+def test_wait_at_the_prompt_goes_to_confirm_and_act_stops_before_it(tmp_path: Path) -> None:
     clock = Clock()
     person = SlowPerson(clock)
-    TimedConfirmer(person, clock).confirm(None)  # type: ignore[arg-type]
+    TimedConfirmer(person, clock).confirm(Sandbox(tmp_path / "output").propose("a.txt", "hi"))
     clock.lap("act")  # the write after the answer
     assert clock.ms["confirm"] >= WAIT_S * 1000
     assert person.seen["act"] <= clock.ms["act"] < person.seen["act"] + clock.ms["confirm"]
@@ -44,7 +45,7 @@ def test_wait_at_the_prompt_goes_to_confirm_and_act_stops_before_it() -> None:
 def test_a_dictated_write_reports_the_person_time_as_confirm(cfg, llm: OllamaClient) -> None:
     person = SlowPerson()
     tools = Tools(llm, Sandbox(Path(cfg.output.dir)), person, cfg.llm.num_predict)
-    assistant = Assistant(cfg, None, llm, tools, SilentSpeaker())  # type: ignore[arg-type]
+    assistant = Assistant(cfg, ScriptedTranscriber(), llm, tools, SilentSpeaker())  # typed text: nothing to transcribe
     turn = assistant.handle_text("create a file called notes dot txt with the text buy milk")
     assert [a.status for a in turn.actions] == [Status.WRITTEN], turn.reply
     assert turn.timings_ms["confirm"] >= WAIT_S * 1000

@@ -47,7 +47,14 @@ def _fail(console: Console, e: VoiceloopError) -> None:
     raise typer.Exit(e.exit_code)
 
 
-def build_assistant(cfg: Config, console: Console, runtime: Runtime | None = None) -> Any:
+def build_assistant(
+    cfg: Config,
+    console: Console,
+    runtime: Runtime | None = None,
+    *,
+    confirmer: Any = None,
+    on_stage: Any = None,
+) -> Any:
     """Everything a turn needs, built once from config."""
     from voiceloop.agent.assistant import Assistant
     from voiceloop.agent.confirm import TerminalConfirmer
@@ -68,7 +75,7 @@ def build_assistant(cfg: Config, console: Console, runtime: Runtime | None = Non
     from voiceloop.output_dir import output_outside
 
     sandbox = Sandbox(Path(cfg.output.dir), mark=output_outside(cfg.output.dir, Path.cwd()))
-    tools = Tools(llm, sandbox, TerminalConfirmer(console), cfg.llm.num_predict)
+    tools = Tools(llm, sandbox, confirmer or TerminalConfirmer(console), cfg.llm.num_predict)
     speaker: Speaker = SilentSpeaker()
     if cfg.tts.enabled:
         from voiceloop.audio.devices import PyAudioPlayer, open_pyaudio
@@ -80,7 +87,7 @@ def build_assistant(cfg: Config, console: Console, runtime: Runtime | None = Non
             console.print(f"[yellow]warning:[/yellow] {e}; replies are printed, not played", highlight=False)
             player = None
         speaker = SentenceSpeaker(load_synth(cfg.tts), player)
-    return Assistant(cfg, load_transcriber(cfg.stt), llm, tools, speaker)
+    return Assistant(cfg, load_transcriber(cfg.stt), llm, tools, speaker, on_stage=on_stage)
 
 
 @app.command()
@@ -97,7 +104,7 @@ def once(
     console = Console(stderr=as_json)
     try:
         cfg = session_config(config, model, no_speak)
-        from voiceloop.agent.assistant import Clock
+        from voiceloop.agent.clock import Clock
         from voiceloop.audio.formats import read_audio
 
         clock = Clock()
@@ -138,19 +145,25 @@ def listen(
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>` prints every thread's stack
     try:
         cfg = session_config(config, model, no_speak)
+        from voiceloop.agent.confirm import TerminalConfirmer
         from voiceloop.audio.devices import native_stderr_hidden, open_pyaudio
         from voiceloop.audio.mic import PyAudioSource
         from voiceloop.audio.vad import build_segmenter
-        from voiceloop.listen.loop import Listener
+        from voiceloop.listen.live import LiveView
+        from voiceloop.listen.loop import Listener, PausingConfirmer
 
         def open_mic() -> PyAudioSource:
             return PyAudioSource(open_pyaudio(), cfg.audio.input_device, cfg.audio.chunk_ms, cfg.audio.ring_buffer_s)
 
-        assistant = build_assistant(cfg, console, runtime)
+        view = LiveView(console)
+        confirmer = PausingConfirmer(TerminalConfirmer(console), view)  # the live line steps aside at the prompt
+        assistant = build_assistant(cfg, console, runtime, confirmer=confirmer, on_stage=view.set_state)
         with native_stderr_hidden():  # PortAudio/ALSA print from C threads when a device goes away
             source = open_mic()
             segmenter = build_segmenter(cfg.vad)
-            listener = Listener(assistant, source, segmenter, console, reopen=open_mic, stop=runtime.stop)
+            listener = Listener(
+                assistant, source, segmenter, console, reopen=open_mic, stop=runtime.stop, view=view
+            )
             listener.run()
     except VoiceloopError as e:
         _fail(console, e)

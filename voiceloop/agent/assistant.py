@@ -99,6 +99,7 @@ class Assistant:
         *,
         segmenter: Segmenter | None = None,
         classifier: Classifier | None = None,
+        on_stage: Callable[[LoopState], None] | None = None,
     ) -> None:
         self.cfg = cfg
         self.transcriber = transcriber
@@ -113,7 +114,7 @@ class Assistant:
         self.memory = Memory(
             cfg.memory.max_turns, cfg.memory.max_tokens, llm_summarizer(llm, lambda: self.model_for(Action.SUMMARIZE))
         )
-        self.on_stage: Callable[[LoopState], None] = lambda stage: None
+        self.on_stage: Callable[[LoopState], None] = on_stage or (lambda stage: None)
         """Told "transcribing", "thinking", "speaking" as a turn moves on (the live view)."""
         self.speaking: SpeechStream | None = None
         """The reply being spoken now, if any (barge-in cancels it)."""

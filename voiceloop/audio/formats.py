@@ -152,11 +152,13 @@ def resample(x: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.ndarray:
         x = np.convolve(x, kernel / kernel.sum(), mode="same")
     n_out = int(round(len(x) * target / rate))
     t = np.arange(n_out) * (rate / target)
-    return np.interp(t, np.arange(len(x)), x)
+    out: np.ndarray = np.interp(t, np.arange(len(x)), x)
+    return out
 
 
 def to_int16(x: np.ndarray) -> np.ndarray:
-    return (np.clip(x, -1.0, 32767 / 32768) * 32768.0).round().astype(np.int16)
+    out: np.ndarray = (np.clip(x, -1.0, 32767 / 32768) * 32768.0).round().astype(np.int16)
+    return out
 
 
 def wav_bytes(samples: np.ndarray, rate: int = SAMPLE_RATE) -> bytes:

@@ -60,25 +60,26 @@ class Listener:
         console: Console,
         reopen: OpenSource | None = None,
         stop: threading.Event | None = None,
+        view: LiveView | None = None,
     ) -> None:
         self.assistant = assistant
         self.source = source
         self.segmenter = segmenter
         self.console = console
         self.reopen = reopen
-        self.view = LiveView(console)
+        self.view = view or LiveView(console)
+        """The live status line; cli.py hands the same view to the assistant (on_stage) and the confirmer."""
         self.stop = stop or threading.Event()
         """The session's stop token (Ctrl-C, SIGTERM): every wait in the loop is bounded and checks it."""
         self.turns = 0
+        self.last_head: HeadStart | None = None
+        """What the early start handed the last turn (its transcript and intents), or None."""
         self.frames = FrameChunker(segmenter.frame_samples)
         self.early: EarlyStart[HeadStart] | None
         """Transcribes, classifies and starts a question's reply at a short pause (vad.early_start_ms)."""
         self.early, self.speculated = early_start_for(assistant, segmenter)
 
     def run(self, max_turns: int | None = None) -> None:
-        assistant = self.assistant
-        assistant.tools.confirmer = PausingConfirmer(assistant.tools.confirmer, self.view)
-        assistant.on_stage = self.view.set_state
         with self.view:
             self._loop(max_turns)
 
@@ -128,6 +129,7 @@ class Listener:
         self._set_listening(False)  # from here the mic's audio is dropped on purpose until the echo tail ends
         try:
             head = self.early.take(utt) if self.early is not None else None
+            self.last_head = head
             self._run_turn(utt, head)
         finally:
             if self.speculated is not None:
