@@ -231,10 +231,12 @@ def evaluate(
         cases = load_cases(folder, tuple(category))
         llm = connect(cfg)[0]
         classifier = Classifier(llm, cfg.llm.temperature, cfg.llm.num_predict)
+
         def show(r: CaseResult) -> None:
             console.print(f"[dim]{'✓' if r.ok else '✗'} {r.case.name}[/dim]", highlight=False)
 
-        report = run_eval(cases, classifier, cfg.llm.model, lambda: load_transcriber(cfg.stt), show)
+        model_name = llm.model if llm.backend == "embedded" else cfg.llm.model  # embedded: the one it loaded
+        report = run_eval(cases, classifier, model_name, lambda: load_transcriber(cfg.stt), show)
     except VoiceloopError as e:
         _fail(console, e)
         return
