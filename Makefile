@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export VOICELOOP_CACHE ?= $(CURDIR)/.cache
 export XDG_RUNTIME_DIR ?= /tmp/voiceloop-runtime-$(shell id -u)
 
-.PHONY: install system-deps venv openai-whisper embedded-1.5b llm-env llm-server audio demo eval bench test lint clean
+.PHONY: install system-deps venv openai-whisper embedded-1.5b llm-env llm-server audio demo eval eval-answers bench test lint clean
 
 install: system-deps venv openai-whisper llm-env  ## everything: system packages, venv, offline models, test LLM stack
 
@@ -46,6 +46,9 @@ demo:  ## one turn from a recorded command, with the model the test server serve
 
 eval:  ## classification accuracy on the recorded and typed commands in tests/data/eval (no writes, no speech)
 	$(BIN)/voiceloop eval tests/data/eval --model qwen2.5-coder:0.5b
+
+eval-answers:  ## spoken answers on tests/data/answers: sentences, loops, reference facts (no writes, no speech)
+	$(BIN)/voiceloop eval-answers tests/data/answers --model qwen2.5-coder:0.5b $(ANSWERS_ARGS)
 
 bench:  ## per-stage latency on the shipped spoken WAVs (e.g. BENCH_ARGS="--runs 5 --model qwen2.5-coder:0.5b")
 	$(BIN)/voiceloop bench $(BENCH_ARGS)

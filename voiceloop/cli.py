@@ -75,7 +75,7 @@ def build_assistant(
     from voiceloop.output_dir import output_outside
 
     sandbox = Sandbox(Path(cfg.output.dir), mark=output_outside(cfg.output.dir, Path.cwd()))
-    tools = Tools(llm, sandbox, confirmer or TerminalConfirmer(console), cfg.llm.num_predict)
+    tools = Tools(llm, sandbox, confirmer or TerminalConfirmer(console), cfg.llm.num_predict, cfg.answer)
     speaker: Speaker = SilentSpeaker()
     if cfg.tts.enabled:
         from voiceloop.audio.devices import PyAudioPlayer, open_pyaudio
@@ -247,6 +247,40 @@ def evaluate(
 
         print_eval(console, report)
     if report.accuracy < min_accuracy:
+        raise typer.Exit(1)
+
+
+@app.command("eval-answers")
+def eval_answers(
+    folder: Path = typer.Argument(..., help="a folder with a manifest.toml of questions and reference facts"),
+    config: Path | None = ConfigOpt,
+    model: str | None = ModelOpt,
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object (scores and every answer)"),
+    min_facts: float = typer.Option(0.0, "--min-facts", help="exit 1 when the reference-fact rate is below this (0-1)"),
+    max_loops: int = typer.Option(-1, "--max-loops", help="exit 1 when more answers than this loop (-1: no limit)"),
+) -> None:
+    """Measure spoken answers: length in sentences, loops, reference facts; no writes, no speech."""
+    console = Console(stderr=as_json)
+    try:
+        cfg = _config(config, model, no_speak=True)
+        from voiceloop.devtools.answers import load_answer_cases, run_answers, typed_session
+        from voiceloop.llm.backend import connect
+
+        cases = load_answer_cases(folder)
+        llm = connect(cfg)[0]
+        show = None if as_json else lambda r: console.print(f"[dim]{'✓' if r.fact else '✗'} {r.case.turns[-1]}[/dim]")
+        report = run_answers(cases, lambda: typed_session(cfg, llm), show)
+    except VoiceloopError as e:
+        _fail(console, e)
+        return
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_json()) + "\n")
+    else:
+        from voiceloop.devtools.answers import print_answers
+
+        print_answers(console, report)
+    n = len(report.results)
+    if report.facts < min_facts * n or (max_loops >= 0 and report.loops_heard + report.loops_caught > max_loops):
         raise typer.Exit(1)
 
 

@@ -170,6 +170,22 @@ class MemoryConfig:
 
 
 @dataclass(frozen=True)
+class AnswerConfig:
+    """[answer]: how long spoken answers are, and how they are kept from repeating themselves."""
+
+    sentences: int = 3
+    """A spoken answer stops after this many sentences (at a sentence end); "tell me more" goes on."""
+    long_sentences: int = 8
+    """Sentences for "the long version" (and its "tell me more")."""
+    repeat_penalty: float = 1.1
+    """Sent with answers (Ollama, embedded llama.cpp): above 1.0 makes repeating recent tokens less likely."""
+    frequency_penalty: float = 0.2
+    """Sent with answers (every backend): penalizes a token by how often it was already used."""
+    presence_penalty: float = 0.1
+    """Sent with answers (every backend): penalizes a token that was used at all."""
+
+
+@dataclass(frozen=True)
 class Config:
     audio: AudioConfig = field(default_factory=AudioConfig)
     vad: VadConfig = field(default_factory=VadConfig)
@@ -178,6 +194,7 @@ class Config:
     tts: TtsConfig = field(default_factory=TtsConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     memory: MemoryConfig = field(default_factory=MemoryConfig)
+    answer: AnswerConfig = field(default_factory=AnswerConfig)
 
     @property
     def ollama_host(self) -> str:
@@ -222,6 +239,11 @@ _CHECKS: dict[str, tuple[Check, str]] = {
     "llm.cache_entries": (lambda v: 0 <= v <= 100_000, "an integer from 0 to 100000"),
     "tts.rate": (lambda v: 50 <= v <= 500, "an integer from 50 to 500"),
     "output.dir": (lambda v: bool(v.strip()) and "\x00" not in v, "a directory path"),
+    "answer.sentences": (lambda v: 1 <= v <= 20, "an integer from 1 to 20"),
+    "answer.long_sentences": (lambda v: 1 <= v <= 50, "an integer from 1 to 50"),
+    "answer.repeat_penalty": (lambda v: 1.0 <= v <= 2.0, "a number from 1.0 (off) to 2.0"),
+    "answer.frequency_penalty": (lambda v: 0 <= v <= 2, "a number from 0 (off) to 2"),
+    "answer.presence_penalty": (lambda v: 0 <= v <= 2, "a number from 0 (off) to 2"),
     "memory.max_turns": (lambda v: 1 <= v <= 100, "an integer from 1 to 100"),
     "memory.max_tokens": (lambda v: 100 <= v <= 100_000, "an integer from 100 to 100000"),
 }

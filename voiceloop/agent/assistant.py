@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from voiceloop.agent.answers import Answers, speak_result
 from voiceloop.agent.classifier import Classification, Classifier
 from voiceloop.agent.clock import Clock, TimedConfirmer
 from voiceloop.agent.commands import Command, Kind, closest_models, match_model, parse_command
@@ -120,6 +121,7 @@ class Assistant:
         """The reply being spoken now, if any (barge-in cancels it)."""
         self.asked: Intent | None = None
         """The question the last turn asked ("What should I call the file?"); the next thing said answers it."""
+        self.answers = Answers(tools, cfg.answer)  # the last spoken answer, which "tell me more" carries on
 
     def find_speech(self, samples: Any) -> Utterance | None:
         """The speech in a whole recording as one utterance, or None if there is none."""
@@ -187,20 +189,23 @@ class Assistant:
         clock = clock or Clock()
         base = Turn(text, heard.avg_logprob if heard else None, heard.no_speech_prob if heard else None)
         command = parse_command(text)
-        if command is not None:
+        more = self.answers.more(command)  # "tell me more", "the long version": no intent call
+        if more is not None:
+            decided = Classification((Intent(Action.GENERAL_CHAT, request=text),), "", 0)
+        elif command is not None:
             turn = self._command(command, base)
             clock.lap("command")
             return self._finish(turn, clock)
         self.on_stage(LoopState.THINKING)
         asked, self.asked = self.asked, None
-        finished = answered(asked, text) if asked is not None else None
+        finished = answered(asked, text) if asked is not None and more is None else None
         try:
             decided = self.classify_turn(finished) if finished else decided or self.classify_turn(text)
         except LLMError as e:
             clock.lap("intent")
             return self._finish(dataclasses.replace(base, reply=str(e), error=str(e)), clock)
         clock.lap("intent")
-        models = {"intent": decided.model}
+        models = {"intent": decided.model} if decided.model else {}
         stream = self._open_stream()
         results: list[ActionResult] = []
         confirmer = self.tools.confirmer
@@ -209,13 +214,10 @@ class Assistant:
             for intent in decided.intents:  # each reply is spoken as soon as it exists, chat token by token
                 model = self.model_for(intent.action)
                 stream.say(acknowledgement(intent))  # "Writing fib.py." while the model writes it
-                done = self.tools.run(intent, self.memory.messages(), model, on_token=stream.feed)
+                done = self.answers.act(text, intent, model, self.memory.messages(), stream.feed, more)
                 results.append(done)
                 models.setdefault(intent.action.value, model)
-                if done.streamed:
-                    stream.flush()
-                elif done.say:
-                    stream.say(done.say)
+                speak_result(stream, done)
                 clock.lap("act")
                 if intent.filename and done.status in (Status.WRITTEN, Status.ANSWERED):
                     self.memory.record(intent.filename, intent.action.value)
@@ -242,6 +244,7 @@ class Assistant:
             hint_files(self.transcriber, [a.filename for a in self.memory.actions])
         folds = self.memory.folds
         self.memory.add_turn(text, turn.spoken_text if turn.interrupted else reply)  # what they really heard
+        self.answers.heard(results, turn.interrupted, turn.spoken_text)
         if self.memory.folds > folds:  # older turns went into the summary just now
             models["memory"] = self.model_for(Action.SUMMARIZE)
             clock.lap("memory")
@@ -268,7 +271,9 @@ class Assistant:
             self.asked = None
             if self.cfg.stt.vocabulary_bias:
                 hint_files(self.transcriber, [])
+            self.answers.last = None
             return dataclasses.replace(base, reply=START_OVER_REPLY)
+
         try:
             names = self.llm.models()
         except LLMError as e:

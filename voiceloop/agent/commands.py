@@ -1,4 +1,5 @@
-"""Things said that are handled here, before any LLM call: "start over" and "switch to <model>"."""
+"""Things said that are handled here, before the intent call: "start over", "switch to <model>", and
+"tell me more" / "go on" / "the long version" (which carry on the last answer)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from enum import Enum
 class Kind(str, Enum):
     START_OVER = "start_over"
     SWITCH_MODEL = "switch_model"
+    MORE = "more"
+    LONG_VERSION = "long_version"
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,16 @@ _START_OVER_PIECE = re.compile(
     r"(?:our|the|this) (?:conversation|chat)|everything we (?:said|talked about|did))|reset|"
     r"wipe the slate(?: clean)?|clean slate|from the top|back to square one)"
     r"(?:\s+(?:please|now|again|from scratch|for me))*$"
+)
+_LEAD = r"^(?:(?:ok|okay|yes|yeah|sure|please|and|so|now|alright|great|nice|cool|interesting)\s+)*"
+_MORE = re.compile(
+    _LEAD + r"(?:(?:can you |could you |please )?(?:tell me|say|give me) (?:a (?:bit|little) )?more|more"
+    r"|go on|keep going|carry on|continue|go ahead|and then(?: what)?|then what|what happened next|what happens next"
+    r"|tell me the rest|the rest)(?:\s+please)?$"
+)
+_LONG = re.compile(
+    _LEAD + r"(?:(?:give me|tell me|i want|i(?:d| would) like|can i (?:have|hear)|lets hear|let me hear) )?"
+    r"(?:the )?(?:long|longer|full|whole) (?:version|story|answer)(?:\s+please)?$"
 )
 _SWITCH = re.compile(
     r"^(?:(?:ok|okay|please|now|can you|could you|lets|let us|i want to|id like to)\s+)*"
@@ -53,6 +66,11 @@ def parse_command(text: str) -> Command | None:
     pieces = re.split(joints, plain.replace(".", " ").replace("  ", " "))
     if all(_START_OVER_PIECE.match(p.strip()) for p in pieces if p.strip()) and any(p.strip() for p in pieces):
         return Command(Kind.START_OVER)
+    words = plain.replace(".", " ").replace("  ", " ").strip()
+    if _MORE.match(words):
+        return Command(Kind.MORE)
+    if _LONG.match(words):
+        return Command(Kind.LONG_VERSION)
     m = _SWITCH.match(plain)
     if m and (not plain.startswith(("use", "go with", "please use", "now use")) or _MODEL_NAME.search(m.group("name"))):
         return Command(Kind.SWITCH_MODEL, m.group("name"))

@@ -11,8 +11,11 @@ from pathlib import PurePosixPath
 from voiceloop.agent.confirm import Confirmer
 from voiceloop.agent.intents import PROSE, Action, Intent, strip_fences
 from voiceloop.agent.sandbox import Sandbox
+from voiceloop.config import AnswerConfig
 from voiceloop.errors import LLMError, SandboxError
 from voiceloop.llm.ollama import LLMClient, Message, OnToken
+from voiceloop.llm.repetition import penalties
+from voiceloop.voice.budget import LOOP_NOTE, AnswerGuard, Cut, Enough
 
 CODE_PROMPT = (
     "You write one complete source file. Reply with only the code for the file, no explanation, "
@@ -34,6 +37,11 @@ CHAT_PROMPT = (
     "You are voiceloop, a helpful voice assistant running locally. Answer in one to three short "
     "spoken sentences: plain words, no Markdown, no lists, no code."
 )
+LONG_PROMPT = (
+    "You are voiceloop, a helpful voice assistant running locally. Answer in up to {n} short "
+    "spoken sentences: plain words, no Markdown, no lists, no code."
+)
+TOKENS_PER_SENTENCE = 50  # room to finish the last budgeted sentence; the guard stops the stream sooner
 _LANGS = {
     ".py": "Python",
     ".js": "JavaScript",
@@ -69,19 +77,33 @@ class ActionResult:
     """What to tell the person about it (spoken and printed)."""
     streamed: bool = False
     """`say` was already handed to the speech stream token by token while it was generated."""
+    cut: Cut | None = None
+    """For answers: why it ended (budget spent: there is more; loop: it was stopped, LOOP_NOTE added)."""
 
     def to_json(self) -> dict[str, str]:
-        return {"action": self.action.value, "status": self.status.value, "target": self.target, "message": self.say}
+        out = {"action": self.action.value, "status": self.status.value, "target": self.target, "message": self.say}
+        if self.cut is not None:
+            out["cut"] = self.cut.value
+        return out
 
 
 class Tools:
     """Carries out intents. Every write goes through the Confirmer, then the Sandbox."""
 
-    def __init__(self, llm: LLMClient, sandbox: Sandbox, confirmer: Confirmer, num_predict: int = 512) -> None:
+    def __init__(
+        self,
+        llm: LLMClient,
+        sandbox: Sandbox,
+        confirmer: Confirmer,
+        num_predict: int = 512,
+        answer: AnswerConfig | None = None,
+    ) -> None:
         self.llm = llm
         self.sandbox = sandbox
         self.confirmer = confirmer
         self.num_predict = num_predict
+        self.answer = answer or AnswerConfig()
+        """The spoken answer's budget and repetition penalties."""
         self.model: str | None = None
         """The model for the intent being run (set by run())."""
 
@@ -184,16 +206,75 @@ class Tools:
 
     def _chat(self, intent: Intent, history: list[Message], on_token: OnToken | None) -> ActionResult:
         question = intent.request or intent.content
+        return self.reply(question, history, self.answer.sentences, on_token, model=self.model)
+
+    def reply(
+        self,
+        ask: str,
+        history: list[Message],
+        sentences: int,
+        on_token: OnToken | None = None,
+        model: str | None = None,
+    ) -> ActionResult:
+        """A spoken answer to `ask` of at most `sentences` sentences, stopped early if it starts looping."""
         messages: list[Message] = [
-            {"role": "system", "content": CHAT_PROMPT},
+            {"role": "system", "content": chat_prompt(sentences)},
             *history,
-            {"role": "user", "content": question},
+            {"role": "user", "content": ask},
         ]
         for _ in range(2):  # an empty answer gets one more try
-            answer = self._ask(messages, 200, on_token).strip()
-            if answer:
-                return ActionResult(intent.action, Status.ANSWERED, "", answer, streamed=on_token is not None)
+            done = self.answer_with(messages, sentences, on_token, model)
+            if done is not None:
+                return done
         raise LLMError("the model gave an empty answer twice; try again or use a bigger model")
+
+    def answer_with(
+        self,
+        messages: list[Message],
+        sentences: int,
+        on_token: OnToken | None = None,
+        model: str | None = None,
+        already_said: str = "",
+        lead: str = "",
+    ) -> ActionResult | None:
+        """One streamed answer through the AnswerGuard (budget, run-on, loop); None when nothing was said.
+
+        already_said: what was said before when this goes on with an answer; sentences repeated from it
+        are skipped. lead: words the messages already put in the model's mouth (the end of a final
+        assistant message it continues), spoken before what it writes, if it writes anything.
+        """
+        options = {
+            "temperature": 0.2,
+            "num_predict": min(self.num_predict, max(200, TOKENS_PER_SENTENCE * (sentences + 1))),
+            **penalties(self.answer),
+        }
+        guard = AnswerGuard(sentences, on_token, already_said)
+        start = [lead]
+
+        def feed(piece: str) -> None:
+            if start[0] and piece.strip():
+                piece, start[0] = start[0] + piece, ""
+            guard.feed(piece)
+
+        try:
+            self.llm.chat(messages, options=options, model=model, on_token=feed)
+            guard.finish()
+        except Enough:
+            pass  # the guard closed the stream: budget spent, a run-on sentence, or a loop
+        said = guard.said
+        if guard.cut is Cut.LOOP:
+            said = f"{said} {LOOP_NOTE}".strip()
+        if not said:
+            return None
+        streamed = on_token is not None
+        return ActionResult(Action.GENERAL_CHAT, Status.ANSWERED, "", said, streamed=streamed, cut=guard.cut)
+
+
+def chat_prompt(sentences: int) -> str:
+    """The answer's system prompt, asking for as many sentences as the budget allows."""
+    if sentences >= 4:
+        return LONG_PROMPT.format(n=sentences)
+    return CHAT_PROMPT.replace("one to three", {1: "one", 2: "one or two"}.get(sentences, "one to three"))
 
 
 def bullets(answer: str) -> str:

@@ -265,7 +265,7 @@ def measure_idle(parts: Parts, seconds: float, terminal: bool = True) -> IdleCos
     with tempfile.TemporaryDirectory(prefix="voiceloop-bench-") as tmp:
         wav = Path(tmp) / "quiet.wav"
         wav.write_bytes(wav_bytes(hiss))
-        tools = Tools(parts.llm, Sandbox(Path(tmp) / "out"), Decline(), cfg.llm.num_predict)
+        tools = Tools(parts.llm, Sandbox(Path(tmp) / "out"), Decline(), cfg.llm.num_predict, cfg.answer)
         assistant = Assistant(cfg, parts.transcriber, parts.llm, tools, SentenceSpeaker(parts.synth, None))
         console = Console(file=io.StringIO(), width=100, force_terminal=terminal)
         listener = Listener(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from voiceloop.errors import LLMError, VoiceloopError
 from voiceloop.llm.gguf import MODEL_NAME, Progress, assemble_gguf, model
@@ -31,6 +31,7 @@ class EmbeddedClient(OpenAIClient):
     """An OpenAIClient bound to a llama.cpp server that lives (and dies) with this object."""
 
     backend = "embedded"
+    extra_options: ClassVar[dict[str, str]] = {"repeat_penalty": "repeat_penalty", "repeat_last_n": "repeat_last_n"}
 
     def __init__(self, server: Any, url: str, api_key: str, *, read_timeout_s: float, name: str = MODEL_NAME) -> None:
         super().__init__(url, name, connect_timeout_s=3.0, read_timeout_s=read_timeout_s)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 import urllib3
@@ -18,7 +18,15 @@ API_KEY_ENV = "VOICELOOP_LLM_API_KEY"
 """Sent as a Bearer token when set (vLLM --api-key, hosted gateways); never read from config.toml."""
 
 # Ollama-style option names (what Assistant and Tools pass) -> OpenAI request fields
-_OPTIONS = {"temperature": "temperature", "top_p": "top_p", "num_predict": "max_tokens", "stop": "stop", "seed": "seed"}
+_OPTIONS = {
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "num_predict": "max_tokens",
+    "stop": "stop",
+    "seed": "seed",
+    "frequency_penalty": "frequency_penalty",
+    "presence_penalty": "presence_penalty",
+}
 
 
 def base_url(host: str) -> str:
@@ -38,6 +46,9 @@ class OpenAIClient:
     """Talks to one OpenAI-compatible server; every call has connect and read timeouts."""
 
     backend = "openai"
+    extra_options: ClassVar[dict[str, str]] = {}
+    """Ollama-style options this server also takes under its own names (OpenAI itself rejects unknown
+    fields, so an unknown server gets only the standard ones)."""
 
     def __init__(
         self,
@@ -143,8 +154,9 @@ class OpenAIClient:
         if fmt is not None:
             body["response_format"] = response_format(fmt)
         for key, value in (options or {}).items():
-            if key in _OPTIONS:
-                body[_OPTIONS[key]] = value
+            name = _OPTIONS.get(key) or self.extra_options.get(key)
+            if name:
+                body[name] = value
         path = "/v1/chat/completions"
         t0 = time.perf_counter()
         first: float | None = None

@@ -168,6 +168,11 @@ class SpeechStream:
         self.feed(text)
         self.flush()
 
+    def drop_unfinished(self) -> None:
+        """Forget the text fed since the last sentence began (it will not be spoken): a reply stopped
+        mid-sentence because it was repeating itself."""
+        self._buf = ""
+
     def flush(self) -> None:
         """The text so far is complete: speak what is left of it as a sentence."""
         rest, self._buf = self._buf, ""
