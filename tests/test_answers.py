@@ -17,7 +17,7 @@ from voiceloop.llm.embedded import EmbeddedClient
 from voiceloop.llm.ollama import OllamaClient
 from voiceloop.llm.openai_compat import OpenAIClient
 from voiceloop.llm.repetition import RepetitionWatcher, find_loop, penalties
-from voiceloop.voice.budget import LOOP_NOTE, RUN_ON_WORDS, AnswerGuard, Cut, Enough
+from voiceloop.voice.budget import LOOP_NOTE, RUN_ON_WORDS, AnswerGuard, Cut, Enough, split_said
 
 # The loop the 0.5B model really produced for "Tell me a long story about a dragon who learns to cook"
 # (issue 16): one clause again and again with one word changed.
@@ -213,3 +213,11 @@ def test_embedded_llama_cpp_gets_its_repeat_penalty_too(tmp_path) -> None:
 
 def test_penalties_that_are_off_are_not_sent() -> None:
     assert penalties(AnswerConfig(repeat_penalty=1.0, frequency_penalty=0.0, presence_penalty=0.0)) == {}
+
+
+def test_a_list_number_is_not_a_sentence() -> None:
+    guard, passed = run_guard("Here is how.\n1. Open it. 2. Close it. 3. Save it.", 2)
+    assert guard.cut is Cut.BUDGET
+    assert guard.said == "Here is how. 1. Open it."
+    assert " ".join(passed.split()) == guard.said
+    assert split_said("Here is how. 1. Open it. 2. Close it.") == ["Here is how.", "1. Open it.", "2. Close it."]

@@ -262,7 +262,7 @@ def eval_answers(
     """Measure spoken answers: length in sentences, loops, reference facts; no writes, no speech."""
     console = Console(stderr=as_json)
     try:
-        cfg = _config(config, model, no_speak=True)
+        cfg = session_config(config, model, no_speak=True)
         from voiceloop.devtools.answers import load_answer_cases, run_answers, typed_session
         from voiceloop.llm.backend import connect
 

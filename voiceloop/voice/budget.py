@@ -22,6 +22,7 @@ _CLAUSE_END = re.compile(r"[,;:](?=\s)")
 RUN_ON_WORDS = 60  # a "sentence" this long without a full stop is ended at its last clause
 LOOP_NOTE = "I was starting to repeat myself, so I stopped there."
 _PLAIN = re.compile(r"[^a-z0-9 ]+")
+_LETTER = re.compile(r"[^\W\d_]")  # "1." opening a list item ends no sentence
 SAME_SENTENCE = 0.75  # word-sequence similarity above which a continuation's sentence counts as said before
 
 
@@ -109,6 +110,10 @@ class AnswerGuard:
             self._sentence_done(rest)
 
     def _sentence_done(self, text: str) -> None:
+        if not _LETTER.search(self._open + text) and (self._open + text).strip():
+            self._give(text)  # a list number: the sentence goes on
+            self._open += text
+            return
         sentence, self._open = (self._open + text).strip(), ""
         if self._said_before(sentence):  # a continuation saying it again: skip it
             return
@@ -133,6 +138,12 @@ class AnswerGuard:
 
 
 def split_said(text: str) -> list[str]:
-    """Sentences of something already said."""
-    parts = re.split(r"(?<=[.!?])\s+|\n+", text)
-    return [p.strip() for p in parts if p.strip()]
+    """Sentences of something said, counted the way the guard counts them."""
+    out: list[str] = []
+    carry = ""
+    for part in re.split(r"(?<=[.!?])\s+|\n+", text):
+        part = f"{carry} {part}".strip()
+        carry = "" if _LETTER.search(part) else part
+        if part and not carry:
+            out.append(part)
+    return out + ([carry] if carry else [])
