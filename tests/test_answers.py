@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import json
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 
 import pytest
 
-from tests.wire import fake_ollama, reply, stream
 from voiceloop.agent.commands import Kind, parse_command
 from voiceloop.agent.sandbox import Sandbox
 from voiceloop.agent.tools import Tools
 from voiceloop.config import AnswerConfig
 from voiceloop.llm.embedded import EmbeddedClient
-from voiceloop.llm.ollama import OllamaClient
+from voiceloop.llm.ollama import LLMClient, OllamaClient
 from voiceloop.llm.openai_compat import OpenAIClient
 from voiceloop.llm.repetition import RepetitionWatcher, find_loop, penalties
 from voiceloop.voice.budget import LOOP_NOTE, RUN_ON_WORDS, AnswerGuard, Cut, Enough, split_said
+
+from .kit import RecordingConfirmer
+from .wire import fake_ollama, reply, stream
 
 # The loop the 0.5B model really produced for "Tell me a long story about a dragon who learns to cook"
 # (issue 16): one clause again and again with one word changed.
@@ -173,8 +176,8 @@ def sse_lines(text: str) -> list[bytes]:
     return [*out, b'data: {"choices": [{"delta": {}, "finish_reason": "stop"}]}\n\n', b"data: [DONE]\n\n"]
 
 
-def tools_for(client: object, tmp_path, answer: AnswerConfig | None = None) -> Tools:
-    return Tools(client, Sandbox(tmp_path), confirmer=None, answer=answer or AnswerConfig())  # type: ignore[arg-type]
+def tools_for(client: LLMClient, tmp_path: Path, answer: AnswerConfig | None = None) -> Tools:
+    return Tools(client, Sandbox(tmp_path), RecordingConfirmer(False), answer=answer or AnswerConfig())
 
 
 def test_ollama_gets_every_penalty_in_options_and_the_loop_is_not_read(tmp_path) -> None:
