@@ -64,3 +64,18 @@ def test_output_path_is_measured_on_every_sentence_played() -> None:
 
     median, p90, n = measure_output(Config(), tries=2)
     assert n == 2 and 0 < median <= p90  # heard both times, after its synthesis finished
+
+
+def test_the_timings_listen_prints_are_read_back() -> None:
+    import io
+
+    from rich.console import Console
+
+    from voiceloop.agent.assistant import Turn
+    from voiceloop.devtools.bench_acoustic import printed_timings
+    from voiceloop.listen.ui import print_turn
+
+    out = Console(file=io.StringIO(), width=200, color_system=None)
+    timings = {"stt": 312.0, "intent": 0.0, "act": 1234.0, "confirm": 5000.0, "first_audio": 900.0, "total": 7446.0}
+    print_turn(out, Turn("why is the sky blue", reply="Because of Rayleigh scattering.", timings_ms=timings))
+    assert printed_timings(out.file.getvalue()) == timings  # type: ignore[attr-defined]

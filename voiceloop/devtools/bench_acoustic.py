@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import statistics
 import tempfile
 import time
@@ -36,6 +37,7 @@ QUIET_S = 0.6  # speaker silence after the turn was printed before the next WAV 
 SETTLE_S = 3.0  # after "listening": the capture stream's first reads and the warm-ups in the background
 TURN_DONE = r"You said:|error:|didn't hear|didn't catch"
 PANEL = r"─ (Create|Overwrite) "
+TIMING_ROW = re.compile(r"^\s*(stt|intent|act|confirm|speak|first_audio|total)\s+([\d,.]+)", re.M)
 
 BASELINE = {
     "vad": {"silence_ms": 700, "smart_turn": False, "early_start_ms": 250, "early_reply": False},
@@ -67,6 +69,8 @@ class AcousticTurn:
     """End of speech -> first reply sample at the speaker (None: no reply was heard)."""
     panel_ms: float | None
     """End of speech -> the panel on the terminal (writes; None: no panel)."""
+    stages: dict[str, float] = dataclasses.field(default_factory=dict)
+    """The turn's own timings as `listen` printed them (stt, intent, act, first_audio, ...)."""
 
     def to_json(self) -> dict[str, Any]:
         def r(v: float | None) -> float | None:
@@ -78,6 +82,7 @@ class AcousticTurn:
             "kind": self.kind,
             "reply_ms": r(self.reply_ms),
             "panel_ms": r(self.panel_ms),
+            "stages_ms": self.stages,
         }
 
 
@@ -119,6 +124,7 @@ class Side:
             kind,
             None if reply is None else reply / 16.0,
             None if panel_at is None else (panel_at - end_at) * 1000,
+            printed_timings(proc.text_since(mark)),
         )
 
     def close(self) -> None:
@@ -174,6 +180,11 @@ class AcousticReport:
             "output_path_ms": {"median": round(self.output_ms[0], 1), "p90": round(self.output_ms[1], 1)},
             "turns": [t.to_json() for t in self.turns],
         }
+
+
+def printed_timings(text: str) -> dict[str, float]:
+    """The last timings table `listen` printed in `text`: stage name -> ms."""
+    return {m.group(1): float(m.group(2).replace(",", "")) for m in TIMING_ROW.finditer(text)}
 
 
 def find_acoustic_wavs(folder: Path | None) -> list[tuple[Path, str]]:

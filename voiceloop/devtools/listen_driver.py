@@ -114,6 +114,10 @@ class ListenProcess:
             i = bisect.bisect_right(self._starts, m.end() - 1) - 1
             return self._times[max(i, 0)]
 
+    def text_since(self, since: int) -> str:
+        with self._lock:
+            return self._text[since:]
+
     def tail(self, n: int = 2000) -> str:
         with self._lock:
             return self._text[-n:]
