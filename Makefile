@@ -20,7 +20,7 @@ system-deps:
 
 venv:
 	[ -x $(BIN)/python ] || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[models,dev,piper,embedded,smart-turn,moonshine]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[models,dev,piper,embedded,smart-turn,moonshine,handsfree]'
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps pipecat-ai  # only for its smart-turn ONNX file
 
 openai-whisper: venv  ## the design card's engine; torch CPU wheel, openai-whisper without triton

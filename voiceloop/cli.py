@@ -54,8 +54,10 @@ def build_assistant(
     *,
     confirmer: Any = None,
     on_stage: Any = None,
+    stream_player: bool = False,
 ) -> Any:
-    """Everything a turn needs, built once from config."""
+    """Everything a turn needs, built once from config; `stream_player`: one output stream kept open
+    for the session (listen with echo cancellation needs its steady timing)."""
     from voiceloop.agent.assistant import Assistant
     from voiceloop.agent.confirm import TerminalConfirmer
     from voiceloop.agent.sandbox import Sandbox
@@ -82,7 +84,12 @@ def build_assistant(
         from voiceloop.voice.engines import load_synth
 
         try:
-            player: Any = PyAudioPlayer(open_pyaudio(), cfg.audio.output_device)
+            if stream_player:
+                from voiceloop.audio.stream_player import StreamPlayer
+
+                player: Any = StreamPlayer(open_pyaudio(), cfg.audio.output_device)
+            else:
+                player = PyAudioPlayer(open_pyaudio(), cfg.audio.output_device)
         except AudioDeviceError as e:
             console.print(f"[yellow]warning:[/yellow] {e}; replies are printed, not played", highlight=False)
             player = None
@@ -126,29 +133,58 @@ def once(
         raise typer.Exit(6)
 
 
+def _listen_config(cfg: Config, mode: str | None, wake_word: str | None) -> Config:
+    """--mode and --wake-word over [listen], checked like config keys (bad values name the option)."""
+    from voiceloop.config import from_dict
+
+    raw: dict[str, Any] = {}
+    if mode is not None:
+        raw["mode"] = mode
+    if wake_word is not None:
+        raw["wake_word"] = wake_word
+    if not raw:
+        return cfg
+    try:
+        checked = from_dict({"listen": {**dataclasses.asdict(cfg.listen), **raw}}).listen
+    except VoiceloopError as e:
+        named = str(e).replace("config: listen.mode", "--mode").replace("config: listen.wake_word", "--wake-word")
+        raise type(e)(named) from e
+    return dataclasses.replace(cfg, listen=checked)
+
+
 @app.command()
 def listen(
     config: Path | None = ConfigOpt,
     model: str | None = ModelOpt,
     no_speak: bool = typer.Option(False, "--no-speak", help="do not speak replies"),
+    mode: str | None = typer.Option(
+        None, "--mode", help="always | wake_word | push_to_talk (overrides listen.mode)", show_default=False
+    ),
+    wake_word: str | None = typer.Option(
+        None, "--wake-word", help="hey_jarvis | okay_nabu | hey_mycroft | alexa (overrides listen.wake_word)"
+    ),
 ) -> None:
-    """Listen on the microphone and handle every sentence you say, until Ctrl-C."""
+    """Listen on the microphone and handle every sentence you say (or those after the wake word, or while
+    space is held), until Ctrl-C."""
     import signal
 
     console = Console()
     source = None
     listener = None
+    assistant = None
+    ptt = None
     runtime = Runtime()
     install_signals(runtime)  # Ctrl-C and SIGTERM set the one stop token every worker watches
     import faulthandler
 
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>` prints every thread's stack
     try:
-        cfg = session_config(config, model, no_speak)
+        cfg = _listen_config(session_config(config, model, no_speak), mode, wake_word)
         from voiceloop.agent.confirm import TerminalConfirmer
         from voiceloop.audio.devices import native_stderr_hidden, open_pyaudio
         from voiceloop.audio.mic import PyAudioSource
         from voiceloop.audio.vad import build_segmenter
+        from voiceloop.listen.activation import build_gate, build_ptt
         from voiceloop.listen.live import LiveView
         from voiceloop.listen.loop import Listener, PausingConfirmer
 
@@ -156,13 +192,22 @@ def listen(
             return PyAudioSource(open_pyaudio(), cfg.audio.input_device, cfg.audio.chunk_ms, cfg.audio.ring_buffer_s)
 
         view = LiveView(console)
-        confirmer = PausingConfirmer(TerminalConfirmer(console), view)  # the live line steps aside at the prompt
-        assistant = build_assistant(cfg, console, runtime, confirmer=confirmer, on_stage=view.set_state)
+        ptt = build_ptt(cfg, runtime.stop)  # push_to_talk: the space-bar reader, paused at the write prompt
+        confirmer = PausingConfirmer(TerminalConfirmer(console), view, ptt)  # the live line steps aside there
+        assistant = build_assistant(
+            cfg, console, runtime, confirmer=confirmer, on_stage=view.set_state, stream_player=cfg.audio.echo_cancel
+        )
+        opener: Any = open_mic
+        if cfg.audio.echo_cancel:
+            from voiceloop.listen.echo import with_echo_cancel
+
+            opener = with_echo_cancel(open_mic, assistant.speaker)
         with native_stderr_hidden():  # PortAudio/ALSA print from C threads when a device goes away
-            source = open_mic()
+            source = opener()
             segmenter = build_segmenter(cfg.vad)
+            gate = build_gate(cfg, assistant.transcriber)
             listener = Listener(
-                assistant, source, segmenter, console, reopen=open_mic, stop=runtime.stop, view=view
+                assistant, source, segmenter, console, reopen=opener, stop=runtime.stop, view=view, gate=gate, ptt=ptt
             )
             listener.run()
     except VoiceloopError as e:
@@ -175,6 +220,11 @@ def listen(
             listener.source.close()
         elif source is not None:
             source.close()
+        if ptt is not None:  # the space-bar reader gives the terminal back
+            ptt.close()
+        player = getattr(getattr(assistant, "speaker", None), "player", None)
+        if player is not None and hasattr(player, "close"):
+            player.close()  # a callback stream must stop before the interpreter goes
 
 
 @app.command()

@@ -33,6 +33,8 @@ class AudioConfig:
     """Microphone read size in milliseconds."""
     ring_buffer_s: float = 2.0
     """Seconds of microphone audio kept before the segmenter drains it."""
+    echo_cancel: bool = True
+    """listen: take voiceloop's own voice out of the microphone (WebRTC AEC3, the played audio as reference)."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,16 @@ class TtsConfig:
 
 
 @dataclass(frozen=True)
+class ListenConfig:
+    mode: str = "always"
+    """"always" (every sentence is a turn), "wake_word" (only after the wake word) or "push_to_talk" (space)."""
+    wake_word: str = "hey_jarvis"
+    """wake_word mode: hey_jarvis, okay_nabu, hey_mycroft or alexa (models shipped with pymicro-wakeword)."""
+    wake_window_s: float = 5.0
+    """wake_word mode: after the wake word, how long to wait for the command to start."""
+
+
+@dataclass(frozen=True)
 class OutputConfig:
     dir: str = "output"
     """Every write goes under this folder (relative to the project, the current directory); outside the
@@ -195,6 +207,7 @@ class Config:
     output: OutputConfig = field(default_factory=OutputConfig)
     memory: MemoryConfig = field(default_factory=MemoryConfig)
     answer: AnswerConfig = field(default_factory=AnswerConfig)
+    listen: ListenConfig = field(default_factory=ListenConfig)
 
     @property
     def ollama_host(self) -> str:
@@ -244,6 +257,12 @@ _CHECKS: dict[str, tuple[Check, str]] = {
     "answer.repeat_penalty": (lambda v: 1.0 <= v <= 2.0, "a number from 1.0 (off) to 2.0"),
     "answer.frequency_penalty": (lambda v: 0 <= v <= 2, "a number from 0 (off) to 2"),
     "answer.presence_penalty": (lambda v: 0 <= v <= 2, "a number from 0 (off) to 2"),
+    "listen.mode": (lambda v: v in ("always", "wake_word", "push_to_talk"), '"always", "wake_word" or "push_to_talk"'),
+    "listen.wake_word": (
+        lambda v: v in ("hey_jarvis", "okay_nabu", "hey_mycroft", "alexa"),
+        '"hey_jarvis", "okay_nabu", "hey_mycroft" or "alexa"',
+    ),
+    "listen.wake_window_s": (lambda v: 1 <= v <= 30, "a number of seconds from 1 to 30"),
     "memory.max_turns": (lambda v: 1 <= v <= 100, "an integer from 1 to 100"),
     "memory.max_tokens": (lambda v: 100 <= v <= 100_000, "an integer from 100 to 100000"),
 }

@@ -139,6 +139,8 @@ class PyAudioPlayer:
         self._format = pyaudio.paInt16
         self._lock = threading.Lock()
         self._levels: collections.deque[tuple[float, float]] = collections.deque(maxlen=200)
+        self.far_end: Any = None
+        """Told every chunk played and when it is heard (an aec.FarEnd), for echo cancellation."""
         self.stop_flag = threading.Event()
         """Set it to cut playback short and drop what is still queued (Ctrl-C, barge-in); clear it to
         play again."""
@@ -167,6 +169,8 @@ class PyAudioPlayer:
                         break
                     chunk = pcm[pos : pos + self.LEVEL_CHUNK]
                     self._levels.append((start + pos / SAMPLE_RATE, rms_dbfs(chunk)))
+                    if self.far_end is not None:
+                        self.far_end.push(chunk, start + pos / SAMPLE_RATE)
                     stream.write(chunk.tobytes())
                 if not self.stop_flag.is_set():  # when stopped, close() below discards what is buffered
                     stream.stop_stream()  # blocks until the buffered audio has played

@@ -14,6 +14,8 @@ from voiceloop.audio.devices import find_device
 from voiceloop.audio.formats import SAMPLE_RATE, ms_to_samples, read_wav
 from voiceloop.errors import AudioDeviceError
 
+REANCHOR_S = 1.0  # a capture clock this far behind the wall clock is set again (audio was lost)
+
 
 class AudioSource(Protocol):
     """16 kHz mono int16 chunks; read() waits at most timeout_s and returns None if nothing came."""
@@ -46,8 +48,13 @@ class PyAudioSource:
         self.listening = True
         """False while a turn runs: the mic's audio is dropped on purpose then (it would be our own voice),
         so a full ring is not counted as an overflow."""
+        self.captured_at: float | None = None
+        """Monotonic time the last chunk read() returned had fully reached the microphone (for echo
+        cancellation: which played audio it can contain)."""
         self._chunk = ms_to_samples(chunk_ms)
-        self._ring: queue.Queue[np.ndarray] = queue.Queue(maxsize=max(2, int(ring_buffer_s * 1000 / chunk_ms)))
+        self._clock: tuple[float, int] | None = None  # (monotonic time of sample 0, samples since)
+        size = max(2, int(ring_buffer_s * 1000 / chunk_ms))
+        self._ring: queue.Queue[tuple[float, np.ndarray]] = queue.Queue(maxsize=size)
         self._lock = threading.Lock()
         index = find_device(pa, device, "input")
         try:
@@ -62,6 +69,7 @@ class PyAudioSource:
             )
         except OSError as e:
             raise AudioDeviceError(f"cannot open the microphone: {e}; check `voiceloop devices`") from e
+        self._latency = float(self._stream.get_input_latency() or 0.0)
 
     def _callback(self, data: bytes, frames: int, info: Any, status: int) -> tuple[None, int]:
         import pyaudio
@@ -73,16 +81,29 @@ class PyAudioSource:
             if self._ring.full():
                 self.overflows += self.listening
                 self._ring.get_nowait()
-            self._ring.put_nowait(chunk)
+            self._ring.put_nowait((self._stamp(len(chunk)), chunk))
         return None, pyaudio.paContinue
 
     @property
     def finished(self) -> bool:
         return False
 
+    def _stamp(self, n: int) -> float:
+        """When the chunk just delivered ended at the microphone: a sample clock, smooth when callbacks come
+        late and in bursts (a busy machine); set again when it runs ahead of the wall clock (impossible for
+        audio already captured) or falls far behind it (chunks were lost)."""
+        now = time.monotonic() - getattr(self, "_latency", 0.0)
+        t0, count = self._clock if self._clock is not None else (now - n / SAMPLE_RATE, 0)
+        clock = t0 + (count + n) / SAMPLE_RATE
+        if clock > now + 0.005 or clock < now - REANCHOR_S:
+            t0, count = now - n / SAMPLE_RATE, 0
+        self._clock = (t0, count + n)
+        return t0 + (count + n) / SAMPLE_RATE
+
     def read(self, timeout_s: float) -> np.ndarray | None:
         try:
-            return self._ring.get(timeout=timeout_s)
+            self.captured_at, chunk = self._ring.get(timeout=timeout_s)
+            return chunk
         except queue.Empty:
             if not self._stream.is_active():
                 raise AudioDeviceError("the microphone stopped delivering audio (unplugged?)") from None

@@ -1,7 +1,8 @@
 """Barge-in: while voiceloop speaks, keep listening; when the person starts talking over the reply,
 stop speaking and hand what they said to the next turn.
 
-The microphone also hears our own voice (echo). We know what we play and how loud, so we learn how
+The microphone also hears our own voice (echo), less so with echo cancellation (audio/aec.py) on the
+microphone path. We know what we play and how loud, so we learn how
 loud our echo arrives (the first frames of each reply, while the person is assumed quiet) and take
 speech as the person's only when webrtcvad calls it speech and it is `margin_db` louder than that
 echo for a few frames in a row. The echo gain is the loudest the echo has been relative to what we
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import threading
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -30,6 +32,9 @@ LEARN_FRAMES = 33  # about 1 s of audible playback teaches the echo gain of each
 TRIGGER_FRAMES = 3  # 90 ms of the person's voice ends our speech
 PRE_ROLL_FRAMES = 10  # kept from before the trigger, so their first word reaches the next turn
 AUDIBLE_DBFS = -50.0  # quieter playback teaches nothing about the echo
+MIN_ECHO_GAIN_DB = -25.0
+"""Echo cancellation can leave our voice 40-60 dB down once it has learned the room, and then leak for a
+moment (a glitch in playback timing); the echo is never assumed quieter than this relative to what we play."""
 
 
 class BargeIn:
@@ -51,6 +56,10 @@ class BargeIn:
         self.frame = ms_to_samples(FRAME_MS)
         self.triggered = threading.Event()
         self.echo_gain_db: float | None = None
+        self.triggered_at: float | None = None
+        """time.monotonic() when the person's voice stopped the reply."""
+        self.trigger_db: tuple[float, float, float] | None = None
+        """(microphone, played, echo gain) in dB at the frame that stopped the reply, for the record."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._captured: list[np.ndarray] = []
@@ -97,12 +106,14 @@ class BargeIn:
                 if len(gains) < LEARN_FRAMES:
                     if echo > AUDIBLE_DBFS:
                         gains.append(mic - echo)
-                        self.echo_gain_db = max(gains)
+                        self.echo_gain_db = max(MIN_ECHO_GAIN_DB, *gains)
                     continue
                 assert self.echo_gain_db is not None
                 voiced = self.is_speech(frame.tobytes())
                 loud_run = loud_run + 1 if voiced and mic > echo + self.echo_gain_db + self.margin_db else 0
                 if loud_run >= TRIGGER_FRAMES:
+                    self.triggered_at = time.monotonic()
+                    self.trigger_db = (mic, echo, self.echo_gain_db)
                     self.triggered.set()
                     self.on_trigger()
                     self._captured = [*pre, *batch[i + 1 :], frames.pending]

@@ -48,6 +48,8 @@ class LiveView:
         self.last_heard = ""
         self.last_reply = ""
         self.last_timings = ""
+        self.hint = ""
+        """Shown while listening: how to get its attention (the wake word, the space bar)."""
         self._lock = threading.Lock()
         self._live: Live | None = None
 
@@ -62,6 +64,8 @@ class LiveView:
             ("  Ctrl-C stops", "dim"),
         )
         lines: list[Any] = [head]
+        if self.hint and self.state is LoopState.LISTENING:
+            lines.append(Text.assemble(("  waiting: ", "dim"), (self.hint, "bold")))
         if self.last_heard:
             lines.append(Text.assemble(("  heard: ", "dim"), self.last_heard[:200]))
         if self.last_reply:
@@ -85,7 +89,8 @@ class LiveView:
 
     def _print_state(self) -> None:
         style = _STATE_STYLE.get(self.state, "bold")
-        self.console.print(f"[{style}]● {self.state.value}[/{style}]", highlight=False)
+        hint = f" — {self.hint}" if self.hint and self.state is LoopState.LISTENING else ""
+        self.console.print(f"[{style}]● {self.state.value}[/{style}]{hint}", highlight=False)
 
     def set_state(self, state: LoopState) -> None:
         with self._lock:

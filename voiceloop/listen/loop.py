@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -17,12 +18,15 @@ from voiceloop.audio.frames import FrameChunker
 from voiceloop.audio.mic import AudioSource
 from voiceloop.audio.vad import Segmenter, SegState, Utterance, WebRtcVad
 from voiceloop.errors import AudioDeviceError, LLMError, VoiceloopError
+from voiceloop.listen.activation import AlwaysGate, Gate, is_stop
 from voiceloop.listen.bargein import BargeIn
 from voiceloop.listen.early import EarlyStart
 from voiceloop.listen.live import LiveView
+from voiceloop.listen.ptt import PushToTalk
 from voiceloop.listen.speculate import early_start_for
 from voiceloop.listen.ui import print_turn
 from voiceloop.state import LoopState
+from voiceloop.stt.engines import Transcript
 
 READ_TIMEOUT_S = 0.1  # every wait is bounded so a stop request is seen quickly
 REOPEN_EVERY_S = 2.0  # how often a lost microphone is tried again
@@ -33,13 +37,15 @@ OpenSource = Callable[[], AudioSource]
 class PausingConfirmer:
     """Takes the live view off the screen while the person answers the write prompt."""
 
-    def __init__(self, inner: Confirmer, view: LiveView) -> None:
+    def __init__(self, inner: Confirmer, view: LiveView, ptt: PushToTalk | None = None) -> None:
         self.inner = inner
         self.view = view
+        self.ptt = ptt
 
     def confirm(self, proposal: Proposal) -> tuple[bool, str]:
         self.view.set_state(LoopState.CONFIRMING)
-        with self.view.paused():
+        keys = self.ptt.paused() if self.ptt is not None else contextlib.nullcontext()
+        with self.view.paused(), keys:  # the prompt reads a line: the space-bar reader lets go of the terminal
             answer = self.inner.confirm(proposal)
         self.view.set_state(LoopState.THINKING)
         return answer
@@ -61,8 +67,14 @@ class Listener:
         reopen: OpenSource | None = None,
         stop: threading.Event | None = None,
         view: LiveView | None = None,
+        gate: Gate | None = None,
+        ptt: PushToTalk | None = None,
     ) -> None:
         self.assistant = assistant
+        self.gate: Gate = gate or AlwaysGate()
+        """Which utterances are turns (listen.mode); push_to_talk makes its own utterances (`ptt`)."""
+        self.ptt = ptt
+        self._barged_in = False
         self.source = source
         self.segmenter = segmenter
         self.console = console
@@ -77,9 +89,11 @@ class Listener:
         self.frames = FrameChunker(segmenter.frame_samples)
         self.early: EarlyStart[HeadStart] | None
         """Transcribes, classifies and starts a question's reply at a short pause (vad.early_start_ms)."""
-        self.early, self.speculated = early_start_for(assistant, segmenter)
+        always = isinstance(self.gate, AlwaysGate) and ptt is None  # early work only for sentences sure to be turns
+        self.early, self.speculated = early_start_for(assistant, segmenter) if always else (None, None)
 
     def run(self, max_turns: int | None = None) -> None:
+        self.view.hint = self.ptt.hint if self.ptt is not None else self.gate.hint
         with self.view:
             self._loop(max_turns)
 
@@ -98,6 +112,15 @@ class Listener:
                     return
                 continue
             self.view.set_level(rms_dbfs(chunk), self.source.overflows)
+            self.gate.hear(chunk)
+            if self.ptt is not None and not self._barged_in:
+                said = self.ptt.feed(chunk)
+                if said is not None:
+                    self._turn(said)
+                self.view.set_state(LoopState.HEARING if self.ptt.talking else LoopState.LISTENING)
+                if max_turns is not None and self.turns >= max_turns:
+                    return
+                continue
             if self._feed(self.frames.push(chunk), max_turns):
                 return
 
@@ -117,18 +140,29 @@ class Listener:
                 speaking = self.segmenter.state is SegState.SPEECH
                 self.view.set_state(LoopState.HEARING if speaking else LoopState.LISTENING)
                 continue
-            self._turn(utt)
+            admitted, heard = self.gate.admit(utt) if not self._barged_in else (True, None)
+            if admitted:
+                self._turn(utt, heard)
             if max_turns is not None and self.turns >= max_turns:
                 return True
             self.view.set_state(LoopState.LISTENING)
             frames, i = self.frames.push(np.zeros(0, dtype=np.int16)), 0
         return False
 
-    def _turn(self, utt: Utterance) -> None:
-        self.turns += 1
+    def _turn(self, utt: Utterance, heard: Transcript | None = None) -> None:
         self._set_listening(False)  # from here the mic's audio is dropped on purpose until the echo tail ends
         try:
-            head = self.early.take(utt) if self.early is not None else None
+            if self._barged_in:  # what they said over the reply: "stop" ends it there
+                self._barged_in = False
+                heard = heard or self.assistant.transcriber.transcribe(utt.samples)
+                if is_stop(heard.text):
+                    self.console.print(f"[bold]You said:[/bold] {heard.text} — stopped", highlight=False)
+                    self._deaf_for_echo_tail()
+                    return
+            self.turns += 1
+            head = HeadStart(heard) if heard is not None else None
+            if head is None and self.early is not None:
+                head = self.early.take(utt)
             self.last_head = head
             self._run_turn(utt, head)
         finally:
@@ -155,6 +189,7 @@ class Listener:
             self.console.print("[yellow]interrupted[/yellow] — you spoke, so I stopped; listening", highlight=False)
             self.segmenter.reset()
             self.frames.reset(theirs)
+            self._barged_in = True
             return
         self._deaf_for_echo_tail()
 

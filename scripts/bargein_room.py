@@ -1,0 +1,144 @@
+"""Barge-in on open speakers, measured in a looped virtual room: N replies are spoken on a private
+PulseAudio server whose speaker comes back into its microphone (60 ms later, at --echo-volume); the
+barge-in watcher listens through echo cancellation the whole time, exactly as `listen` does.
+
+It counts self-interruptions (the watcher stopping a reply nobody talked over), then talks over
+--talk-over more replies with a recorded person and counts how many were caught, and reports the
+echo removed live (ERLE) while replies played.
+
+Usage: .venv/bin/python scripts/bargein_room.py [--replies 50] [--talk-over 10] [--echo-volume 100%] [--no-aec]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+AUDIO = str(ROOT / "scripts" / "audio_devices.sh")
+REPLIES = [
+    "The capital of France is Paris. It sits on the river Seine.",
+    "Sure. Here is a joke: why did the cat sit on the computer? To keep an eye on the mouse!",
+    "I wrote notes dot t x t with your shopping list: milk, eggs, bread and coffee.",
+    "A prime number has exactly two divisors, one and itself. Two, three, five and seven are the first four.",
+    "Once upon a time, a small dog lived by the sea. Every morning he ran along the beach to meet the boats.",
+    "I did not write math underscore utils dot p y, because you said no.",
+    "Water boils at one hundred degrees Celsius at sea level, and at a lower temperature up in the mountains.",
+    "Okay, starting over: I forgot our conversation and the files we worked on.",
+    "Python lists keep their order; sets do not, but they find an item much faster.",
+    "Sorry, I didn't catch that. Please say it again.",
+]
+
+
+def room(echo_volume: str) -> dict[str, str]:
+    runtime = tempfile.mkdtemp(prefix="vl-bargein-")
+    env = dict(os.environ, XDG_RUNTIME_DIR=runtime, PULSE_SOURCE="vl_mic", PULSE_SINK="vl_speaker")
+    subprocess.run(["bash", AUDIO, "start"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        ["pactl", "load-module", "module-loopback", "source=vl_speaker.monitor", "sink=vl_micfeed", "latency_msec=60"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    inputs = subprocess.run(["pactl", "list", "short", "sink-inputs"], env=env, capture_output=True, text=True)
+    for line in inputs.stdout.splitlines():
+        subprocess.run(["pactl", "set-sink-input-volume", line.split()[0], echo_volume], env=env, check=True)
+    return env
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--replies", type=int, default=50)
+    ap.add_argument("--talk-over", type=int, default=10)
+    ap.add_argument("--echo-volume", default="100%", help="how loud the speaker reaches the mic (100%% = as played)")
+    ap.add_argument("--no-aec", action="store_true", help="barge-in by level alone, as before echo cancellation")
+    ap.add_argument("--margin-db", type=float, default=10.0)
+    args = ap.parse_args()
+    env = room(args.echo_volume)
+    os.environ.update(env)  # PortAudio reaches the private server through these
+
+    from voiceloop.audio.aec import EchoCancelledSource, FarEnd
+    from voiceloop.audio.devices import open_pyaudio
+    from voiceloop.audio.mic import PyAudioSource
+    from voiceloop.audio.stream_player import StreamPlayer
+    from voiceloop.audio.vad import WebRtcVad
+    from voiceloop.config import TtsConfig
+    from voiceloop.listen.bargein import BargeIn
+    from voiceloop.voice.engines import load_synth
+    from voiceloop.voice.speech import SentenceSpeaker
+
+    pa = open_pyaudio()
+    player = StreamPlayer(pa, "pulse")
+    mic = PyAudioSource(pa, "pulse", 30, 2.0)
+    far = FarEnd()
+    source = EchoCancelledSource(mic, far) if not args.no_aec else mic
+    if not args.no_aec:
+        player.far_end = far
+    voices = [SentenceSpeaker(load_synth(TtsConfig(engine=e)), player) for e in ("pyttsx3", "piper")]
+    for _ in range(60):  # a fresh capture stream on a null-sink monitor takes a moment to deliver
+        source.read(0.1)
+
+    last = [""]
+
+    def one_reply(text: str, speaker: SentenceSpeaker, person: str | None) -> tuple[bool, float | None]:
+        stream = speaker.stream()
+        watcher = BargeIn(source, player, WebRtcVad(2), args.margin_db, stream.cancel)
+        watcher.start()
+        talker = None
+        t_talk = None
+        try:
+            stream.say(text)
+            if person is not None:
+                time.sleep(1.5)
+                t_talk = time.monotonic()
+                talker = subprocess.Popen(
+                    ["paplay", "-d", "vl_micfeed", str(ROOT / "tests" / "data" / person)], env=env
+                )
+            stream.close()
+        finally:
+            watcher.finish()
+        caught_after = None
+        if watcher.triggered.is_set() and t_talk is not None and watcher.triggered_at is not None:
+            caught_after = watcher.triggered_at - t_talk
+        if talker is not None:
+            talker.wait(timeout=15)
+        for _ in range(10):  # the gap between turns, read as the loop reads it
+            source.read(0.1)
+        last[0] = f"mic/played/gain dB {watcher.trigger_db}" if watcher.trigger_db else ""
+        return watcher.triggered.is_set(), caught_after
+
+    self_interruptions = 0
+    texts = itertools.cycle(REPLIES)
+    for i in range(args.replies):
+        hit, _ = one_reply(next(texts), voices[i % 2], None)
+        self_interruptions += hit
+        print(f"reply {i + 1:3d}/{args.replies}: {'SELF-INTERRUPTED' if hit else 'ok'} {last[0]}", flush=True)
+    erle = getattr(source, "erle_db", None)  # replies alone: the person's voice would count as "not removed"
+    caught, delays = 0, []
+    for i in range(args.talk_over):
+        hit, after = one_reply(REPLIES[4], voices[i % 2], "create_notes.wav")
+        caught += hit
+        if after is not None:
+            delays.append(after)
+        print(f"talked over {i + 1:3d}/{args.talk_over}: {'caught' if hit else 'MISSED'}", flush=True)
+    delays.sort()
+    print(
+        f"\nself-interruptions {self_interruptions}/{args.replies} replies; talk-overs caught {caught}/{args.talk_over}"
+        + (f" (median {delays[len(delays) // 2] * 1000:.0f} ms after the person started)" if delays else "")
+        + (f"; live ERLE {erle:.1f} dB" if erle is not None else "")
+        + f"; echo at {args.echo_volume}, {'level only' if args.no_aec else 'AEC3'}"
+    )
+    source.close()
+    player.close()
+    subprocess.run(["bash", AUDIO, "stop"], env=env, check=False)
+    return 0 if self_interruptions == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
