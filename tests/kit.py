@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from voiceloop.agent.sandbox import Proposal
-from voiceloop.stt.engines import Transcript
+from voiceloop.stt.transcript import Transcript
 
 
 class RecordingConfirmer:

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from voiceloop.agent.intents import Action, Intent, parse_intents
+from voiceloop.agent.intents import Action, Intent
 from voiceloop.agent.sandbox import Sandbox
 from voiceloop.agent.tools import Status, Tools
+from voiceloop.agent.understand.grounding import ground
+from voiceloop.agent.understand.prompt import parse_answer
 from voiceloop.config import load
 from voiceloop.errors import ConfigError, SandboxError
 from voiceloop.llm.ollama import OllamaClient
@@ -146,5 +148,6 @@ def test_lookalike_and_invisible_names_are_refused_before_anyone_is_asked(tmp_pa
 
 
 def test_model_names_are_checked_in_canonical_form() -> None:
-    answer = '{"intents": [{"action": "create_file", "filename": "..\\uff0fescape.txt", "content": "x"}]}'
-    assert parse_intents(answer)[0].filename == "../escape.txt"  # what every later check sees
+    answer = '{"action": "create_file", "filename": "..\\uff0fescape.txt", "content": "x", "request": ""}'
+    intent = ground(parse_answer(answer), "create a file with x", [])
+    assert intent.filename == "../escape.txt"  # what every later check sees (and the sandbox refuses)

@@ -11,7 +11,8 @@ from voiceloop.audio.formats import read_wav
 from voiceloop.audio.vad import Segmenter, WebRtcVad, join_utterances
 from voiceloop.config import SttConfig, VadConfig
 from voiceloop.errors import ModelError
-from voiceloop.stt.engines import FasterWhisper, Moonshine, OpenAIWhisper, TieredTranscriber, load_transcriber, warm_up
+from voiceloop.stt.engines import FasterWhisper, OpenAIWhisper, TieredTranscriber, load_transcriber, warm_up
+from voiceloop.stt.moonshine import Moonshine
 
 from .conftest import DATA
 

@@ -1,4 +1,4 @@
-"""Error hierarchy. Library code raises these; only cli.py turns them into messages and exit codes."""
+"""Error hierarchy. Library code raises these; only voiceloop.cli turns them into messages and exit codes."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ from voiceloop.config import Config
 from voiceloop.errors import AudioDeviceError, LLMError
 from voiceloop.llm.ollama import LLMClient
 from voiceloop.state import LoopState
-from voiceloop.stt.engines import Transcriber, Transcript
+from voiceloop.stt.transcript import Transcriber, Transcript
 from voiceloop.stt.vocabulary import hint_files
 from voiceloop.voice.speech import Speaker, SpeechInterrupted, SpeechStream
 

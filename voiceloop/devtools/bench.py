@@ -23,7 +23,7 @@ from voiceloop.audio.vad import Utterance, build_segmenter, join_utterances
 from voiceloop.config import Config
 from voiceloop.errors import AudioFormatError
 from voiceloop.llm.ollama import ChatResult, LLMClient, Message, OnToken
-from voiceloop.stt.engines import Transcriber, Transcript
+from voiceloop.stt.transcript import Transcriber, Transcript
 from voiceloop.voice.speech import Synth
 
 DEFAULT_WAV_DIR = Path(__file__).resolve().parent / "data"

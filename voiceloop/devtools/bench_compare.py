@@ -25,7 +25,7 @@ from voiceloop.config import SttConfig
 from voiceloop.devtools.bench import Parts, Replay
 from voiceloop.errors import VoiceloopError
 from voiceloop.llm.ollama import Message
-from voiceloop.stt.engines import Transcriber, Transcript
+from voiceloop.stt.transcript import Transcriber, Transcript
 from voiceloop.voice.speech import split_sentences
 
 Say = Callable[[str], None]
@@ -102,7 +102,8 @@ class SttComparison:
 def compare_stt(parts: Parts, replays: list[Replay], runs: int, say: Say) -> SttComparison:
     """Ours (the configured engine), plain openai-whisper, Moonshine, the escalation model and tiered mode,
     each over the same utterances, interleaved run by run."""
-    from voiceloop.stt.engines import FasterWhisper, Moonshine, TieredTranscriber, warm_up
+    from voiceloop.stt.engines import FasterWhisper, TieredTranscriber, warm_up
+    from voiceloop.stt.moonshine import Moonshine
 
     cfg = parts.cfg.stt
     size = cfg.model if cfg.model in ("tiny.en", "base") else "tiny.en"

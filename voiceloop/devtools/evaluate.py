@@ -20,7 +20,7 @@ from voiceloop.agent.memory import Memory
 from voiceloop.agent.understand.words import prepare, squash
 from voiceloop.audio.formats import read_audio
 from voiceloop.errors import ConfigError, LLMError
-from voiceloop.stt.engines import Transcriber
+from voiceloop.stt.transcript import Transcriber
 
 MANIFEST = "manifest.toml"
 KEYS = frozenset({"wav", "said", "voice", "text", "expect", "files", "context", "category", "content"})

@@ -24,7 +24,7 @@ import numpy as np
 
 from voiceloop.audio.vad import Utterance
 from voiceloop.config import Config
-from voiceloop.stt.engines import Transcriber, Transcript
+from voiceloop.stt.transcript import Transcriber, Transcript
 
 if TYPE_CHECKING:
     from voiceloop.listen.ptt import PushToTalk

@@ -26,7 +26,7 @@ from voiceloop.listen.ptt import PushToTalk
 from voiceloop.listen.speculate import early_start_for
 from voiceloop.listen.ui import print_turn
 from voiceloop.state import LoopState
-from voiceloop.stt.engines import Transcript
+from voiceloop.stt.transcript import Transcript
 
 READ_TIMEOUT_S = 0.1  # every wait is bounded so a stop request is seen quickly
 REOPEN_EVERY_S = 2.0  # how often a lost microphone is tried again
@@ -80,7 +80,7 @@ class Listener:
         self.console = console
         self.reopen = reopen
         self.view = view or LiveView(console)
-        """The live status line; cli.py hands the same view to the assistant (on_stage) and the confirmer."""
+        """The live status line; voiceloop.cli hands the same view to the assistant (on_stage) and the confirmer."""
         self.stop = stop or threading.Event()
         """The session's stop token (Ctrl-C, SIGTERM): every wait in the loop is bounded and checks it."""
         self.turns = 0

@@ -7,9 +7,8 @@ import dataclasses
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -17,29 +16,9 @@ from voiceloop.audio.formats import SAMPLE_RATE
 from voiceloop.config import SttConfig
 from voiceloop.errors import ModelError
 from voiceloop.stt.models import cache_dir, looks_like_path, resolve_ct2
+from voiceloop.stt.moonshine import Moonshine
+from voiceloop.stt.transcript import Transcriber, Transcript, float_audio
 from voiceloop.stt.vocabulary import bias_prompt
-
-
-@dataclass(frozen=True)
-class Transcript:
-    """What Whisper heard, with the confidence numbers the gate uses."""
-
-    text: str
-    """The words, stripped."""
-    avg_logprob: float
-    """Mean token log-probability, weighted by segment length (closer to 0 is surer)."""
-    no_speech_prob: float
-    """Whisper's own estimate that there was no speech at all."""
-    seconds: float
-    """Time spent transcribing."""
-    escalated: bool = False
-    """True when tiered mode found the first model unsure and asked the larger one too."""
-
-
-class Transcriber(Protocol):
-    name: str
-
-    def transcribe(self, samples: np.ndarray) -> Transcript: ...
 
 
 def _weighted(values: Sequence[tuple[float, float, float]]) -> tuple[float, float]:
@@ -49,10 +28,6 @@ def _weighted(values: Sequence[tuple[float, float, float]]) -> tuple[float, floa
         sum(w * lp for w, lp, _ in values) / total,
         sum(w * ns for w, _, ns in values) / total,
     )
-
-
-def _float_audio(samples: np.ndarray) -> np.ndarray:
-    return samples.astype(np.float32) / 32768.0
 
 
 class FasterWhisper:
@@ -97,7 +72,7 @@ class FasterWhisper:
     def transcribe(self, samples: np.ndarray) -> Transcript:
         t0 = time.perf_counter()
         segments, _info = self._model.transcribe(
-            _float_audio(samples),
+            float_audio(samples),
             language=self.cfg.language or None,
             beam_size=self.cfg.beam_size,
             vad_filter=False,  # our own VAD already cut the utterance
@@ -166,56 +141,12 @@ class OpenAIWhisper:
         if self.cfg.beam_size > 1:
             opts["beam_size"] = self.cfg.beam_size
         result = self._model.transcribe(
-            _float_audio(samples), condition_on_previous_text=False, without_timestamps=True, **opts
+            float_audio(samples), condition_on_previous_text=False, without_timestamps=True, **opts
         )
         segs = result.get("segments", [])
         stats = [(max(len(s["tokens"]), 1), s["avg_logprob"], s["no_speech_prob"]) for s in segs]
         avg, no_speech = _weighted(stats) if stats else (-10.0, 1.0)
         return Transcript(str(result.get("text", "")).strip(), avg, no_speech, time.perf_counter() - t0)
-
-
-class Moonshine:
-    """Moonshine (moonshine-cpp: ONNX Runtime in C++) with the English base model its wheel ships.
-
-    The package's own Python transcribe() does not run (it uses ctypes names that do not exist), so
-    we call the library's C function the wrapper binds, with our float32 samples. Moonshine gives
-    no confidence numbers: its transcripts pass the gate, and the VAD alone keeps noise out.
-    """
-
-    def __init__(self, cfg: SttConfig) -> None:
-        try:
-            import moonshine_cpp
-        except ImportError as e:
-            raise ModelError("moonshine is not installed: pip install -e '.[moonshine]'") from e
-        except OSError as e:  # its shared libraries load at import time
-            raise ModelError(f"moonshine-cpp cannot load its libraries: {e}") from e
-        self._lib = moonshine_cpp.moonshine_lib
-        custom = Path(cfg.model).expanduser()
-        # a Whisper name (the default tiny.en) means "the packaged model"; a directory is a custom one
-        model_dir = str(custom) if (custom / "encoder_model.ort").is_file() else None
-        if model_dir is None and looks_like_path(cfg.model):
-            raise ModelError(f"stt.model {cfg.model}: not a Moonshine model directory (encoder_model.ort missing)")
-        try:
-            self._model = moonshine_cpp.MoonshineModel(model_dir_path=model_dir, language="en")
-        except (AssertionError, MemoryError, OSError) as e:  # how moonshine_cpp reports missing/bad files
-            raise ModelError(f"moonshine cannot load its model: {e}") from e
-        self.name = f"moonshine base-en ({'packaged' if model_dir is None else model_dir}, cpu)"
-
-    def transcribe(self, samples: np.ndarray) -> Transcript:
-        import ctypes
-
-        t0 = time.perf_counter()
-        audio = np.ascontiguousarray(_float_audio(samples), dtype=np.float32)
-        out = ctypes.c_char_p()
-        pointer = audio.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
-        err = self._lib.moonshine_transcribe(self._model.model_handle, pointer, len(audio), ctypes.byref(out))
-        if err != 0:
-            raise ModelError(f"moonshine failed to transcribe (error {err})")
-        text = (out.value or b"").decode("utf-8", "replace").strip()
-        self._lib.moonshine_free_text(out)
-        if not text:
-            return Transcript("", -10.0, 1.0, time.perf_counter() - t0)
-        return Transcript(text, 0.0, 0.0, time.perf_counter() - t0)
 
 
 class TieredTranscriber:
