@@ -16,6 +16,7 @@ from voiceloop.errors import LLMError, SandboxError
 from voiceloop.llm.ollama import LLMClient, Message, OnToken
 from voiceloop.llm.repetition import penalties
 from voiceloop.voice.budget import LOOP_NOTE, AnswerGuard, Cut, Enough
+from voiceloop.voice.speech import clip_reply
 
 CODE_PROMPT = (
     "You write one complete source file. Reply with only the code for the file, no explanation, "
@@ -79,6 +80,8 @@ class ActionResult:
     """`say` was already handed to the speech stream token by token while it was generated."""
     cut: Cut | None = None
     """For answers: why it ended (budget spent: there is more; loop: it was stopped, LOOP_NOTE added)."""
+    llm_failed: bool = False
+    """The LLM failed (down, HTTP error, timeout): `say` is that error, and the turn fails with it."""
 
     def to_json(self) -> dict[str, str]:
         out = {"action": self.action.value, "status": self.status.value, "target": self.target, "message": self.say}
@@ -124,7 +127,7 @@ class Tools:
         except SandboxError as e:
             return ActionResult(intent.action, Status.REFUSED, intent.filename, str(e))
         except LLMError as e:
-            return ActionResult(intent.action, Status.FAILED, intent.filename, str(e))
+            return ActionResult(intent.action, Status.FAILED, intent.filename, str(e), llm_failed=True)
 
     def _create_or_edit(self, intent: Intent) -> ActionResult:
         """Dictated text as said; otherwise a generated file, rewritten from its current content if it
@@ -199,7 +202,7 @@ class Tools:
             {"role": "system", "content": SUMMARY_PROMPT},
             {"role": "user", "content": text[:12000]},
         ]
-        summary = bullets(self._ask(messages, 256))  # tidied before it is spoken, so not streamed
+        summary = clip_reply(bullets(self._ask(messages, 256)))  # tidied before it is spoken, so not streamed
         if not summary:
             raise LLMError("the model gave an empty summary; try again")
         return ActionResult(intent.action, Status.ANSWERED, intent.filename, summary)

@@ -81,7 +81,11 @@ def connect(cfg: Config, say: Say | None = None) -> tuple[LLMClient, str]:
         return local, f"embedded llama.cpp running {local.model} in this process{how}"
     if backend == "openai":
         client: LLMClient = OpenAIClient(
-            host, llm.model, connect_timeout_s=llm.connect_timeout_s, read_timeout_s=llm.read_timeout_s
+            host,
+            llm.model,
+            connect_timeout_s=llm.connect_timeout_s,
+            read_timeout_s=llm.read_timeout_s,
+            answer_timeout_s=llm.answer_timeout_s,
         )
         return client, f"OpenAI-compatible server at {client.host}{how}"
     client = OllamaClient(
@@ -89,6 +93,7 @@ def connect(cfg: Config, say: Say | None = None) -> tuple[LLMClient, str]:
         llm.model,
         connect_timeout_s=llm.connect_timeout_s,
         read_timeout_s=llm.read_timeout_s,
+        answer_timeout_s=llm.answer_timeout_s,
         keep_alive=llm.keep_alive,
     )
     return client, f"Ollama at {client.host}{how}"

@@ -12,6 +12,7 @@ import requests
 import urllib3
 
 from voiceloop.errors import LLMError
+from voiceloop.llm.deadline import MAX_ANSWER_CHARS, AnswerDeadline
 from voiceloop.llm.http import ThreadSessions
 
 Message = dict[str, str]
@@ -70,10 +71,13 @@ class OllamaClient:
         connect_timeout_s: float = 3.0,
         read_timeout_s: float = 60.0,
         keep_alive: str = "30m",
+        answer_timeout_s: float = 300.0,
     ) -> None:
         self.host = host.rstrip("/")
         self.model = model
         self.timeout = (connect_timeout_s, read_timeout_s)
+        self.answer_timeout_s = answer_timeout_s
+        """The longest one request may take as a whole, however the server trickles its answer."""
         self.keep_alive = keep_alive
         self.http = ThreadSessions()
         """Each thread (turn, early start, warm-up) gets its own connection pool."""
@@ -81,6 +85,12 @@ class OllamaClient:
     def _not_running(self, e: Exception | None = None) -> LLMError:
         return LLMError(
             f"Ollama is not running at {self.host}: start it with `ollama serve` (or set llm.host / OLLAMA_HOST)"
+        )
+
+    def _late(self) -> LLMError:
+        return LLMError(
+            f"Ollama was still answering after {self.answer_timeout_s:.0f} s (llm.answer_timeout_s); it is stuck "
+            "or too slow: try again, use a smaller model, or raise llm.answer_timeout_s"
         )
 
     def _transport_error(self, e: Exception, started: bool) -> LLMError:
@@ -106,12 +116,17 @@ class OllamaClient:
         return LLMError(f"Ollama answered HTTP {resp.status_code}: {msg or resp.reason}")
 
     def _get(self, path: str) -> Any:
+        deadline = AnswerDeadline(self.answer_timeout_s)
         try:
-            resp = self.http.get().get(self.host + path, timeout=self.timeout)
-        except requests.ConnectionError as e:
+            with deadline, self.http.get().get(self.host + path, timeout=self.timeout, stream=True) as resp:
+                deadline.watch(resp)
+                resp.content  # noqa: B018 - read the whole body while the deadline is armed
+        except requests.RequestException as e:
+            if deadline.expired.is_set():
+                raise self._late() from e
+            if isinstance(e, requests.Timeout):
+                raise LLMError(f"Ollama at {self.host} did not answer {path} in time") from e
             raise self._not_running(e) from e
-        except requests.Timeout as e:
-            raise LLMError(f"Ollama at {self.host} did not answer {path} in time") from e
         if resp.status_code != 200:
             raise self._http_error(resp, self.model)
         try:
@@ -148,8 +163,14 @@ class OllamaClient:
         t0 = time.perf_counter()
         first: float | None = None
         pieces: list[str] = []
+        size = 0
+        deadline = AnswerDeadline(self.answer_timeout_s)
         try:
-            with self.http.get().post(self.host + "/api/chat", json=body, stream=True, timeout=self.timeout) as resp:
+            with (
+                deadline,
+                self.http.get().post(self.host + "/api/chat", json=body, stream=True, timeout=self.timeout) as resp,
+            ):
+                deadline.watch(resp)
                 if resp.status_code != 200:
                     raise self._http_error(resp, model)
                 done = False
@@ -168,15 +189,22 @@ class OllamaClient:
                     if piece:
                         if first is None:
                             first = time.perf_counter() - t0
+                        size += len(piece)
+                        if size > MAX_ANSWER_CHARS:
+                            raise LLMError(f"Ollama sent an answer over {MAX_ANSWER_CHARS:,} characters; stopped it")
                         pieces.append(piece)
                         if on_token:
                             on_token(piece)
                     if chunk.get("done"):
                         done = True
                         break
+                if deadline.expired.is_set():
+                    raise self._late()
                 if not done:
                     raise LLMError("Ollama closed the stream before the answer was done; try again")
         except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as e:
+            if deadline.expired.is_set():
+                raise self._late() from e
             raise self._transport_error(e, started=bool(pieces)) from e
         total = time.perf_counter() - t0
         return ChatResult("".join(pieces), model, first if first is not None else total, total)

@@ -11,6 +11,7 @@ import requests
 import urllib3
 
 from voiceloop.errors import LLMError
+from voiceloop.llm.deadline import MAX_ANSWER_CHARS, AnswerDeadline
 from voiceloop.llm.http import ThreadSessions
 from voiceloop.llm.ollama import ChatResult, Message, OnToken
 
@@ -57,10 +58,13 @@ class OpenAIClient:
         *,
         connect_timeout_s: float = 3.0,
         read_timeout_s: float = 60.0,
+        answer_timeout_s: float = 300.0,
     ) -> None:
         self.host = base_url(host)
         self.model = model
         self.timeout = (connect_timeout_s, read_timeout_s)
+        self.answer_timeout_s = answer_timeout_s
+        """The longest one request may take as a whole, however the server trickles its answer."""
         self.http = ThreadSessions()
         """Each thread (turn, early start, warm-up) gets its own connection pool."""
         key = os.environ.get(API_KEY_ENV, "").strip()
@@ -71,6 +75,12 @@ class OpenAIClient:
         return LLMError(
             f"no OpenAI-compatible server is answering at {self.host}: start it (llama.cpp server, vLLM, "
             "LM Studio) or fix llm.host"
+        )
+
+    def _late(self) -> LLMError:
+        return LLMError(
+            f"the LLM server was still answering after {self.answer_timeout_s:.0f} s (llm.answer_timeout_s); it is "
+            "stuck or too slow: try again, use a smaller model, or raise llm.answer_timeout_s"
         )
 
     def _transport_error(self, e: Exception, started: bool) -> LLMError:
@@ -111,12 +121,17 @@ class OpenAIClient:
         return LLMError(f"the LLM server answered HTTP {resp.status_code}: {msg or resp.reason}")
 
     def _get(self, path: str) -> Any:
+        deadline = AnswerDeadline(self.answer_timeout_s)
         try:
-            resp = self.http.get().get(self.host + path, timeout=self.timeout)
-        except requests.ConnectionError as e:
+            with deadline, self.http.get().get(self.host + path, timeout=self.timeout, stream=True) as resp:
+                deadline.watch(resp)
+                resp.content  # noqa: B018 - read the whole body while the deadline is armed
+        except requests.RequestException as e:
+            if deadline.expired.is_set():
+                raise self._late() from e
+            if isinstance(e, requests.Timeout):
+                raise LLMError(f"the LLM server at {self.host} did not answer {path} in time") from e
             raise self._not_running() from e
-        except requests.Timeout as e:
-            raise LLMError(f"the LLM server at {self.host} did not answer {path} in time") from e
         if resp.status_code != 200:
             raise self._http_error(resp, path, self.model)
         try:
@@ -161,14 +176,20 @@ class OpenAIClient:
         t0 = time.perf_counter()
         first: float | None = None
         pieces: list[str] = []
+        deadline = AnswerDeadline(self.answer_timeout_s)
         try:
-            with self.http.get().post(self.host + path, json=body, stream=True, timeout=self.timeout) as resp:
+            with deadline, self.http.get().post(self.host + path, json=body, stream=True, timeout=self.timeout) as resp:
+                deadline.watch(resp)
                 if resp.status_code != 200:
                     raise self._http_error(resp, path, model)
                 finished, first = self._read_events(resp, pieces, on_token, t0)
+                if deadline.expired.is_set():
+                    raise self._late()
                 if not finished:
                     raise LLMError("the LLM server closed the stream before the answer was done; try again")
         except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as e:
+            if deadline.expired.is_set():
+                raise self._late() from e
             raise self._transport_error(e, started=bool(pieces)) from e
         total = time.perf_counter() - t0
         return ChatResult("".join(pieces), model, first if first is not None else total, total)
@@ -179,6 +200,7 @@ class OpenAIClient:
         """Consume the SSE stream into pieces; returns (finished properly, seconds to first token)."""
         first: float | None = None
         finished = False
+        size = 0
         for raw in resp.iter_lines():
             line = raw.decode("utf-8", "replace").strip() if isinstance(raw, bytes) else str(raw).strip()
             if not line or line.startswith(":"):
@@ -205,6 +227,9 @@ class OpenAIClient:
                 if piece:
                     if first is None:
                         first = time.perf_counter() - t0
+                    size += len(piece)
+                    if size > MAX_ANSWER_CHARS:
+                        raise LLMError(f"the LLM server sent over {MAX_ANSWER_CHARS:,} characters; stopped it")
                     pieces.append(piece)
                     if on_token:
                         on_token(piece)

@@ -21,6 +21,14 @@ from voiceloop.config import TtsConfig
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _CLAUSE_END = re.compile(r"[,;:](?=\s)")  # "1,000" is not a clause end
 FIRST_CLAUSE_WORDS = 5  # the first clause of a reply is spoken on its own once it has this many words
+MAX_SENTENCE_CHARS = 400  # text with no sentence end in sight is spoken in pieces of at most this
+MAX_REPLY_CHARS = 4000  # what is spoken and printed of one reply; the rest is cut, and the reply says so
+CUT_NOTE = "(The rest was cut: the answer was too long to read out.)"
+
+
+def clip_reply(text: str) -> str:
+    """text, or its first MAX_REPLY_CHARS with CUT_NOTE after them (what the stream says too)."""
+    return text if len(text) <= MAX_REPLY_CHARS else f"{text[:MAX_REPLY_CHARS].rstrip()} … {CUT_NOTE}"
 
 
 @dataclass(frozen=True)
@@ -138,6 +146,8 @@ class SpeechStream:
         """perf_counter() when the first audio was ready to play (None before, or with speech off)."""
         self.cancelled = threading.Event()
         self._buf = ""
+        self._fed = 0
+        self._cut = False
         self._text: list[str] = []
         self._said: list[str] = []
         self._samples = 0
@@ -152,10 +162,23 @@ class SpeechStream:
         once the stream was cancelled, so a streaming LLM call stops generating too."""
         if self.cancelled.is_set():
             raise SpeechInterrupted("the reply was interrupted")
+        if self._cut:
+            return
+        if self._fed + len(piece) > MAX_REPLY_CHARS:
+            piece, self._cut = piece[: MAX_REPLY_CHARS - self._fed], True
+        self._fed += len(piece)
+        # only the new text (and the character before it, for an end like "." + " ") is scanned: linear
+        scan_from = max(0, len(self._buf) - 1)
         self._buf += piece
-        *done, self._buf = _SENTENCE_END.split(self._buf)
-        for sentence in done:
-            self._send(sentence)
+        last = 0
+        for m in _SENTENCE_END.finditer(self._buf, scan_from):
+            self._send(self._buf[last : m.start()])
+            last = m.end()
+        self._buf = self._buf[last:]
+        while len(self._buf) > MAX_SENTENCE_CHARS:  # no end in sight: break at the last space that fits
+            cut = self._buf.rfind(" ", 0, MAX_SENTENCE_CHARS) + 1 or MAX_SENTENCE_CHARS
+            self._send(self._buf[:cut])
+            self._buf = self._buf[cut:]
         if not self._text:  # nothing said yet: a long first clause need not wait for its full stop
             for m in _CLAUSE_END.finditer(self._buf):
                 if len(self._buf[: m.end()].split()) >= FIRST_CLAUSE_WORDS:
@@ -177,6 +200,8 @@ class SpeechStream:
         """The text so far is complete: speak what is left of it as a sentence."""
         rest, self._buf = self._buf, ""
         self._send(rest)
+        if self._cut and CUT_NOTE not in self._text:
+            self._send(CUT_NOTE)
 
     def _send(self, sentence: str) -> None:
         sentence = sentence.strip()
