@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pexpect
 import pytest
 
 from voiceloop.agent.intents import Action, Intent
@@ -20,9 +21,9 @@ from voiceloop.errors import ConfigError, SandboxError
 from voiceloop.llm.ollama import OllamaClient
 from voiceloop.output_dir import OUTPUT_MARKER
 
-from .conftest import DATA, run_cli
-from .test_safety import YesConfirmer
-from .wire import free_port
+from .conftest import DATA, run_cli, write_config
+from .test_safety import YesConfirmer, intents_reply
+from .wire import fake_ollama, free_port, reply
 
 # Swaps two names with renameat2(RENAME_EXCHANGE) as fast as it can, in its own process (real concurrency).
 SWAPPER = r"""
@@ -123,6 +124,31 @@ def test_a_file_that_stops_being_utf8_while_the_prompt_waits_is_refused_not_a_cr
     with pytest.raises(SandboxError, match="changed since it was shown"):
         box.write(proposal)
     assert (tmp_path / "output" / "hello.txt").read_bytes() == b"\xff\xfe"
+
+
+def test_once_at_a_real_prompt_refuses_a_file_that_stopped_being_utf8_without_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "output").mkdir()
+    notes = tmp_path / "output" / "notes.txt"
+    notes.write_text("eggs\n")
+    answer = intents_reply([{"action": "create_file", "filename": "notes.txt", "content": "milk"}])
+    with fake_ollama(reply(200, answer, "application/x-ndjson")) as url:
+        write_config(tmp_path / "config.toml", url, 'backend = "ollama"')
+        child = pexpect.spawn(
+            sys.executable,
+            ["-m", "voiceloop", "once", str(DATA / "create_notes.wav"), "--no-speak"],
+            cwd=str(tmp_path),
+            env=dict(os.environ, COLUMNS="120"),
+            encoding="utf-8",
+            timeout=120,
+        )
+        child.expect(r"Write this file\? \[y/N\]")
+        notes.write_bytes(b"\xff\xfe")  # while the person reads the diff
+        child.sendline("y")
+        child.expect(pexpect.EOF)
+        child.close()
+    assert child.exitstatus == 0, child.before
+    assert "changed since it was shown" in child.before and "Traceback" not in child.before
+    assert notes.read_bytes() == b"\xff\xfe"
 
 
 LOOKALIKES = {

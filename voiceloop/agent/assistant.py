@@ -20,7 +20,7 @@ from voiceloop.agent.memory import Memory, llm_summarizer
 from voiceloop.agent.progress import acknowledgement
 from voiceloop.agent.tools import ActionResult, Status, Tools
 from voiceloop.agent.understand.clarify import answered
-from voiceloop.audio.formats import read_wav
+from voiceloop.audio.formats import read_audio
 from voiceloop.audio.vad import Segmenter, Utterance, build_segmenter, join_utterances
 from voiceloop.config import Config
 from voiceloop.errors import AudioDeviceError, LLMError
@@ -85,6 +85,8 @@ class HeadStart:
     heard: Transcript
     decided: Classification | None = None
     """The intents, when the transcript was confident enough to classify and the call succeeded."""
+    failed: str = ""
+    """The intent call's error, if it failed: the turn reports it rather than waiting out a second call."""
 
 
 class Assistant:
@@ -132,7 +134,7 @@ class Assistant:
     def run_file(self, path: Path) -> Turn:
         """`once`: one turn from a WAV file (AudioFormatError for a bad file)."""
         clock = Clock()
-        samples = read_wav(path)
+        samples = read_audio(path)
         clock.lap("read_wav")
         return self.run_audio(samples, clock)
 
@@ -155,8 +157,8 @@ class Assistant:
             return HeadStart(heard)
         try:
             return HeadStart(heard, self.classify_turn(heard.text, by))
-        except LLMError:
-            return HeadStart(heard)  # the turn asks again and reports the problem
+        except LLMError as e:
+            return HeadStart(heard, failed=str(e))  # one deadline per turn: the turn reports it, never asks again
 
     def handle(self, utt: Utterance, clock: Clock | None = None, head: HeadStart | None = None) -> Turn:
         """One turn for an utterance; `head` is its transcript (and intents) worked out early, if any."""
@@ -167,6 +169,10 @@ class Assistant:
         if not self._confident(heard):
             turn = Turn(heard.text, heard.avg_logprob, heard.no_speech_prob, reply=NOT_CAUGHT_REPLY)
             return self._finish(turn, clock)
+        if head is not None and head.failed:
+            clock.lap("intent")
+            failed = Turn(heard.text, heard.avg_logprob, heard.no_speech_prob, reply=head.failed, error=head.failed)
+            return self._finish(failed, clock)
         return self.handle_text(heard.text, clock, heard, head.decided if head is not None else None)
 
     def _confident(self, t: Transcript) -> bool:
@@ -236,6 +242,7 @@ class Assistant:
             intents=decided.intents,
             actions=tuple(results),
             reply=reply,
+            error=next((r.say for r in results if r.llm_failed), ""),  # exit 6, shown as an error
             warning=decided.fallback,
             models=models,
         )

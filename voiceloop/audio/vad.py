@@ -20,6 +20,7 @@ EndCheck = Callable[[np.ndarray], bool]
 SMART_TURN_REASK_MS = 400
 START_VOICED_RATIO = 0.75  # share of the start window that must be voiced
 KEEP_TAIL_MS = 150  # trailing silence kept on an utterance so the last word is not cut
+RESUME_QUIET_MS = 90  # after listening resumes, this much silence must pass before speech counts as whole
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Utterance:
     """How much of it the VAD called speech."""
     cut: bool = False
     """True when max_utterance_s ended it rather than silence."""
+    clipped: bool = False
+    """True when it was already under way as listening resumed: it began mid-word, so it is not acted on."""
 
     @property
     def duration_s(self) -> float:
@@ -76,6 +79,10 @@ class Segmenter:
         self._reset_speech()
         self.state = SegState.SILENCE
         self._frame_index = 0
+        self._resume_frames = max(1, math.ceil(RESUME_QUIET_MS / cfg.frame_ms))
+        self._quiet_needed = 0
+        """Silent frames still to hear before a start counts as whole (set when listening resumes)."""
+        self._clipped = False
 
     def _reset_speech(self) -> None:
         self._frames: list[np.ndarray] = []
@@ -83,12 +90,14 @@ class Segmenter:
         self._silence_run = 0
         self._start_index = 0
 
-    def reset(self) -> None:
-        """Forget everything heard so far (e.g. after our own speech muted the mic)."""
+    def reset(self, resumed: bool = False) -> None:
+        """Forget everything heard so far. resumed: listening starts again after the mic was muted or
+        lost, so speech already under way (no RESUME_QUIET_MS of silence first) is marked clipped."""
         self._pre.clear()
         self._window.clear()
         self._reset_speech()
         self.state = SegState.SILENCE
+        self._quiet_needed = self._resume_frames if resumed else 0
 
     def feed(self, frame: np.ndarray) -> Utterance | None:
         """Feed one frame of exactly frame_samples; returns an Utterance when one ends."""
@@ -98,11 +107,14 @@ class Segmenter:
         index = self._frame_index
         self._frame_index += 1
         if self.state is SegState.SILENCE:
+            if self._quiet_needed:  # a run of silence arms it; speech first means we came in mid-word
+                self._quiet_needed = self._resume_frames if voiced else self._quiet_needed - 1
             self._pre.append((frame, voiced))
             self._window.append(voiced)
             need = max(1, math.ceil(START_VOICED_RATIO * self._start_frames))
             if len(self._window) == self._start_frames and sum(self._window) >= need:
                 self.state = SegState.SPEECH
+                self._clipped, self._quiet_needed = self._quiet_needed > 0, 0
                 self._frames = [f for f, _ in self._pre]
                 self._voiced = sum(v for _, v in self._pre)
                 self._start_index = index + 1 - len(self._pre)
@@ -169,7 +181,7 @@ class Segmenter:
         if voiced_ms < self.cfg.min_speech_ms:
             self.dropped += 1
             return None
-        return Utterance(np.concatenate(frames), start_s, end_s, voiced_ms, cut)
+        return Utterance(np.concatenate(frames), start_s, end_s, voiced_ms, cut, self._clipped)
 
     def segment(self, samples: np.ndarray) -> Iterator[Utterance]:
         """Run a whole recording through; a partial last frame is padded with silence."""

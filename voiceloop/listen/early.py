@@ -21,7 +21,7 @@ from voiceloop.audio.vad import Segmenter, Utterance
 
 T = TypeVar("T")
 JOIN_STEP_S = 0.1  # short waits, so Ctrl-C is seen at once
-MAX_WAIT_S = 120.0  # an early job that hangs this long is given up on; the turn does the work itself
+MAX_WAIT_S = 120.0  # default: an early job that hangs this long is given up on; the turn does the work itself
 
 
 class Job:
@@ -44,8 +44,12 @@ class EarlyStart(Generic[T]):
     when job.cancel is set.
     """
 
-    def __init__(self, work: Callable[[np.ndarray, Job], T], after_ms: int, frame_ms: int) -> None:
+    def __init__(
+        self, work: Callable[[np.ndarray, Job], T], after_ms: int, frame_ms: int, max_wait_s: float = MAX_WAIT_S
+    ) -> None:
         self.work = work
+        self.max_wait_s = max_wait_s
+        """How long take() waits for a job: longer than the job's own deadlines, so it is never asked twice."""
         self.after_frames = max(1, math.ceil(after_ms / frame_ms))
         self.started = 0
         """Early jobs begun."""
@@ -92,7 +96,7 @@ class EarlyStart(Generic[T]):
             if job is not None:
                 job.cancel.set()
             return None
-        for _ in range(int(MAX_WAIT_S / JOIN_STEP_S)):
+        for _ in range(int(self.max_wait_s / JOIN_STEP_S)):
             if not job.thread.is_alive():
                 break
             job.thread.join(JOIN_STEP_S)

@@ -150,6 +150,14 @@ class Listener:
         return False
 
     def _turn(self, utt: Utterance, heard: Transcript | None = None) -> None:
+        if utt.clipped:  # it began while we were not listening: acting on half a sentence is worse than asking
+            if self.early is not None:
+                self.early.discard()
+            self.console.print(
+                "[yellow]ignored[/yellow] speech that began while I was not listening; please say it again",
+                highlight=False,
+            )
+            return
         self._set_listening(False)  # from here the mic's audio is dropped on purpose until the echo tail ends
         try:
             if self._barged_in:  # what they said over the reply: "stop" ends it there
@@ -162,6 +170,7 @@ class Listener:
             self.turns += 1
             head = HeadStart(heard) if heard is not None else None
             if head is None and self.early is not None:
+                self.view.set_state(LoopState.THINKING)  # the utterance is over; what is left is the early work
                 head = self.early.take(utt)
             self.last_head = head
             self._run_turn(utt, head)
@@ -219,7 +228,7 @@ class Listener:
             except AudioDeviceError:
                 break  # the main loop reports and recovers
             tail -= len(chunk) if chunk is not None else 0
-        self.segmenter.reset()
+        self.segmenter.reset(resumed=True)
         self.frames.reset()
 
     def _recover(self, error: AudioDeviceError) -> None:
@@ -231,7 +240,7 @@ class Listener:
             f"[red]error:[/red] {error} — retrying every {REOPEN_EVERY_S:.0f} s", highlight=False, soft_wrap=True
         )
         self.source.close()
-        self.segmenter.reset()
+        self.segmenter.reset(resumed=True)
         self.frames.reset()
         while not self.stop.is_set():
             if self.stop.wait(REOPEN_EVERY_S):

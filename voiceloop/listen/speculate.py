@@ -236,7 +236,10 @@ def early_start_for(
         return None, None
     spec = SpeculativeLLM(assistant.tools.llm, cfg.llm.read_timeout_s)
     assistant.tools.llm = spec
-    early = EarlyStart(Speculator(assistant, spec, cfg.vad.early_reply), cfg.vad.early_start_ms, cfg.vad.frame_ms)
+    wait_s = 2 * cfg.llm.answer_timeout_s + 60.0  # past the job's own deadlines: a turn never asks twice
+    early = EarlyStart(
+        Speculator(assistant, spec, cfg.vad.early_reply), cfg.vad.early_start_ms, cfg.vad.frame_ms, wait_s
+    )
     if segmenter.turn_end is not None:
         segmenter.turn_end.heard = early.heard
     return early, spec
