@@ -96,12 +96,12 @@ def test_once_against_a_trickling_server_exits_6_saying_how_long_it_waited(tmp_p
     assert "Traceback" not in result.stdout + result.stderr
 
 
-def chat_then(answer_script):
-    """The intent call is answered with a chat intent; the chat call by answer_script."""
+def intent_then(answer_script, intents: dict = CHAT):  # a wire script
+    """The intent call is answered with `intents`; the next call (chat, code, summary) by answer_script."""
 
     def run(h: BaseHTTPRequestHandler) -> None:
         if b'"format"' in h.body:  # type: ignore[attr-defined]
-            body = ndjson(json.dumps(CHAT))
+            body = ndjson(json.dumps(intents))
             headers(h, length=len(body))
             h.wfile.write(body)
         else:
@@ -119,15 +119,20 @@ def huge_reply(h: BaseHTTPRequestHandler) -> None:
     h.wfile.write(b"0\r\n\r\n")
 
 
-def test_a_1mb_reply_is_cut_and_says_so(tmp_path: Path) -> None:
-    with fake_ollama(chat_then(huge_reply)) as url:
+SUMMARY = {"intents": [{"action": "summarize", "content": "the minutes of the meeting", "request": "summarize"}]}
+
+
+@pytest.mark.parametrize("intents", [CHAT, SUMMARY], ids=["chat", "summary"])
+def test_a_1mb_reply_is_bounded_in_what_is_printed_and_spoken(tmp_path: Path, intents: dict) -> None:
+    with fake_ollama(intent_then(huge_reply, intents)) as url:
         cfg = Config(llm=LlmConfig(host=url, model="m"), tts=TtsConfig(enabled=False))
         llm = OllamaClient(url, "m")
         tools = Tools(llm, Sandbox(tmp_path / "output"), TerminalConfirmer(console_sink()))
-        turn = Assistant(cfg, None, llm, tools, SilentSpeaker()).handle_text("tell me a story")  # type: ignore[arg-type]
-    assert not turn.error
-    assert len(turn.reply) < MAX_REPLY_CHARS + 200 and turn.reply.endswith(CUT_NOTE)
-    assert len(turn.spoken_text) < MAX_REPLY_CHARS + 200 and CUT_NOTE in turn.spoken_text
+        ask = "summarize the minutes of the meeting" if intents is SUMMARY else "tell me a story"
+        turn = Assistant(cfg, None, llm, tools, SilentSpeaker()).handle_text(ask)  # type: ignore[arg-type]
+    assert len(turn.reply) < MAX_REPLY_CHARS + 200 and len(turn.spoken_text) < MAX_REPLY_CHARS + 200
+    if intents is SUMMARY:  # nothing else cuts a summary: the reply itself says it was cut
+        assert turn.reply.endswith(CUT_NOTE) and turn.spoken_text.endswith(CUT_NOTE)
 
 
 class TextTaker:
@@ -162,7 +167,7 @@ def http_500(h: BaseHTTPRequestHandler) -> None:
 
 
 def test_a_500_on_the_chat_call_exits_6_shown_as_an_error(tmp_path: Path) -> None:
-    with fake_ollama(chat_then(http_500)) as url:
+    with fake_ollama(intent_then(http_500)) as url:
         write_config(tmp_path / "config.toml", url, 'backend = "ollama"')
         result = run_cli("once", str(DATA / "question.wav"), "--no-speak", cwd=tmp_path, timeout=120)
     assert result.returncode == 6, result.stdout

@@ -60,7 +60,7 @@ class Answers:
             try:
                 done, self.last = carry_on(self.tools, self.last, more, said, history, self.cfg, model, on_token)
             except LLMError as e:
-                return ActionResult(intent.action, Status.FAILED, "", str(e))
+                return ActionResult(intent.action, Status.FAILED, "", str(e), llm_failed=True)
             return done
         done = self.tools.run(intent, history, model, on_token=on_token)
         if intent.action is Action.GENERAL_CHAT and done.status is Status.ANSWERED:
