@@ -71,6 +71,8 @@ class AcousticTurn:
     """End of speech -> the panel on the terminal (writes; None: no panel)."""
     stages: dict[str, float] = dataclasses.field(default_factory=dict)
     """The turn's own timings as `listen` printed them (stt, intent, act, first_audio, ...)."""
+    heard: str = ""
+    """What `listen` printed as heard ("You said: ..."), to see a cut-off or a misheard turn."""
 
     def to_json(self) -> dict[str, Any]:
         def r(v: float | None) -> float | None:
@@ -83,6 +85,7 @@ class AcousticTurn:
             "reply_ms": r(self.reply_ms),
             "panel_ms": r(self.panel_ms),
             "stages_ms": self.stages,
+            "heard": self.heard,
         }
 
 
@@ -125,6 +128,7 @@ class Side:
             None if reply is None else reply / 16.0,
             None if panel_at is None else (panel_at - end_at) * 1000,
             printed_timings(proc.text_since(mark)),
+            " | ".join(m.strip() for m in re.findall(r"You said:([^\n(]*)", proc.text_since(mark))),
         )
 
     def close(self) -> None:
