@@ -16,7 +16,7 @@ from voiceloop.errors import LLMError, SandboxError
 from voiceloop.llm.ollama import LLMClient, Message, OnToken
 from voiceloop.llm.repetition import penalties
 from voiceloop.voice.budget import LOOP_NOTE, AnswerGuard, Cut, Enough
-from voiceloop.voice.speech import clip_reply
+from voiceloop.voice.speech import CUT_NOTE, clip_reply
 
 CODE_PROMPT = (
     "You write one complete source file. Reply with only the code for the file, no explanation, "
@@ -267,6 +267,8 @@ class Tools:
         said = guard.said
         if guard.cut is Cut.LOOP:
             said = f"{said} {LOOP_NOTE}".strip()
+        if not said and guard.cut is Cut.RUN_ON:  # one endless sentence: nothing fit to say; say it was cut
+            return ActionResult(Action.GENERAL_CHAT, Status.ANSWERED, "", CUT_NOTE, cut=guard.cut)
         if not said:
             return None
         streamed = on_token is not None
