@@ -69,12 +69,17 @@ def eval_answers(
     console = Console(stderr=as_json)
     try:
         cfg = session_config(config, model, no_speak=True)
-        from voiceloop.devtools.answers import load_answer_cases, run_answers, typed_session
+        from rich.markup import escape
+
+        from voiceloop.devtools.answers import AnswerResult, load_answer_cases, run_answers, typed_session
         from voiceloop.llm.backend import connect
 
         cases = load_answer_cases(folder)
         llm = connect(cfg)[0]
-        show = None if as_json else lambda r: console.print(f"[dim]{'✓' if r.fact else '✗'} {r.case.turns[-1]}[/dim]")
+        # progress goes to stderr with --json: a run on a slow machine takes many minutes
+        def show(r: AnswerResult) -> None:
+            console.print(f"[dim]{'✓' if r.fact else '✗'} {escape(r.case.turns[-1])}[/dim]", highlight=False)
+
         report = run_answers(cases, lambda: typed_session(cfg, llm), show)
     except VoiceloopError as e:
         fail(console, e)
