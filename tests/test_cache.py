@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from voiceloop.agent.stateless import stateless_prompts
 from voiceloop.agent.tools import CHAT_PROMPT, SUMMARY_PROMPT
 from voiceloop.llm.cache import CachingLLM, with_cache
 from voiceloop.llm.ollama import Message, OllamaClient
@@ -19,7 +20,7 @@ def summarize(text: str) -> list[Message]:
 
 
 def test_identical_summary_is_a_hit_and_a_changed_one_a_miss(llm: OllamaClient) -> None:
-    cache = CachingLLM(llm)
+    cache = CachingLLM(llm, stateless_prompts())
     first = cache.chat(summarize(TEXT), options=SHORT)
     heard: list[str] = []
     again = cache.chat(summarize(TEXT), options=SHORT, on_token=heard.append)
@@ -37,7 +38,7 @@ def test_identical_summary_is_a_hit_and_a_changed_one_a_miss(llm: OllamaClient) 
 
 
 def test_chat_history_and_retries_never_use_the_cache(llm: OllamaClient) -> None:
-    cache = CachingLLM(llm)
+    cache = CachingLLM(llm, stateless_prompts())
     chat: list[Message] = [{"role": "system", "content": CHAT_PROMPT}, {"role": "user", "content": "What time is it?"}]
     retry = [*summarize(TEXT), {"role": "assistant", "content": "-"}, {"role": "user", "content": "Again."}]
     for messages in (chat, chat, retry, retry):
@@ -47,7 +48,7 @@ def test_chat_history_and_retries_never_use_the_cache(llm: OllamaClient) -> None
 
 
 def test_size_is_bounded_and_the_oldest_answer_goes_first(llm: OllamaClient) -> None:
-    cache = CachingLLM(llm, max_entries=2)
+    cache = CachingLLM(llm, stateless_prompts(), max_entries=2)
     for text in ("One apple.", "Two pears.", "Three plums."):
         cache.chat(summarize(text), options=SHORT)
     assert cache.stats().entries == 2
@@ -58,7 +59,7 @@ def test_size_is_bounded_and_the_oldest_answer_goes_first(llm: OllamaClient) -> 
 
 
 def test_zero_entries_means_no_wrapper(llm: OllamaClient) -> None:
-    assert with_cache(llm, 0) is llm
-    wrapped = with_cache(llm, 8)
+    assert with_cache(llm, stateless_prompts(), 0) is llm
+    wrapped = with_cache(llm, stateless_prompts(), 8)
     assert isinstance(wrapped, CachingLLM) and wrapped.model == llm.model and wrapped.host == llm.host
     assert wrapped.version()

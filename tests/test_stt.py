@@ -66,7 +66,7 @@ def test_openai_whisper_engine_on_packaged_weights_matches_faster_whisper(transc
     assert {"create", "file", "shopping"} <= words(ours.text)
     assert words(ours.text) == words(transcriber.transcribe(audio).text)
     # a local .pt path is accepted as the model too
-    from voiceloop.stt.models import cache_dir
+    from voiceloop.paths import cache_dir
 
     pt = cache_dir() / "openai-whisper" / "tiny.en.pt"
     assert pt.is_file()

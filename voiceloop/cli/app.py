@@ -59,10 +59,11 @@ def build_assistant(
     from voiceloop.agent.assistant import Assistant
     from voiceloop.agent.confirm import TerminalConfirmer
     from voiceloop.agent.sandbox import Sandbox
+    from voiceloop.agent.stateless import stateless_prompts
     from voiceloop.agent.tools import Tools
+    from voiceloop.agent.warmup import warm_llm_soon
     from voiceloop.llm.backend import connect
     from voiceloop.llm.cache import with_cache
-    from voiceloop.llm.warmup import warm_llm_soon
     from voiceloop.stt.engines import load_transcriber
     from voiceloop.voice.speech import SentenceSpeaker, SilentSpeaker, Speaker
 
@@ -71,7 +72,7 @@ def build_assistant(
         console.print(f"[dim]LLM: {how}[/dim]", highlight=False)
     # the model is loaded and the intent prompt read while we load the rest
     warm_llm_soon(llm, runtime or Runtime(), cfg.llm.temperature)
-    llm = with_cache(llm, cfg.llm.cache_entries)
+    llm = with_cache(llm, stateless_prompts(), cfg.llm.cache_entries)
     from voiceloop.output_dir import output_outside
 
     sandbox = Sandbox(Path(cfg.output.dir), mark=output_outside(cfg.output.dir, Path.cwd()))

@@ -249,8 +249,8 @@ def timed(loads: dict[str, float], key: str, make: Callable[[], Any]) -> Any:
 
 def build_parts(cfg: Config) -> Parts:
     """Load STT, connect and warm the LLM, load the voice; each timed on its own."""
+    from voiceloop.agent.warmup import warm_llm
     from voiceloop.llm.backend import connect
-    from voiceloop.llm.warmup import warm_llm
     from voiceloop.stt.engines import build_engine, warm_up
     from voiceloop.voice.engines import load_synth
 

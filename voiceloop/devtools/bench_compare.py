@@ -328,7 +328,7 @@ def compare_prompt_warmth(parts: Parts, runs: int, say: Say) -> PromptWarmth:
     import secrets
 
     from voiceloop.agent.understand.prompt import SCHEMA, SYSTEM_PROMPT
-    from voiceloop.llm.warmup import warm_llm
+    from voiceloop.agent.warmup import warm_llm
 
     say("LLM first token with the intent prompt read at start, and without")
     primed: list[float] = []

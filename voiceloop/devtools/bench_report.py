@@ -13,6 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from voiceloop.agent.stateless import stateless_prompts
 from voiceloop.config import Config
 from voiceloop.devtools.bench import Stage, TurnTiming, build_parts, find_wavs, prepare, run_turn, stage_table
 from voiceloop.devtools.bench_compare import (
@@ -126,7 +127,7 @@ def run_bench(
     first_cache: CachingLLM | None = None
     for run in range(runs):
         # every run gets its own empty cache, as a fresh `listen` would: these are first-time answers
-        cache = CachingLLM(parts.llm, max(1, cfg.llm.cache_entries))
+        cache = CachingLLM(parts.llm, stateless_prompts(), max(1, cfg.llm.cache_entries))
         first_cache = first_cache or cache
         for replay in replays:
             say(f"run {run + 1}/{runs}: {replay.name}")
@@ -141,7 +142,7 @@ def run_bench(
     for run in range(runs):
         for replay in replays:  # pairs in alternating order, so neither side always finds a warmer server
             for ms in (0, early_ms) if run % 2 == 0 else (early_ms, 0):
-                cache = CachingLLM(parts.llm, max(1, cfg.llm.cache_entries))  # first-time answers
+                cache = CachingLLM(parts.llm, stateless_prompts(), max(1, cfg.llm.cache_entries))  # first-time answers
                 (early if ms else plain).append(run_turn(parts, replay, cache, ms))
     stt = compare_stt(parts, replays, runs, say)
     speech = compare_speech(parts, runs, say)

@@ -23,23 +23,14 @@ from voiceloop.llm.ollama import ChatResult, LLMClient, Message, OnToken
 Prefix = tuple[tuple[str, str], ...]
 
 
-def stateless_prompts() -> frozenset[Prefix]:
-    """The fixed openings (system prompt, then any few-shot examples) of calls whose answer depends
-    only on the request; read from their modules, so a changed prompt is still recognised."""
-    from voiceloop.agent.tools import CODE_PROMPT, SUMMARY_PROMPT
-    from voiceloop.agent.understand.prompt import prompt_messages
-
-    classify = _prefix(prompt_messages("")[:-1])
-    return frozenset({classify, (("system", CODE_PROMPT),), (("system", SUMMARY_PROMPT),)})
-
-
-def _prefix(messages: list[Message]) -> Prefix:
+def prefix_of(messages: list[Message]) -> Prefix:
+    """A call's opening (every message but the request) as a hashable key."""
     return tuple((m.get("role", ""), m.get("content", "")) for m in messages)
 
 
 def is_stateless(messages: list[Message], prompts: frozenset[Prefix]) -> bool:
     """True for [a fixed opening we know, the user's request] and nothing else (no history, no retry)."""
-    return len(messages) >= 2 and messages[-1].get("role") == "user" and _prefix(messages[:-1]) in prompts
+    return len(messages) >= 2 and messages[-1].get("role") == "user" and prefix_of(messages[:-1]) in prompts
 
 
 @dataclass(frozen=True)
@@ -70,7 +61,8 @@ class CacheStats:
 class CachingLLM:
     """An LLMClient that answers repeated stateless requests from memory (least recently used dropped)."""
 
-    def __init__(self, inner: LLMClient, max_entries: int = 64) -> None:
+    def __init__(self, inner: LLMClient, prompts: frozenset[Prefix], max_entries: int = 64) -> None:
+        """prompts: the fixed openings of calls whose answer depends only on the request (the agent knows them)."""
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1 (leave the client unwrapped to turn caching off)")
         self.inner = inner
@@ -78,7 +70,7 @@ class CachingLLM:
         self.model = inner.model
         self.backend = inner.backend
         self.max_entries = max_entries
-        self._prompts = stateless_prompts()
+        self._prompts = prompts
         self._store: OrderedDict[str, ChatResult] = OrderedDict()
         self._lock = threading.Lock()
         self._hits = self._misses = self._bypassed = 0
@@ -140,6 +132,6 @@ class CachingLLM:
         return self.inner.models()
 
 
-def with_cache(llm: LLMClient, max_entries: int) -> LLMClient:
+def with_cache(llm: LLMClient, prompts: frozenset[Prefix], max_entries: int) -> LLMClient:
     """llm wrapped in a CachingLLM, or llm itself when max_entries is 0 (llm.cache_entries = 0)."""
-    return CachingLLM(llm, max_entries) if max_entries > 0 else llm
+    return CachingLLM(llm, prompts, max_entries) if max_entries > 0 else llm

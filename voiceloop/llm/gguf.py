@@ -14,7 +14,7 @@ from pathlib import Path
 
 from voiceloop.atomic import atomic_write
 from voiceloop.errors import ModelError
-from voiceloop.stt.models import cache_dir
+from voiceloop.paths import cache_dir
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ import numpy as np
 from voiceloop.audio.formats import SAMPLE_RATE
 from voiceloop.config import SttConfig
 from voiceloop.errors import ModelError
-from voiceloop.stt.models import cache_dir, looks_like_path, resolve_ct2
+from voiceloop.paths import cache_dir
+from voiceloop.stt.models import looks_like_path, resolve_ct2
 from voiceloop.stt.moonshine import Moonshine
 from voiceloop.stt.transcript import Transcriber, Transcript, float_audio
 from voiceloop.stt.vocabulary import bias_prompt

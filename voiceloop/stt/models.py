@@ -9,18 +9,10 @@ from pathlib import Path
 
 from voiceloop.atomic import atomic_write
 from voiceloop.errors import ModelError
+from voiceloop.paths import cache_dir
 
 BASE_BIN_SIZE = 145_217_532  # bytes of the joined multilingual base model.bin
 CT2_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
-
-
-def cache_dir() -> Path:
-    """Where assembled models live: $VOICELOOP_CACHE, else $XDG_CACHE_HOME/voiceloop."""
-    env = os.environ.get("VOICELOOP_CACHE")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "voiceloop"
 
 
 def _package_dir(module: str) -> Path | None:

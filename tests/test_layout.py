@@ -1,0 +1,52 @@
+"""The house rules a newcomer relies on: packages by stage, imports that run one way, small modules."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PKG = Path(__file__).resolve().parent.parent / "voiceloop"
+MAX_LINES = 300
+# who may import whom: a stage imports only the stages listed (and the shared top-level modules)
+LAYERS = {
+    "audio": set(),
+    "stt": {"audio"},
+    "voice": {"audio", "llm"},  # the sentence budget reuses the LLM stream's repetition watcher
+    "llm": set(),
+    "agent": {"audio", "stt", "voice", "llm"},
+    "listen": {"audio", "stt", "voice", "llm", "agent"},
+    "devtools": {"audio", "stt", "voice", "llm", "agent", "listen"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("voiceloop"):
+            out.add(node.module)
+            out.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names if a.name.startswith("voiceloop"))
+    return out
+
+
+def test_at_least_five_packages_by_stage() -> None:
+    stages = [p.name for p in PKG.iterdir() if (p / "__init__.py").is_file()]
+    assert set(LAYERS) <= set(stages), stages
+
+
+def test_imports_run_one_way_and_the_product_never_imports_devtools() -> None:
+    wrong = []
+    for stage, allowed in LAYERS.items():
+        for path in (PKG / stage).rglob("*.py"):
+            for name in _imports(path):
+                parts = name.split(".")
+                if len(parts) > 1 and parts[1] in LAYERS and parts[1] != stage and parts[1] not in allowed:
+                    wrong.append(f"{path.relative_to(PKG)} imports {name}")
+    assert wrong == []
+
+
+def test_no_module_is_over_300_lines() -> None:
+    long = {str(p.relative_to(PKG)): n for p in PKG.rglob("*.py") if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    assert long == {}
