@@ -71,7 +71,7 @@ def test_the_timings_listen_prints_are_read_back() -> None:
 
     from rich.console import Console
 
-    from voiceloop.agent.assistant import Turn
+    from voiceloop.agent.turn import Turn
     from voiceloop.devtools.bench_acoustic import printed_timings
     from voiceloop.listen.ui import print_turn
 

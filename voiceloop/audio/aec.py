@@ -135,23 +135,26 @@ class EchoCancelledSource:
 
     @property
     def finished(self) -> bool:
-        return bool(getattr(self.inner, "finished", False))
+        return self.inner.finished
+
+    @property
+    def captured_at(self) -> float | None:
+        return self.inner.captured_at
 
     @property
     def listening(self) -> bool:
-        return bool(getattr(self.inner, "listening", True))
+        return self.inner.listening
 
     @listening.setter
     def listening(self, on: bool) -> None:
-        if hasattr(self.inner, "listening"):
-            self.inner.listening = on
+        self.inner.listening = on
 
     def read(self, timeout_s: float) -> np.ndarray | None:
         with self._lock:  # the loop and the barge-in watcher may take turns reading; AEC3 is not thread-safe
             chunk = self.inner.read(timeout_s)
             if chunk is None:
                 return None
-            ends_at = getattr(self.inner, "captured_at", None) or time.monotonic()
+            ends_at = self.inner.captured_at or time.monotonic()
             need = ends_at + LEAD_S
             # while a reply plays, wait (bounded by LEAD_S) until the audio the reference needs was written
             playing = self.far.audible_until >= ends_at - REPLY_GAP_S

@@ -11,12 +11,15 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from voiceloop.audio.formats import SAMPLE_RATE, rms_dbfs
 from voiceloop.errors import AudioDeviceError
+
+if TYPE_CHECKING:
+    from voiceloop.audio.aec import FarEnd
 
 _ALSA_HANDLER: Any = None  # kept alive: ALSA holds a pointer to it
 
@@ -139,7 +142,7 @@ class PyAudioPlayer:
         self._format = pyaudio.paInt16
         self._lock = threading.Lock()
         self._levels: collections.deque[tuple[float, float]] = collections.deque(maxlen=200)
-        self.far_end: Any = None
+        self.far_end: FarEnd | None = None
         """Told every chunk played and when it is heard (an aec.FarEnd), for echo cancellation."""
         self.stop_flag = threading.Event()
         """Set it to cut playback short and drop what is still queued (Ctrl-C, barge-in); clear it to
@@ -179,6 +182,9 @@ class PyAudioPlayer:
             finally:
                 with contextlib.suppress(OSError):
                     stream.close()
+
+    def close(self) -> None:
+        """Nothing stays open between replies: each play() opens and closes its own stream."""
 
     def recent_level(self, window_s: float) -> float | None:
         """Loudest level (dBFS) heard from the speaker in the last window_s, or None if it was silent."""

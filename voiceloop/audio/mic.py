@@ -23,6 +23,10 @@ class AudioSource(Protocol):
     overflows: int
     listening: bool
     """False while a turn runs: audio arriving then is dropped on purpose (not counted as overflow)."""
+    @property
+    def captured_at(self) -> float | None:
+        """monotonic() when the last chunk read ended at the microphone, None when unknown (a recording)."""
+        ...
 
     @property
     def finished(self) -> bool:
@@ -49,6 +53,7 @@ class PyAudioSource:
         """False while a turn runs: the mic's audio is dropped on purpose then (it would be our own voice),
         so a full ring is not counted as an overflow."""
         self.captured_at: float | None = None
+        self._latency = 0.0  # the input stream's own latency, known once it is open
         """Monotonic time the last chunk read() returned had fully reached the microphone (for echo
         cancellation: which played audio it can contain)."""
         self._chunk = ms_to_samples(chunk_ms)
@@ -92,7 +97,7 @@ class PyAudioSource:
         """When the chunk just delivered ended at the microphone: a sample clock, smooth when callbacks come
         late and in bursts (a busy machine); set again when it runs ahead of the wall clock (impossible for
         audio already captured) or falls far behind it (chunks were lost)."""
-        now = time.monotonic() - getattr(self, "_latency", 0.0)
+        now = time.monotonic() - self._latency
         t0, count = self._clock if self._clock is not None else (now - n / SAMPLE_RATE, 0)
         clock = t0 + (count + n) / SAMPLE_RATE
         if clock > now + 0.005 or clock < now - REANCHOR_S:
@@ -128,6 +133,7 @@ class WavSource:
     def __init__(self, path: Path, chunk_ms: int = 30, realtime: bool = False) -> None:
         self.overflows = 0
         self.listening = True
+        self.captured_at: float | None = None
         self._samples = read_wav(path)
         self._chunk = ms_to_samples(chunk_ms)
         self._pos = 0

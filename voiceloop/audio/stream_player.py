@@ -12,13 +12,16 @@ from __future__ import annotations
 import collections
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from voiceloop.audio.devices import find_device
 from voiceloop.audio.formats import SAMPLE_RATE, rms_dbfs
 from voiceloop.errors import AudioDeviceError
+
+if TYPE_CHECKING:
+    from voiceloop.audio.aec import FarEnd
 
 CHUNK = 480  # samples per callback (30 ms): the level history is kept per chunk
 REANCHOR_S = 0.03  # a sample clock further than this from PortAudio's own estimate is set again (underrun)
@@ -39,7 +42,7 @@ class StreamPlayer:
         self._latency = 0.0
         self._clock: tuple[float, int] | None = None
         self._heard_until = 0.0
-        self.far_end: Any = None
+        self.far_end: FarEnd | None = None
         """Told every chunk played, silence included, and when it is heard (an aec.FarEnd)."""
         self.stop_flag = threading.Event()
         """Set: what is playing is cut and the queue dropped. Written only by SpeechStream."""

@@ -143,8 +143,8 @@ def listen(
             source.close()
         if ptt is not None:  # the space-bar reader gives the terminal back
             ptt.close()
-        player = getattr(getattr(assistant, "speaker", None), "player", None)
-        if player is not None and hasattr(player, "close"):
+        player = assistant.speaker.player if assistant is not None else None
+        if player is not None:
             player.close()  # a callback stream must stop before the interpreter goes
 
 

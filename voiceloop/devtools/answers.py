@@ -230,7 +230,7 @@ def typed_session(cfg: Config, llm: LLMClient) -> Assistant:
     """A fresh session for typed questions: no Whisper, no voice, and every write declined."""
     from voiceloop.agent.sandbox import Sandbox
     from voiceloop.agent.tools import Tools
-    from voiceloop.devtools.bench import Decline
+    from voiceloop.devtools.bench_probes import Decline
     from voiceloop.voice.speech import SilentSpeaker
 
     tools = Tools(llm, Sandbox(Path(cfg.output.dir)), Decline(), cfg.llm.num_predict, cfg.answer)

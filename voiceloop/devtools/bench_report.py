@@ -18,14 +18,16 @@ from voiceloop.config import Config
 from voiceloop.devtools.bench import Stage, TurnTiming, build_parts, find_wavs, prepare, run_turn, stage_table
 from voiceloop.devtools.bench_compare import (
     EngineRun,
-    IdleCost,
-    PromptWarmth,
     SpeechComparison,
-    Startup,
     SttComparison,
-    compare_prompt_warmth,
     compare_speech,
     compare_stt,
+)
+from voiceloop.devtools.bench_costs import (
+    IdleCost,
+    PromptWarmth,
+    Startup,
+    compare_prompt_warmth,
     measure_idle,
     measure_startup,
 )

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from voiceloop.audio.aec import EchoCancelledSource, FarEnd
 from voiceloop.audio.mic import AudioSource
+from voiceloop.voice.speech import Speaker
 
 
-def with_echo_cancel(open_mic: Callable[[], AudioSource], speaker: Any) -> Callable[[], AudioSource]:
+def with_echo_cancel(open_mic: Callable[[], AudioSource], speaker: Speaker) -> Callable[[], AudioSource]:
     """A microphone opener whose sources have voiceloop's own voice removed; `open_mic` unchanged when
     nothing is played (speech off, no speaker device)."""
-    player = getattr(speaker, "player", None)
-    if player is None or not hasattr(player, "far_end"):
+    player = speaker.player
+    if player is None:
         return open_mic
     far = FarEnd()
     player.far_end = far

@@ -10,9 +10,10 @@ from collections.abc import Callable
 import numpy as np
 from rich.console import Console
 
-from voiceloop.agent.assistant import Assistant, HeadStart
+from voiceloop.agent.assistant import Assistant
 from voiceloop.agent.confirm import Confirmer
 from voiceloop.agent.sandbox import Proposal
+from voiceloop.agent.turn import HeadStart
 from voiceloop.audio.formats import SAMPLE_RATE, ms_to_samples, rms_dbfs
 from voiceloop.audio.frames import FrameChunker
 from voiceloop.audio.mic import AudioSource

@@ -17,11 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from voiceloop.agent.assistant import Assistant, HeadStart
+from voiceloop.agent.assistant import Assistant
 from voiceloop.agent.classifier import Classifier
 from voiceloop.agent.intents import Action
 from voiceloop.agent.sandbox import Proposal
 from voiceloop.agent.tools import Tools
+from voiceloop.agent.turn import HeadStart
 from voiceloop.audio.vad import Segmenter
 from voiceloop.errors import LLMError
 from voiceloop.listen.early import EarlyStart, Job

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from voiceloop.agent.assistant import Turn
 from voiceloop.agent.tools import Status
+from voiceloop.agent.turn import Turn
 
 _STATUS_STYLE = {
     Status.WRITTEN: "green",

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from voiceloop.audio.aec import FarEnd
 from voiceloop.audio.formats import resample, to_int16
 from voiceloop.config import TtsConfig
 
@@ -52,11 +53,17 @@ class Player(Protocol):
 
     stop_flag: threading.Event
     """Set: cut what is playing and drop what is queued. Written only by SpeechStream (one reply's owner)."""
+    far_end: FarEnd | None
+    """Told every chunk played and when it is heard, when echo cancellation needs the reference (else None)."""
 
     def play(self, samples: np.ndarray) -> None: ...
 
     def recent_level(self, window_s: float) -> float | None:
         """Loudest level (dBFS) played in the last window_s, or None if silent (barge-in's echo estimate)."""
+        ...
+
+    def close(self) -> None:
+        """Release the output device (a stream kept open for the session must stop before exit)."""
         ...
 
 
