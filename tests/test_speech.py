@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from voiceloop.config import TtsConfig
-from voiceloop.voice.speech import Pyttsx3Synth, SentenceSpeaker, split_sentences
+from voiceloop.voice.espeak import Pyttsx3Synth
+from voiceloop.voice.speech import SentenceSpeaker, split_sentences
 
 from .conftest import DATA, ROOT, Recorder, loud_seconds, run_cli, write_config
 

@@ -15,7 +15,8 @@ from voiceloop.agent.sandbox import Sandbox
 from voiceloop.agent.tools import Tools
 from voiceloop.config import Config, TtsConfig
 from voiceloop.llm.ollama import OllamaClient
-from voiceloop.voice.speech import Pyttsx3Synth, SentenceSpeaker, SpeechInterrupted, SpeechStream
+from voiceloop.voice.espeak import Pyttsx3Synth
+from voiceloop.voice.speech import SentenceSpeaker, SpeechInterrupted, SpeechStream
 
 
 class ClockedPlayer:

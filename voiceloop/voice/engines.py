@@ -10,7 +10,8 @@ import numpy as np
 from voiceloop.audio.formats import resample, to_int16
 from voiceloop.config import TtsConfig
 from voiceloop.errors import SpeechError
-from voiceloop.voice.speech import Pyttsx3Synth, Synth
+from voiceloop.voice.espeak import Pyttsx3Synth
+from voiceloop.voice.speech import Synth
 
 PIPER_EXTRA = "pip install -e '.[piper]' (or `make install`)"
 DEFAULT_RATE = 175  # words per minute that Piper's length_scale 1.0 stands for (tts.rate's default)
