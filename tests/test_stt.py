@@ -95,7 +95,9 @@ def base_model() -> FasterWhisper:
 
 
 @pytest.mark.slow
-def test_tiered_escalates_only_when_the_small_model_is_unsure(transcriber, base_model) -> None:
+def test_tiered_escalates_only_when_the_small_model_is_unsure(base_model) -> None:
+    # without the command-vocabulary prompt, so the robotic voice below still leaves tiny.en unsure
+    transcriber = FasterWhisper(SttConfig(vocabulary_bias=False))
     tiered = TieredTranscriber(transcriber, base_model, SttConfig().escalate_below)
     clear = tiered.transcribe(speech("question.wav"))
     assert not clear.escalated and {"capital", "france"} <= words(clear.text)
