@@ -85,6 +85,7 @@ class Listener:
         self.stop = stop or threading.Event()
         """The session's stop token (Ctrl-C, SIGTERM): every wait in the loop is bounded and checks it."""
         self.turns = 0
+        self._cut = False
         self.last_head: HeadStart | None = None
         """What the early start handed the last turn (its transcript and intents), or None."""
         self.frames = FrameChunker(segmenter.frame_samples)
@@ -151,6 +152,7 @@ class Listener:
         return False
 
     def _turn(self, utt: Utterance, heard: Transcript | None = None) -> None:
+        self._cut = utt.cut  # cut at vad.max_utterance_s: the speech goes on, and its next piece is wanted
         if utt.clipped:  # it began while we were not listening: acting on half a sentence is worse than asking
             if self.early is not None:
                 self.early.discard()
@@ -229,7 +231,7 @@ class Listener:
             except AudioDeviceError:
                 break  # the main loop reports and recovers
             tail -= len(chunk) if chunk is not None else 0
-        self.segmenter.reset(resumed=True)
+        self.segmenter.reset(resumed=not self._cut)  # else speech already under way is a clip, not a turn
         self.frames.reset()
 
     def _recover(self, error: AudioDeviceError) -> None:
