@@ -224,3 +224,29 @@ def test_a_list_number_is_not_a_sentence() -> None:
     assert guard.said == "Here is how. 1. Open it."
     assert " ".join(passed.split()) == guard.said
     assert split_said("Here is how. 1. Open it. 2. Close it.") == ["Here is how.", "1. Open it.", "2. Close it."]
+
+
+def test_tell_me_more_tries_the_next_way_when_the_first_loops_before_saying_anything(tmp_path: Path) -> None:
+    from voiceloop.agent.answers import ALSO, LastAnswer, carry_on
+    from voiceloop.agent.commands import Kind
+
+    first = "Zephyr was a dragon who lived in a cave by the sea. He wanted to cook."
+    # the first way only says the answer again, twice (skipped, then stopped as a loop); the second goes on
+    streams = [ollama_lines(f" {first} {first}"), ollama_lines(" he baked bread for his friends. Then he made soup.")]
+    bodies: list[dict] = []
+
+    def script(h: BaseHTTPRequestHandler) -> None:
+        bodies.append(json.loads(getattr(h, "body", b"{}")))
+        stream(streams.pop(0))(h)
+
+    ask = "tell me a story about a dragon"
+    history = [{"role": "user", "content": ask}, {"role": "assistant", "content": first}]
+    with fake_ollama(script) as url:
+        tools = tools_for(OllamaClient(url, "m"), tmp_path)
+        last = LastAnswer(ask, first, 3)
+        done, thread = carry_on(tools, last, Kind.MORE, "go on", history, AnswerConfig(), "m", None)
+    assert done.say == "Also, he baked bread for his friends. Then he made soup."
+    assert done.cut is Cut.DONE
+    assert bodies[0]["messages"][-1] == {"role": "assistant", "content": first}  # its own answer, to continue
+    assert bodies[1]["messages"][-1] == {"role": "assistant", "content": f"{first} {ALSO}"}
+    assert thread.said == f"{first} {done.say}"

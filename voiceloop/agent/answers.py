@@ -103,7 +103,7 @@ def carry_on(
     attempts.append(([*hint, *history, {"role": "user", "content": said_now}], ""))
     for messages, lead in attempts:
         done = tools.answer_with(messages, sentences, on_token, model, already_said=last.said, lead=lead)
-        if done is not None:
+        if done is not None and done.say != LOOP_NOTE:  # a loop before anything new was said: try the next way
             break
     else:
         done = ActionResult(Action.GENERAL_CHAT, Status.ANSWERED, "", NOTHING_MORE_REPLY, cut=Cut.DONE)
