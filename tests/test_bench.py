@@ -64,8 +64,9 @@ def test_every_stage_is_measured_on_every_shipped_wav(report: BenchReport) -> No
 
 
 def test_the_repeated_requests_are_answered_from_the_cache(report: BenchReport) -> None:
-    # each WAV's intent call (same transcript, same prompt) is asked again in the repeat pass
-    assert report.cache.hits >= len(DEFAULT_WAVS)
+    # the fast path decides these intents without the model, so what the repeat pass asks again is the
+    # stateless generation (write_code.wav's code, from the same request and the same prompt)
+    assert report.cache.hits >= 1
     assert report.cache.bypassed >= 1  # the capital-of-France question is chat: never cached
     assert report.cache.saved_s > 0
 

@@ -35,6 +35,8 @@ _START_OVER_PIECE = re.compile(
     r"wipe the slate(?: clean)?|clean slate|from the top|back to square one)"
     r"(?:\s+(?:please|now|again|from scratch|for me))*$"
 )
+_FILLER = re.compile(r"^(?:ok|okay|alright|all right|so|now|please|well|right)?$")
+"""A piece that is only a filler ("OK, let's start over" splits into "ok" and "lets start over")."""
 _LEAD = r"^(?:(?:ok|okay|yes|yeah|sure|please|and|so|now|alright|great|nice|cool|interesting)\s+)*"
 _MORE = re.compile(
     _LEAD + r"(?:(?:can you |could you |please )?(?:tell me|say|give me) (?:a (?:bit|little) )?more|more"
@@ -63,7 +65,7 @@ def _plain(text: str) -> str:
 def parse_command(text: str) -> Command | None:
     plain = _plain(text)
     joints = r"\s*(?:,|\band then\b|\band\b|\bthen\b|\bso\b|(?=\blets\b)|(?=\blet us\b))\s*"
-    pieces = re.split(joints, plain.replace(".", " ").replace("  ", " "))
+    pieces = [p for p in re.split(joints, plain.replace(".", " ").replace("  ", " ")) if not _FILLER.match(p.strip())]
     if all(_START_OVER_PIECE.match(p.strip()) for p in pieces if p.strip()) and any(p.strip() for p in pieces):
         return Command(Kind.START_OVER)
     words = plain.replace(".", " ").replace("  ", " ").strip()
