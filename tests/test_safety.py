@@ -234,10 +234,13 @@ def test_a_whole_turn_talks_only_to_the_llm_host_and_writes_nothing(tmp_path: Pa
 
 
 def test_once_with_a_hostile_answer_exits_cleanly(tmp_path: Path) -> None:
+    # a request the fast path leaves to the model, so the model's (hostile) answer is what decides
+    wav = tmp_path / "passwords.wav"
+    subprocess.run(["espeak-ng", "-s", "150", "-w", str(wav), "I need somewhere to keep my passwords"], check=True)
     answer = intents_reply([{"action": "create_file", "filename": "/etc/passwd", "content": "root::0:0::/:/bin/sh"}])
     with fake_ollama(reply(200, answer, "application/x-ndjson")) as url:
         write_config(tmp_path / "config.toml", url, 'backend = "ollama"\n')
-        result = run_cli("once", str(DATA / "create_notes.wav"), "--json", cwd=tmp_path)
+        result = run_cli("once", str(wav), "--json", cwd=tmp_path)
     assert "Traceback" not in result.stderr
     data = json.loads(result.stdout)
     assert data["actions"][0]["status"] == "refused"
