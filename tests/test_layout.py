@@ -50,3 +50,16 @@ def test_imports_run_one_way_and_the_product_never_imports_devtools() -> None:
 def test_no_module_is_over_300_lines() -> None:
     long = {str(p.relative_to(PKG)): n for p in PKG.rglob("*.py") if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert long == {}
+
+
+def test_every_product_thread_is_started_through_the_runtime() -> None:
+    """One place owns the threads: outside runtime.py (and the developer tools) nothing starts its own."""
+    starters = []
+    for path in PKG.rglob("*.py"):
+        rel = path.relative_to(PKG)
+        if rel.parts[0] == "devtools" or rel.name == "runtime.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "Thread":
+                starters.append(f"{rel}:{node.lineno}")
+    assert starters == []

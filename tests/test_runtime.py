@@ -66,3 +66,16 @@ def test_frame_chunker_keeps_every_sample_in_order() -> None:
     assert np.array_equal(joined, np.arange(5000, dtype=np.int16))
     chunker.reset(np.ones(500, np.int16))
     assert [len(f) for f in chunker.push(np.zeros(0, np.int16))] == [480] and len(chunker.pending) == 20
+
+
+def test_spawned_workers_belong_to_the_process_runtime() -> None:
+    from voiceloop.runtime import RUNTIME, spawn
+
+    release = threading.Event()
+    thread = spawn("voiceloop-test-worker", release.wait, 5.0)
+    try:
+        assert "voiceloop-test-worker" in RUNTIME.alive()
+    finally:
+        release.set()
+        thread.join(2.0)
+    assert "voiceloop-test-worker" not in RUNTIME.alive()

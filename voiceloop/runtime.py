@@ -52,6 +52,16 @@ class Runtime:
         return [t.name for t in threads if t.is_alive()]
 
 
+RUNTIME = Runtime()
+"""The process's owner of every worker thread (speech, barge-in, early start, warm-ups): `listen` installs the
+signals on it and shuts it down on the way out; workers watch RUNTIME.stop besides their own cancel events."""
+
+
+def spawn(name: str, target: Callable[..., Any], *args: Any) -> threading.Thread:
+    """Start a worker owned by the process's Runtime."""
+    return RUNTIME.spawn(name, target, *args)
+
+
 def install_signals(runtime: Runtime) -> None:
     """Ctrl-C and SIGTERM set the stop token, then interrupt the main thread (it may be in a blocking call)."""
 

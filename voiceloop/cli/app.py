@@ -12,7 +12,7 @@ from rich.console import Console
 
 from voiceloop.config import Config, load
 from voiceloop.errors import AudioDeviceError, VoiceloopError
-from voiceloop.runtime import Runtime
+from voiceloop.runtime import RUNTIME, Runtime
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="voiceloop: a private, always-listening voice agent."
@@ -71,7 +71,7 @@ def build_assistant(
     if cfg.llm.backend in ("auto", "embedded"):
         console.print(f"[dim]LLM: {how}[/dim]", highlight=False)
     # the model is loaded and the intent prompt read while we load the rest
-    warm_llm_soon(llm, runtime or Runtime(), cfg.llm.temperature)
+    warm_llm_soon(llm, runtime or RUNTIME, cfg.llm.temperature)
     llm = with_cache(llm, stateless_prompts(), cfg.llm.cache_entries)
     from voiceloop.output_dir import output_outside
 

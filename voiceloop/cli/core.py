@@ -15,7 +15,7 @@ from voiceloop import __version__
 from voiceloop.cli.app import ConfigOpt, ModelOpt, app, build_assistant, fail, session_config
 from voiceloop.config import Config
 from voiceloop.errors import VoiceloopError
-from voiceloop.runtime import Runtime, install_signals
+from voiceloop.runtime import RUNTIME, install_signals
 
 
 @app.command()
@@ -94,7 +94,7 @@ def listen(
     listener = None
     assistant = None
     ptt = None
-    runtime = Runtime()
+    runtime = RUNTIME  # the process's one owner of worker threads and its stop token
     install_signals(runtime)  # Ctrl-C and SIGTERM set the one stop token every worker watches
     import faulthandler
 

@@ -19,7 +19,7 @@ from rich.console import Console  # noqa: E402
 
 from voiceloop import cli  # noqa: E402
 from voiceloop.audio.vad import build_segmenter  # noqa: E402
-from voiceloop.runtime import Runtime  # noqa: E402
+from voiceloop.runtime import RUNTIME  # noqa: E402
 
 WARM_WAIT_S = 60.0
 
@@ -27,7 +27,7 @@ WARM_WAIT_S = 60.0
 def main(argv: list[str]) -> int:
     args = json.loads(argv[0])
     cfg = cli.session_config(Path(args["config"]) if args["config"] else None, args["model"])
-    runtime = Runtime()
+    runtime = RUNTIME  # the process's one owner of worker threads and its stop token
     assistant = cli.build_assistant(cfg, Console(file=io.StringIO()), runtime)
     build_segmenter(cfg.vad)
     sys.stdout.write(json.dumps({"in_process_s": time.perf_counter() - T0}) + "\n")

@@ -24,6 +24,7 @@ from voiceloop.audio.frames import FrameChunker
 from voiceloop.audio.mic import AudioSource
 from voiceloop.audio.vad import IsSpeech
 from voiceloop.errors import AudioDeviceError
+from voiceloop.runtime import spawn
 from voiceloop.voice.speech import Player
 
 FRAME_MS = 30
@@ -68,8 +69,7 @@ class BargeIn:
         self.triggered.clear()
         self._stop.clear()
         self._captured = []
-        self._thread = threading.Thread(target=self._run, name="voiceloop-barge-in", daemon=True)
-        self._thread.start()
+        self._thread = spawn("voiceloop-barge-in", self._run)
 
     def finish(self) -> np.ndarray | None:
         """Stop watching; the person's speech (pre-roll included) if they barged in, else None."""

@@ -18,6 +18,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from voiceloop.audio.vad import Segmenter, Utterance
+from voiceloop.runtime import spawn
 
 T = TypeVar("T")
 JOIN_STEP_S = 0.1  # short waits, so Ctrl-C is seen at once
@@ -72,9 +73,8 @@ class EarlyStart(Generic[T]):
         if samples is None:
             return
         job = Job(samples)
-        job.thread = threading.Thread(target=self._run, args=(job,), name="voiceloop-early", daemon=True)
         self._job = self._last = job
-        job.thread.start()
+        job.thread = spawn("voiceloop-early", self._run, job)
         self.started += 1
 
     def heard(self) -> str | None:

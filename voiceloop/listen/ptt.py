@@ -21,6 +21,7 @@ import numpy as np
 from voiceloop.audio.formats import SAMPLE_RATE
 from voiceloop.audio.vad import IsSpeech, Utterance, frames_of
 from voiceloop.errors import AudioDeviceError
+from voiceloop.runtime import spawn
 
 REPEAT_S = 0.7  # a press this soon after the last one is the key repeating (held), not a second tap
 RELEASE_S = 0.35  # repeats stopping for this long mean the key was let go (repeats come every ~30-100 ms)
@@ -53,8 +54,7 @@ class TerminalKeys:
         self._pause = threading.Event()
         self._idle = threading.Event()
         self._cbreak()
-        self._thread = threading.Thread(target=self._run, name="voiceloop-keys", daemon=True)
-        self._thread.start()
+        self._thread = spawn("voiceloop-keys", self._run)
 
     def _cbreak(self) -> None:
         import tty

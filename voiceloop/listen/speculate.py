@@ -27,6 +27,7 @@ from voiceloop.audio.vad import Segmenter
 from voiceloop.errors import LLMError
 from voiceloop.listen.early import EarlyStart, Job
 from voiceloop.llm.ollama import ChatResult, LLMClient, Message, OnToken
+from voiceloop.runtime import spawn
 
 WAIT_STEP_S = 0.1  # bounded waits for the next speculated token
 OFFER_WAIT_S = 0.5  # how long the early job waits for its reply request to be on its way
@@ -222,7 +223,7 @@ class Speculator:
         client = CancellableLLM(self.llm.inner, job.cancel, record=self.llm)
         tools = Tools(client, a.tools.sandbox, Refuse(), a.tools.num_predict)
         args = (intent, a.memory.messages(), a.model_for(intent.action))
-        threading.Thread(target=tools.run, args=args, name="voiceloop-early-reply", daemon=True).start()
+        spawn("voiceloop-early-reply", tools.run, *args)
         client.offered.wait(OFFER_WAIT_S)  # so the turn, starting right after, finds the stream to take over
         self.replies += 1
 

@@ -16,6 +16,7 @@ from voiceloop.audio.formats import SAMPLE_RATE
 from voiceloop.config import SttConfig
 from voiceloop.errors import ModelError
 from voiceloop.paths import cache_dir
+from voiceloop.runtime import spawn
 from voiceloop.stt.models import looks_like_path, resolve_ct2
 from voiceloop.stt.moonshine import Moonshine
 from voiceloop.stt.transcript import Transcriber, Transcript, float_audio
@@ -206,7 +207,7 @@ class WarmingUp:
         self.name = engine.name
         self._ready = threading.Event()
         self._to_warm = tuple(to_warm)
-        threading.Thread(target=self._warm, name="stt-warm-up", daemon=True).start()
+        spawn("stt-warm-up", self._warm)
         # a process that ends while CTranslate2 runs on another thread can crash on the way out
         atexit.register(self.wait_warm, EXIT_WAIT_S)
 

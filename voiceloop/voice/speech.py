@@ -13,6 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from voiceloop.audio.aec import FarEnd
+from voiceloop.runtime import RUNTIME, spawn
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _CLAUSE_END = re.compile(r"[,;:](?=\s)")  # "1,000" is not a clause end
@@ -167,13 +168,12 @@ class SpeechStream:
             self._said.append(sentence)
             return
         if self._worker is None:
-            self._worker = threading.Thread(target=self._speak_queued, name="voiceloop-speech", daemon=True)
-            self._worker.start()
+            self._worker = spawn("voiceloop-speech", self._speak_queued)
         self._queue.put(sentence)
 
     def _speak_queued(self) -> None:
         assert self.synth is not None
-        while not self.cancelled.is_set():
+        while not self.cancelled.is_set() and not RUNTIME.stop.is_set():
             try:
                 sentence = self._queue.get(timeout=0.1)
             except queue.Empty:
