@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -80,6 +81,8 @@ def eval_answers(
         def show(r: AnswerResult) -> None:
             console.print(f"[dim]{'✓' if r.fact else '✗'} {escape(r.case.turns[-1])}[/dim]", highlight=False)
 
+        if llm.backend == "embedded":  # it answers with the model it loaded, whatever llm.model says
+            cfg = dataclasses.replace(cfg, llm=dataclasses.replace(cfg.llm, model=llm.model))
         report = run_answers(cases, lambda: typed_session(cfg, llm), show)
     except VoiceloopError as e:
         fail(console, e)
