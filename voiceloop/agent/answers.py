@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from voiceloop.agent.commands import Command, Kind
 from voiceloop.agent.intents import Action, Intent
-from voiceloop.agent.tools import ActionResult, Status, Tools, chat_prompt
+from voiceloop.agent.tools import ANSWER_TEMPERATURE, ActionResult, Status, Tools, chat_prompt
 from voiceloop.config import AnswerConfig
 from voiceloop.errors import LLMError
 from voiceloop.llm.ollama import Message, OnToken
@@ -17,6 +17,7 @@ from voiceloop.voice.speech import SpeechStream
 
 NOTHING_YET_REPLY = "There is nothing to go on with yet: ask me something first."
 NOTHING_MORE_REPLY = "That is all I have to say about it."
+BOLDER = 0.8  # the last try's temperature: a small model that keeps saying the same things says something else
 ALSO = "Also,"  # a continuation's first words when the answer so far had come to an end
 MORE_HINT = (
     " The person wants more of your last answer: carry on from where it stopped with what comes next, "
@@ -88,21 +89,23 @@ def carry_on(
     The model is handed its own answer so far as the start of its reply and writes on from the last word
     (Ollama and llama.cpp continue a final assistant message): as it is, which suits an answer the budget
     cut off, then with "Also," added, which gets a small model past an answer it had finished. If neither
-    says anything new (or the question was folded out of the history), it is asked as a new turn.
+    says anything new (or the question was folded out of the history), it is asked as a new turn, and
+    once more at a higher temperature before giving up.
     """
     sentences = answer.long_sentences if kind is Kind.LONG_VERSION else last.sentences
     system: list[Message] = [{"role": "system", "content": chat_prompt(sentences)}]
-    attempts: list[tuple[list[Message], str]] = []
+    attempts: list[tuple[list[Message], str, float]] = []
     thread = _thread(history, last)
     if thread is not None:
         *before, answer_so_far = thread
-        attempts.append(([*system, *thread], ""))
+        attempts.append(([*system, *thread], "", ANSWER_TEMPERATURE))
         also = {"role": "assistant", "content": f"{answer_so_far['content']} {ALSO}"}
-        attempts.append(([*system, *before, also], ALSO))
+        attempts.append(([*system, *before, also], ALSO, ANSWER_TEMPERATURE))
     hint: list[Message] = [{"role": "system", "content": chat_prompt(sentences) + MORE_HINT}]
-    attempts.append(([*hint, *history, {"role": "user", "content": said_now}], ""))
-    for messages, lead in attempts:
-        done = tools.answer_with(messages, sentences, on_token, model, already_said=last.said, lead=lead)
+    asked = [*hint, *history, {"role": "user", "content": said_now}]
+    attempts += [(asked, "", ANSWER_TEMPERATURE), (asked, "", BOLDER)]
+    for messages, lead, temperature in attempts:
+        done = tools.answer_with(messages, sentences, on_token, model, last.said, lead, temperature)
         if done is not None and done.say != LOOP_NOTE:  # a loop before anything new was said: try the next way
             break
     else:

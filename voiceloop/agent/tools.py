@@ -42,6 +42,7 @@ LONG_PROMPT = (
     "You are voiceloop, a helpful voice assistant running locally. Answer in up to {n} short "
     "spoken sentences: plain words, no Markdown, no lists, no code."
 )
+ANSWER_TEMPERATURE = 0.2
 TOKENS_PER_SENTENCE = 50  # room to finish the last budgeted sentence; the guard stops the stream sooner
 _LANGS = {
     ".py": "Python",
@@ -239,6 +240,7 @@ class Tools:
         model: str | None = None,
         already_said: str = "",
         lead: str = "",
+        temperature: float = ANSWER_TEMPERATURE,
     ) -> ActionResult | None:
         """One streamed answer through the AnswerGuard (budget, run-on, loop); None when nothing was said.
 
@@ -247,7 +249,7 @@ class Tools:
         assistant message it continues), spoken before what it writes, if it writes anything.
         """
         options = {
-            "temperature": 0.2,
+            "temperature": temperature,
             "num_predict": min(self.num_predict, max(200, TOKENS_PER_SENTENCE * (sentences + 1))),
             **penalties(self.answer),
         }
