@@ -3,7 +3,7 @@ microphone+Whisper whose words are already known. Our own logic is never replace
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -34,6 +34,11 @@ class ScriptedTranscriber:
         self.texts = list(texts)
         self.avg_logprob = avg_logprob
         self.calls = 0
+        self.hinted: list[str] = []
+        """The file names the assistant last told the transcriber to expect."""
+
+    def hint_files(self, files: Sequence[str]) -> None:
+        self.hinted = list(files)
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
         if self.calls >= len(self.texts):

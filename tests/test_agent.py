@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from tests.kit import ScriptedTranscriber
 from voiceloop.agent.assistant import START_OVER_REPLY, Assistant
 from voiceloop.agent.confirm import render
 from voiceloop.agent.sandbox import Proposal, Sandbox
@@ -87,7 +88,7 @@ def yes() -> Yes:
 @pytest.fixture
 def assistant(cfg, llm: OllamaClient, yes: Yes) -> Assistant:
     tools = Tools(llm, Sandbox(Path(cfg.output.dir)), yes, cfg.llm.num_predict)
-    return Assistant(cfg, None, llm, tools, SilentSpeaker())  # typed commands: no transcriber needed
+    return Assistant(cfg, ScriptedTranscriber(), llm, tools, SilentSpeaker())  # typed commands: no transcriber needed
 
 
 @pytest.mark.parametrize(("text", "before", "actions", "files"), CASES, ids=[c[0][:48] for c in CASES])

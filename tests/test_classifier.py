@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from tests.kit import ScriptedTranscriber
 from voiceloop.agent.assistant import Assistant
 from voiceloop.agent.classifier import Classification, Classifier
 from voiceloop.agent.intents import Action
@@ -90,7 +91,9 @@ def test_two_invalid_answers_fall_back_to_chat_and_the_turn_shows_what_the_model
     with fake_ollama(wire) as url:
         cfg = Config(llm=LlmConfig(host=url, model="m"), tts=TtsConfig(enabled=False))
         llm = OllamaClient(url, "m")
-        assistant = Assistant(cfg, None, llm, Tools(llm, Sandbox(tmp_path), _No(), 64), SilentSpeaker())
+        assistant = Assistant(
+            cfg, ScriptedTranscriber(), llm, Tools(llm, Sandbox(tmp_path), _No(), 64), SilentSpeaker()
+        )
         with caplog.at_level(logging.WARNING, logger="voiceloop.agent.classifier"):
             turn = assistant.handle_text("hello")
     assert [i.action for i in turn.intents] == [Action.GENERAL_CHAT]
@@ -117,7 +120,9 @@ def test_routes_send_each_action_to_its_model_and_the_turn_shows_which(tmp_path:
             output=OutputConfig(dir=str(tmp_path)),
         )
         llm = OllamaClient(url, "main:1b")
-        assistant = Assistant(cfg, None, llm, Tools(llm, Sandbox(tmp_path), _No(), 64), SilentSpeaker())
+        assistant = Assistant(
+            cfg, ScriptedTranscriber(), llm, Tools(llm, Sandbox(tmp_path), _No(), 64), SilentSpeaker()
+        )
         turn = assistant.handle_text(BY_MODEL)
     assert [r["model"] for r in wire.requests] == ["main:1b", "coder:7b"]  # classification stays on llm.model
     assert turn.to_json()["models"] == {"intent": "main:1b", "write_code": "coder:7b"}

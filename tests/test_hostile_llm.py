@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.kit import ScriptedTranscriber
 from voiceloop.agent.assistant import Assistant
 from voiceloop.agent.confirm import TerminalConfirmer
 from voiceloop.agent.sandbox import Sandbox
@@ -141,7 +142,7 @@ def test_a_1mb_reply_is_bounded_in_what_is_printed_and_spoken(tmp_path: Path, in
         llm = OllamaClient(url, "m")
         tools = Tools(llm, Sandbox(tmp_path / "output"), TerminalConfirmer(console_sink()))
         ask = "summarize the minutes of the meeting" if intents is SUMMARY else "tell me a story"
-        turn = Assistant(cfg, None, llm, tools, SilentSpeaker()).handle_text(ask)  # type: ignore[arg-type]
+        turn = Assistant(cfg, ScriptedTranscriber(), llm, tools, SilentSpeaker()).handle_text(ask)
     assert not turn.error
     assert len(turn.reply) < MAX_REPLY_CHARS + 200 and len(turn.spoken_text) < MAX_REPLY_CHARS + 200
     if script is fresh_reply or intents is SUMMARY:  # not a loop: the reply itself says it was cut

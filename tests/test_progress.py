@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.kit import ScriptedTranscriber
 from voiceloop.agent.assistant import Assistant
 from voiceloop.agent.intents import Action, Intent
 from voiceloop.agent.progress import acknowledgement
@@ -42,7 +43,7 @@ class No:
 def test_the_announcement_is_spoken_before_the_generated_file_is_shown(cfg, llm: OllamaClient) -> None:
     tools = Tools(llm, Sandbox(Path(cfg.output.dir)), No(), cfg.llm.num_predict)
     speaker = SentenceSpeaker(load_synth(TtsConfig()), None)  # the real voice, no speaker device
-    assistant = Assistant(cfg, None, llm, tools, speaker)  # type: ignore[arg-type]
+    assistant = Assistant(cfg, ScriptedTranscriber(), llm, tools, speaker)
     turn = assistant.handle_text("write a python function that adds two numbers in math_utils.py")
     assert turn.spoken_text.startswith("Writing math_utils.py."), turn.spoken_text
     assert "did not write" in turn.spoken_text and not Path(cfg.output.dir, "math_utils.py").exists()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.kit import ScriptedTranscriber
 from voiceloop.agent.assistant import Assistant
 from voiceloop.agent.sandbox import Proposal, Sandbox
 from voiceloop.agent.tools import Status, Tools
@@ -123,7 +124,7 @@ def test_prompt_injection_by_voice_never_touches_anything_outside_output(
     before = snapshot(tmp_path, out)
     yes = YesConfirmer()
     tools = Tools(llm, Sandbox(out), yes, cfg.llm.num_predict)
-    turn = Assistant(cfg, None, llm, tools, SilentSpeaker()).handle_text(command)  # type: ignore[arg-type]
+    turn = Assistant(cfg, ScriptedTranscriber(), llm, tools, SilentSpeaker()).handle_text(command)
     assert snapshot(tmp_path, out) == before
     assert Path("/etc/hosts").read_bytes() == hosts
     assert (out / "keep.txt").read_text() == "mine\n"  # nothing deletes
@@ -161,7 +162,7 @@ def test_hostile_model_output_cannot_write_outside_or_delete(tmp_path: Path, ans
     with fake_ollama(reply(200, intents_reply(answer), "application/x-ndjson")) as url:
         cfg = Config(llm=LlmConfig(host=url, model="m"))
         llm = OllamaClient(url, "m")
-        turn = Assistant(cfg, None, llm, Tools(llm, Sandbox(out), yes), SilentSpeaker()).handle_text(  # type: ignore[arg-type]
+        turn = Assistant(cfg, ScriptedTranscriber(), llm, Tools(llm, Sandbox(out), yes), SilentSpeaker()).handle_text(
             "do it"
         )
     assert snapshot(tmp_path, out) == before
@@ -184,7 +185,7 @@ def test_empty_answers_are_retried_a_bounded_number_of_times(tmp_path: Path) -> 
         cfg = Config(llm=LlmConfig(host=url, model="m"))
         llm = OllamaClient(url, "m")
         tools = Tools(llm, Sandbox(tmp_path / "output"), YesConfirmer())
-        turn = Assistant(cfg, None, llm, tools, SilentSpeaker()).handle_text("hello")  # type: ignore[arg-type]
+        turn = Assistant(cfg, ScriptedTranscriber(), llm, tools, SilentSpeaker()).handle_text("hello")
     assert 2 <= len(calls) <= 4
     assert turn.actions and turn.actions[0].status is Status.FAILED
     assert "empty" in turn.reply and "\n" not in turn.reply
@@ -266,7 +267,7 @@ def test_schema_valid_nonsense_gets_a_one_line_answer(tmp_path: Path, answer: li
     with fake_ollama(reply(200, intents_reply(answer), "application/x-ndjson")) as url:
         cfg = Config(llm=LlmConfig(host=url, model="m"))
         llm = OllamaClient(url, "m")
-        turn = Assistant(cfg, None, llm, Tools(llm, Sandbox(out), yes), SilentSpeaker()).handle_text(  # type: ignore[arg-type]
+        turn = Assistant(cfg, ScriptedTranscriber(), llm, Tools(llm, Sandbox(out), yes), SilentSpeaker()).handle_text(
             "do it"
         )
     assert turn.reply.strip() and "\n" not in turn.reply.strip()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.kit import ScriptedTranscriber
 from voiceloop.agent.assistant import Assistant
 from voiceloop.agent.classifier import Classifier
 from voiceloop.agent.intents import Action, Via
@@ -48,7 +49,7 @@ class Yes:
 
 def test_a_write_without_a_name_asks_and_the_next_utterance_answers(cfg, llm: OllamaClient) -> None:
     out = Path(cfg.output.dir)
-    assistant = Assistant(cfg, None, llm, Tools(llm, Sandbox(out), Yes()), SilentSpeaker())
+    assistant = Assistant(cfg, ScriptedTranscriber(), llm, Tools(llm, Sandbox(out), Yes()), SilentSpeaker())
     asked = assistant.handle_text("create a new file")
     assert [i.action for i in asked.intents] == [Action.CLARIFY]
     assert asked.reply == "What should I call the file?" and not out.exists()
@@ -60,7 +61,9 @@ def test_a_write_without_a_name_asks_and_the_next_utterance_answers(cfg, llm: Ol
 
 
 def test_it_with_no_file_in_the_session_asks_which_file(cfg, llm: OllamaClient) -> None:
-    assistant = Assistant(cfg, None, llm, Tools(llm, Sandbox(Path(cfg.output.dir)), Yes()), SilentSpeaker())
+    assistant = Assistant(
+        cfg, ScriptedTranscriber(), llm, Tools(llm, Sandbox(Path(cfg.output.dir)), Yes()), SilentSpeaker()
+    )
     turn = assistant.handle_text("add a docstring to it")
     assert turn.reply == "Which file should I change?" and turn.intents[0].action is Action.CLARIFY
     assert turn.to_json()["intents"][0]["via"] == "fast"

@@ -5,14 +5,21 @@ raising it on general speech."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
+from tests.kit import RecordingConfirmer, ScriptedTranscriber
+from voiceloop.agent.assistant import Assistant
+from voiceloop.agent.sandbox import Sandbox
+from voiceloop.agent.tools import Tools
 from voiceloop.audio.formats import read_wav
-from voiceloop.config import SttConfig
+from voiceloop.config import Config, SttConfig
 from voiceloop.devtools.wer import SETS, errors, recordings
+from voiceloop.llm.ollama import OllamaClient
 from voiceloop.stt.engines import build_engine, load_transcriber
-from voiceloop.stt.vocabulary import COMMAND_PROMPT, MAX_FILES, bias_prompt, hint_files
+from voiceloop.stt.vocabulary import COMMAND_PROMPT, MAX_FILES, bias_prompt
+from voiceloop.voice.speech import SilentSpeaker
 
 from .conftest import DATA
 
@@ -27,11 +34,24 @@ def test_the_prompt_names_the_newest_session_files() -> None:
 
 def test_hint_files_reaches_the_engine_inside_the_warm_up_wrapper() -> None:
     stt = load_transcriber(SttConfig())
-    hint_files(stt, ["meeting_notes.txt"])
+    stt.hint_files(["meeting_notes.txt"])
     assert stt.engine.prompt.endswith("Files: meeting_notes.txt.")  # type: ignore[attr-defined]
     off = load_transcriber(SttConfig(vocabulary_bias=False))
-    hint_files(off, ["meeting_notes.txt"])
+    off.hint_files(["meeting_notes.txt"])
     assert off.engine.prompt == ""  # type: ignore[attr-defined]
+
+
+@pytest.mark.llm
+def test_the_assistant_tells_the_transcriber_the_session_files_and_forgets_them_on_start_over(
+    cfg: Config, llm: OllamaClient
+) -> None:
+    ears = ScriptedTranscriber()
+    tools = Tools(llm, Sandbox(Path(cfg.output.dir)), RecordingConfirmer(answer=True))
+    assistant = Assistant(cfg, ears, llm, tools, SilentSpeaker())
+    assistant.handle_text("make an empty file called meeting underscore notes dot txt")  # the fast path
+    assert ears.hinted == ["meeting_notes.txt"]
+    assistant.handle_text("start over")
+    assert ears.hinted == []
 
 
 @pytest.mark.parametrize("name", ["silence.wav", "noise.wav", "tone.wav"])

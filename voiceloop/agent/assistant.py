@@ -27,7 +27,6 @@ from voiceloop.errors import AudioDeviceError, LLMError
 from voiceloop.llm.ollama import LLMClient
 from voiceloop.state import LoopState
 from voiceloop.stt.transcript import Transcriber, Transcript
-from voiceloop.stt.vocabulary import hint_files
 from voiceloop.voice.speech import Speaker, SpeechInterrupted, SpeechStream
 
 NO_SPEECH_REPLY = "I didn't hear any speech."
@@ -195,8 +194,7 @@ class Assistant:
             models=models,
         )
         turn = self._finish(turn, clock)
-        if self.cfg.stt.vocabulary_bias:  # the next utterance may name these files: Whisper should expect them
-            hint_files(self.transcriber, [a.filename for a in self.memory.actions])
+        self.transcriber.hint_files([a.filename for a in self.memory.actions])  # the next utterance may say them
         folds = self.memory.folds
         self.memory.add_turn(text, turn.spoken_text if turn.interrupted else reply)  # what they really heard
         self.answers.heard(results, turn.interrupted, turn.spoken_text)
@@ -224,8 +222,7 @@ class Assistant:
         if command.kind is Kind.START_OVER:
             self.memory.clear()
             self.asked = None
-            if self.cfg.stt.vocabulary_bias:
-                hint_files(self.transcriber, [])
+            self.transcriber.hint_files([])
             self.answers.last = None
             return dataclasses.replace(base, reply=START_OVER_REPLY)
 

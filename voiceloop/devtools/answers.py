@@ -14,7 +14,7 @@ import re
 import statistics
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -221,6 +221,9 @@ class _TypedOnly:
     """eval-answers' questions are typed: nothing is transcribed."""
 
     name = "typed"
+
+    def hint_files(self, files: Sequence[str]) -> None:
+        pass
 
     def transcribe(self, samples: Any) -> Any:
         raise ConfigError("eval-answers takes typed questions only")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +77,9 @@ class PlainOpenAIWhisper:
 
         self.name = f"openai-whisper {model}, plain transcribe()"
         self._model: Any = whisper.load_model(openai_checkpoint(model), device="cpu")
+
+    def hint_files(self, files: Sequence[str]) -> None:
+        """The plain baseline takes no prompt."""
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
         t = time.perf_counter()

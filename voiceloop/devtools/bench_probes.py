@@ -4,6 +4,7 @@ and the voice were called and how long each took, plus a confirmer that declines
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,9 @@ class TimedTranscriber:
         self.inner = inner
         self.probe = probe
         self.name = inner.name
+
+    def hint_files(self, files: Sequence[str]) -> None:
+        self.inner.hint_files(files)
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
         t = time.perf_counter()

@@ -17,6 +17,7 @@ from voiceloop.config import SttConfig
 from voiceloop.errors import ModelError
 from voiceloop.paths import cache_dir
 from voiceloop.runtime import spawn
+from voiceloop.stt.inflight import RUNNING
 from voiceloop.stt.models import looks_like_path, resolve_ct2
 from voiceloop.stt.moonshine import Moonshine
 from voiceloop.stt.transcript import Transcriber, Transcript, float_audio
@@ -71,18 +72,23 @@ class FasterWhisper:
                 f"stt.model {cfg.model}: cannot load ({type(e).__name__}: {e}); the files may be corrupt"
             ) from e
 
+    def hint_files(self, files: Sequence[str]) -> None:
+        if self.prompt:  # "" when stt.vocabulary_bias is off
+            self.prompt = bias_prompt(files)
+
     def transcribe(self, samples: np.ndarray) -> Transcript:
         t0 = time.perf_counter()
-        segments, _info = self._model.transcribe(
-            float_audio(samples),
-            language=self.cfg.language or None,
-            beam_size=self.cfg.beam_size,
-            vad_filter=False,  # our own VAD already cut the utterance
-            condition_on_previous_text=False,
-            without_timestamps=True,
-            initial_prompt=self.prompt or None,
-        )
-        parts = list(segments)  # the generator does the work; finish it here
+        with RUNNING.running():  # the process does not exit under CTranslate2 (stt/inflight.py)
+            segments, _info = self._model.transcribe(
+                float_audio(samples),
+                language=self.cfg.language or None,
+                beam_size=self.cfg.beam_size,
+                vad_filter=False,  # our own VAD already cut the utterance
+                condition_on_previous_text=False,
+                without_timestamps=True,
+                initial_prompt=self.prompt or None,
+            )
+            parts = list(segments)  # the generator does the work; finish it here
         text = " ".join(s.text.strip() for s in parts).strip()
         stats = [(max(len(s.tokens), 1), s.avg_logprob, s.no_speech_prob) for s in parts]
         avg, no_speech = _weighted(stats) if stats else (-10.0, 1.0)
@@ -135,6 +141,10 @@ class OpenAIWhisper:
                 "use a local .pt checkpoint or a packaged name (tiny.en, base)"
             ) from e
 
+    def hint_files(self, files: Sequence[str]) -> None:
+        if self.prompt:  # "" when stt.vocabulary_bias is off
+            self.prompt = bias_prompt(files)
+
     def transcribe(self, samples: np.ndarray) -> Transcript:
         t0 = time.perf_counter()
         opts: dict[str, Any] = {"language": self.cfg.language or None, "fp16": self._fp16}
@@ -142,9 +152,10 @@ class OpenAIWhisper:
             opts["initial_prompt"] = self.prompt
         if self.cfg.beam_size > 1:
             opts["beam_size"] = self.cfg.beam_size
-        result = self._model.transcribe(
-            float_audio(samples), condition_on_previous_text=False, without_timestamps=True, **opts
-        )
+        with RUNNING.running():
+            result = self._model.transcribe(
+                float_audio(samples), condition_on_previous_text=False, without_timestamps=True, **opts
+            )
         segs = result.get("segments", [])
         stats = [(max(len(s["tokens"]), 1), s["avg_logprob"], s["no_speech_prob"]) for s in segs]
         avg, no_speech = _weighted(stats) if stats else (-10.0, 1.0)
@@ -164,6 +175,10 @@ class TieredTranscriber:
         self.name = f"tiered: {fast.name}, else {accurate.name}"
         self.calls = 0
         self.escalations = 0
+
+    def hint_files(self, files: Sequence[str]) -> None:
+        self.fast.hint_files(files)
+        self.accurate.hint_files(files)
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
         self.calls += 1
@@ -223,6 +238,9 @@ class WarmingUp:
     def wait_warm(self, timeout_s: float = WARM_UP_WAIT_S) -> bool:
         """True once the warm-up has finished."""
         return self._ready.wait(timeout_s)
+
+    def hint_files(self, files: Sequence[str]) -> None:
+        self.engine.hint_files(files)
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
         self.wait_warm()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from voiceloop.config import SttConfig
 from voiceloop.errors import ModelError
+from voiceloop.stt.inflight import RUNNING
 from voiceloop.stt.models import looks_like_path
 from voiceloop.stt.transcript import Transcript, float_audio
 
@@ -40,6 +42,9 @@ class Moonshine:
             raise ModelError(f"moonshine cannot load its model: {e}") from e
         self.name = f"moonshine base-en ({'packaged' if model_dir is None else model_dir}, cpu)"
 
+    def hint_files(self, files: Sequence[str]) -> None:
+        """Moonshine takes no prompt: nothing to bias."""
+
     def transcribe(self, samples: np.ndarray) -> Transcript:
         import ctypes
 
@@ -47,7 +52,8 @@ class Moonshine:
         audio = np.ascontiguousarray(float_audio(samples), dtype=np.float32)
         out = ctypes.c_char_p()
         pointer = audio.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
-        err = self._lib.moonshine_transcribe(self._model.model_handle, pointer, len(audio), ctypes.byref(out))
+        with RUNNING.running():
+            err = self._lib.moonshine_transcribe(self._model.model_handle, pointer, len(audio), ctypes.byref(out))
         if err != 0:
             raise ModelError(f"moonshine failed to transcribe (error {err})")
         text = (out.value or b"").decode("utf-8", "replace").strip()

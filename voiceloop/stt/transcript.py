@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -28,6 +29,10 @@ class Transcriber(Protocol):
     name: str
 
     def transcribe(self, samples: np.ndarray) -> Transcript: ...
+
+    def hint_files(self, files: Sequence[str]) -> None:
+        """The session's file names, newest last: the next utterance may say them (a no-op for engines
+        that take no prompt, or with stt.vocabulary_bias off)."""
 
 
 def float_audio(samples: np.ndarray) -> np.ndarray:

@@ -21,14 +21,3 @@ def bias_prompt(files: Sequence[str] = ()) -> str:
     if not names:
         return COMMAND_PROMPT
     return f"{COMMAND_PROMPT} Files: {', '.join(names)}."
-
-
-def hint_files(transcriber: object, files: Sequence[str]) -> None:
-    """Prompt every Whisper engine inside `transcriber` (warming, tiered) with the session's files;
-    engines without a prompt (moonshine), or with bias off (prompt ""), are left alone."""
-    seen: list[object] = [transcriber]
-    while seen:
-        engine = seen.pop()
-        if getattr(engine, "prompt", ""):
-            engine.prompt = bias_prompt(files)  # type: ignore[attr-defined]
-        seen += [getattr(engine, a) for a in ("engine", "fast", "accurate") if getattr(engine, a, None) is not None]
