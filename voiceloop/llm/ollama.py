@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import requests
-import urllib3
 
 from voiceloop.errors import LLMError
 from voiceloop.llm.deadline import MAX_ANSWER_CHARS, AnswerDeadline
-from voiceloop.llm.http import ThreadSessions
+from voiceloop.llm.http import ThreadSessions, late_error, transport_error
 
 Message = dict[str, str]
 OnToken = Callable[[str], None]
@@ -88,23 +87,10 @@ class OllamaClient:
         )
 
     def _late(self) -> LLMError:
-        return LLMError(
-            f"Ollama was still answering after {self.answer_timeout_s:.0f} s (llm.answer_timeout_s); it is stuck "
-            "or too slow: try again, use a smaller model, or raise llm.answer_timeout_s"
-        )
+        return late_error("Ollama", self.answer_timeout_s)
 
     def _transport_error(self, e: Exception, started: bool) -> LLMError:
-        # requests reports a read timeout inside a stream as a ConnectionError wrapping urllib3's
-        if isinstance(e, requests.Timeout) or isinstance(
-            e.args[0] if e.args else None, urllib3.exceptions.ReadTimeoutError
-        ):
-            return LLMError(
-                f"Ollama sent nothing for {self.timeout[1]:.0f} s; it may still be loading the model "
-                "(raise llm.read_timeout_s) or be stuck"
-            )
-        if started or isinstance(e, requests.exceptions.ChunkedEncodingError):
-            return LLMError("Ollama dropped the connection mid-answer; try again")
-        return self._not_running(e)
+        return transport_error(e, started, "Ollama", self.timeout[1], self._not_running(e))
 
     def _http_error(self, resp: requests.Response, model: str) -> LLMError:
         try:

@@ -8,11 +8,10 @@ import time
 from typing import Any, ClassVar
 
 import requests
-import urllib3
 
 from voiceloop.errors import LLMError
 from voiceloop.llm.deadline import MAX_ANSWER_CHARS, AnswerDeadline
-from voiceloop.llm.http import ThreadSessions
+from voiceloop.llm.http import ThreadSessions, late_error, transport_error
 from voiceloop.llm.ollama import ChatResult, Message, OnToken
 
 API_KEY_ENV = "VOICELOOP_LLM_API_KEY"
@@ -78,23 +77,10 @@ class OpenAIClient:
         )
 
     def _late(self) -> LLMError:
-        return LLMError(
-            f"the LLM server was still answering after {self.answer_timeout_s:.0f} s (llm.answer_timeout_s); it is "
-            "stuck or too slow: try again, use a smaller model, or raise llm.answer_timeout_s"
-        )
+        return late_error("the LLM server", self.answer_timeout_s)
 
     def _transport_error(self, e: Exception, started: bool) -> LLMError:
-        # requests reports a read timeout inside a stream as a ConnectionError wrapping urllib3's
-        if isinstance(e, requests.Timeout) or isinstance(
-            e.args[0] if e.args else None, urllib3.exceptions.ReadTimeoutError
-        ):
-            return LLMError(
-                f"the LLM server sent nothing for {self.timeout[1]:.0f} s; it may still be loading the model "
-                "(raise llm.read_timeout_s) or be stuck"
-            )
-        if started or isinstance(e, requests.exceptions.ChunkedEncodingError):
-            return LLMError("the LLM server dropped the connection mid-answer; try again")
-        return self._not_running()
+        return transport_error(e, started, "the LLM server", self.timeout[1], self._not_running())
 
     @staticmethod
     def _error_text(payload: Any) -> str:
