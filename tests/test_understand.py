@@ -264,6 +264,8 @@ def test_no_model_answer_puts_unsaid_words_in_a_file_over_the_whole_eval_set(
     [
         ("Right hello dot pi that prints hi", (), [("write_code", "hello.py", "")]),  # Whisper's "write"
         ("Make a new file calledreadme.md.", (), [("create_file", "readme.md", "")]),  # glued by Whisper
+        ("Make a empty file called to do.md.", (), [("create_file", "todo.md", "")]),  # "todo" heard as two words
+        ("make an empty file called to dash do dot md", (), [("create_file", "to-do.md", "")]),  # said with a dash
         ("Summarize note.stuff.txt.", ("notes.txt",), [("summarize", "notes.txt", "")]),  # close to a session file
         ("Summarize notes.txt.", ("plan.md",), [("summarize", "notes.txt", "")]),  # said, not in the session: kept
         ("Right, tell me a joke", (), [("general_chat", "", "")]),

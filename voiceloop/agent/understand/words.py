@@ -52,6 +52,7 @@ def prepare(text: str) -> str:
     text = spoken_names(text)
     text = re.sub(r"^(\W*)right\s+(?=[\w\s-]*\.[a-z]|a |an |me |down |some |the )", r"\1Write ", text, flags=re.I)
     text = re.sub(r"\b(called|named)(\w+\.[a-z]{1,4})\b", r"\1 \2", text, flags=re.I)  # Whisper glued them
+    text = re.sub(r"\bto\s+do(?=\.[a-z])", "todo", text, flags=re.I)  # "todo dot md" is heard "to do.md"
     return re.sub(r"\b([\w-]+)\.text\b", r"\1.txt", text, flags=re.I)
 
 
