@@ -5,14 +5,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
-import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from voiceloop.atomic import NotARegularFile, open_regular
-from voiceloop.config_checks import CHECKS
+from voiceloop.config_checks import CHECKS, type_name, type_ok
 from voiceloop.errors import ConfigError
 from voiceloop.output_dir import checked_output
 
@@ -167,6 +166,16 @@ class ListenConfig:
 
 
 @dataclass(frozen=True)
+class ConfirmConfig:
+    """[confirm]: how a write is confirmed in `listen` (the panel and the keyboard always work)."""
+
+    voice: bool = False
+    """Also take a spoken answer: "yes" / "write it" writes, "no" / "cancel" does not (a clear yes only)."""
+    timeout_s: float = 8.0
+    """With voice on: this long without an answer (typed or said) means no."""
+
+
+@dataclass(frozen=True)
 class OutputConfig:
     dir: str = "output"
     """Every write goes under this folder (relative to the project, the current directory); outside the
@@ -208,6 +217,7 @@ class Config:
     memory: MemoryConfig = field(default_factory=MemoryConfig)
     answer: AnswerConfig = field(default_factory=AnswerConfig)
     listen: ListenConfig = field(default_factory=ListenConfig)
+    confirm: ConfirmConfig = field(default_factory=ConfirmConfig)
 
     @property
     def ollama_host(self) -> str:
@@ -217,29 +227,6 @@ class Config:
         if "://" not in host:
             host = "http://" + host
         return host.rstrip("/")
-
-
-def _type_ok(value: Any, annotation: Any) -> bool:
-    if typing.get_origin(annotation) is Literal:
-        return value in typing.get_args(annotation)
-    if isinstance(annotation, types.UnionType):
-        return any(_type_ok(value, a) for a in typing.get_args(annotation))
-    if annotation is bool:
-        return isinstance(value, bool)
-    if annotation is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if annotation is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    return isinstance(value, annotation)
-
-
-def _type_name(annotation: Any) -> str:
-    if typing.get_origin(annotation) is Literal:
-        names = [f'"{a}"' for a in typing.get_args(annotation)]
-        return ", ".join(names[:-1]) + " or " + names[-1]
-    if isinstance(annotation, types.UnionType):
-        return " or ".join(_type_name(a) for a in typing.get_args(annotation))
-    return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[annotation]
 
 
 def _section(cls: type, raw: Any, name: str) -> Any:
@@ -255,8 +242,8 @@ def _section(cls: type, raw: Any, name: str) -> Any:
         if dataclasses.is_dataclass(hints[key]):  # a sub-table such as [llm.routes]
             values[key] = _section(hints[key], value, dotted)
             continue
-        if not _type_ok(value, hints[key]):
-            raise ConfigError(f"config: {dotted} must be {_type_name(hints[key])}, got {value!r}")
+        if not type_ok(value, hints[key]):
+            raise ConfigError(f"config: {dotted} must be {type_name(hints[key])}, got {value!r}")
         if hints[key] is float:
             value = float(value)
         check = CHECKS.get(dotted)

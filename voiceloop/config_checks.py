@@ -5,8 +5,10 @@ Types come from the dataclasses in config.py (Literal types list their choices);
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 Check = Callable[[Any], bool]
 
@@ -28,6 +30,7 @@ CHECKS: dict[str, tuple[Check, str]] = {
     "stt.escalate_model": (lambda v: bool(v.strip()), "a model name or path"),
     "stt.escalate_below": (lambda v: -10 <= v <= 0, "a number from -10 to 0"),
     "stt.model": (lambda v: bool(v.strip()), "a model name or path"),
+    "confirm.timeout_s": (lambda v: 1 <= v <= 120, "a number of seconds from 1 to 120"),
     "stt.beam_size": (lambda v: 1 <= v <= 10, "an integer from 1 to 10"),
     "stt.min_avg_logprob": (lambda v: -10 <= v <= 0, "a number from -10 to 0"),
     "stt.max_no_speech_prob": (lambda v: 0 <= v <= 1, "a number from 0 to 1"),
@@ -55,3 +58,28 @@ CHECKS: dict[str, tuple[Check, str]] = {
     "memory.max_turns": (lambda v: 1 <= v <= 100, "an integer from 1 to 100"),
     "memory.max_tokens": (lambda v: 100 <= v <= 100_000, "an integer from 100 to 100000"),
 }
+
+
+def type_ok(value: Any, annotation: Any) -> bool:
+    """Is value (from TOML) of the annotated type? A bool is never an int or a float here."""
+    if typing.get_origin(annotation) is Literal:
+        return value in typing.get_args(annotation)
+    if isinstance(annotation, types.UnionType):
+        return any(type_ok(value, a) for a in typing.get_args(annotation))
+    if annotation is bool:
+        return isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if annotation is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, annotation)
+
+
+def type_name(annotation: Any) -> str:
+    """The type as an error says it: "true or false", "an integer", "\"a\" or \"b\"" ..."""
+    if typing.get_origin(annotation) is Literal:
+        names = [f'"{a}"' for a in typing.get_args(annotation)]
+        return ", ".join(names[:-1]) + " or " + names[-1]
+    if isinstance(annotation, types.UnionType):
+        return " or ".join(type_name(a) for a in typing.get_args(annotation))
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[annotation]

@@ -108,13 +108,15 @@ def listen(
         from voiceloop.listen.activation import build_gate, build_ptt
         from voiceloop.listen.live import LiveView
         from voiceloop.listen.loop import Listener, PausingConfirmer
+        from voiceloop.listen.voice_confirm import Ears, VoiceConfirmer
 
         def open_mic() -> PyAudioSource:
             return PyAudioSource(open_pyaudio(), cfg.audio.input_device, cfg.audio.chunk_ms, cfg.audio.ring_buffer_s)
 
         view = LiveView(console)
         ptt = build_ptt(cfg, runtime.stop)  # push_to_talk: the space-bar reader, paused at the write prompt
-        confirmer = PausingConfirmer(TerminalConfirmer(console), view, ptt)  # the live line steps aside there
+        asker = VoiceConfirmer(console, cfg, runtime.stop) if cfg.confirm.voice else TerminalConfirmer(console)
+        confirmer = PausingConfirmer(asker, view, ptt)  # the live line steps aside there
         assistant = build_assistant(
             cfg, console, runtime, confirmer=confirmer, on_stage=view.set_state, stream_player=cfg.audio.echo_cancel
         )
@@ -130,6 +132,10 @@ def listen(
             listener = Listener(
                 assistant, source, segmenter, console, reopen=opener, stop=runtime.stop, view=view, gate=gate, ptt=ptt
             )
+            if isinstance(asker, VoiceConfirmer):  # a spoken yes/no is heard with listen's own microphone
+                live = listener
+                mic = Ears(assistant.speaker, lambda: live.source, segmenter, assistant.transcriber, live.lend_mic)
+                asker.ears = mic
             listener.run()
     except VoiceloopError as e:
         fail(console, e)

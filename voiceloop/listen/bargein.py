@@ -13,9 +13,10 @@ more, never that our own voice interrupts us.
 from __future__ import annotations
 
 import collections
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -62,6 +63,7 @@ class BargeIn:
         self.trigger_db: tuple[float, float, float] | None = None
         """(microphone, played, echo gain) in dB at the frame that stopped the reply, for the record."""
         self._stop = threading.Event()
+        self._held = threading.Event()  # set while someone else reads the microphone (a spoken yes/no)
         self._thread: threading.Thread | None = None
         self._captured: list[np.ndarray] = []
 
@@ -70,6 +72,15 @@ class BargeIn:
         self._stop.clear()
         self._captured = []
         self._thread = spawn("voiceloop-barge-in", self._run)
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Stop reading the microphone for a while (the write prompt listens for a spoken answer)."""
+        self._held.set()
+        try:
+            yield
+        finally:
+            self._held.clear()
 
     def finish(self) -> np.ndarray | None:
         """Stop watching; the person's speech (pre-roll included) if they barged in, else None."""
@@ -86,6 +97,9 @@ class BargeIn:
         loud_run = 0
         frames = FrameChunker(self.frame)
         while not self._stop.is_set():
+            if self._held.is_set():
+                self._stop.wait(0.05)
+                continue
             try:
                 chunk = self.source.read(0.1)
             except AudioDeviceError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 from rich.console import Console
@@ -76,6 +76,7 @@ class Listener:
         """Which utterances are turns (listen.mode); push_to_talk makes its own utterances (`ptt`)."""
         self.ptt = ptt
         self._barged_in = False
+        self._watcher: BargeIn | None = None
         self.source = source
         self.segmenter = segmenter
         self.console = console
@@ -186,7 +187,7 @@ class Listener:
         self.source.listening = on
 
     def _run_turn(self, utt: Utterance, head: HeadStart | None) -> None:
-        watcher = self._barge_in()
+        watcher = self._watcher = self._barge_in()
         if watcher is not None:
             watcher.start()
         try:
@@ -204,6 +205,13 @@ class Listener:
             self._barged_in = True
             return
         self._deaf_for_echo_tail()
+
+    @contextlib.contextmanager
+    def lend_mic(self) -> Iterator[None]:
+        """For a spoken yes/no at the write prompt: the barge-in watcher, if one runs, stops reading meanwhile."""
+        watcher = self._watcher
+        with watcher.held() if watcher is not None else contextlib.nullcontext():
+            yield
 
     def _barge_in(self) -> BargeIn | None:
         """A watcher for the person talking over the reply, when vad.barge_in is on and we can speak."""

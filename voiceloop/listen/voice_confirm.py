@@ -1,0 +1,162 @@
+"""Confirming a write by voice (confirm.voice): after the panel, the person may say "yes" / "write it" or
+"no" / "cancel", and the keyboard still works; whichever answers first decides.
+
+Only a clear yes writes: the whole utterance must be a yes phrase, heard with confidence, after voiceloop's
+own question has finished playing and its echo has died away. Any no word, anywhere, is a no. Anything
+else is unclear and asked again; silence until confirm.timeout_s is a no.
+"""
+
+from __future__ import annotations
+
+import re
+import select
+import sys
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from enum import Enum
+from typing import TextIO
+
+from rich.console import Console
+from rich.text import Text
+
+from voiceloop.agent.confirm import render
+from voiceloop.agent.sandbox import Proposal
+from voiceloop.audio.formats import SAMPLE_RATE, ms_to_samples
+from voiceloop.audio.frames import FrameChunker
+from voiceloop.audio.mic import AudioSource
+from voiceloop.audio.vad import Segmenter
+from voiceloop.config import Config
+from voiceloop.errors import AudioDeviceError
+from voiceloop.stt.transcript import Transcriber, Transcript
+from voiceloop.voice.speech import Speaker
+
+READ_S = 0.05  # each wait for the microphone or the keyboard is this short, so either can answer
+_WORDS = re.compile(r"[a-z']+")
+_FILLERS = {"uh", "um", "oh", "ah", "well", "so", "please", "just"}
+YES_WORDS = frozenset({"yes", "yeah", "yep", "yup", "sure", "ok", "okay", "right", "alright"})
+GO_PHRASES = frozenset({"write it", "do it", "go ahead", "save it", "go for it", "do that", "write that"})
+"""A clear yes is yes words ("yeah", "okay yes"), a go phrase ("write it"), or yes words and then one."""
+NO_WORDS = frozenset({"no", "nope", "nah", "cancel", "don't", "dont", "not", "stop", "never", "wait", "abort"})
+
+
+class Said(str, Enum):
+    """What a spoken answer to "write it?" was taken to be."""
+
+    YES = "yes"
+    NO = "no"
+    UNCLEAR = "unclear"
+
+
+def spoken_answer(heard: Transcript, min_avg_logprob: float, max_no_speech_prob: float) -> Said:
+    """A clear yes (the whole utterance a yes phrase, heard with confidence), any no, or unclear."""
+    words = [w.strip("'") for w in _WORDS.findall(heard.text.lower())]
+    if any(w in NO_WORDS for w in words):
+        return Said.NO  # a no is safe to take even half-heard
+    sure = heard.avg_logprob >= min_avg_logprob and heard.no_speech_prob <= max_no_speech_prob
+    kept = [w for w in words if w not in _FILLERS]
+    rest = kept
+    while rest and rest[0] in YES_WORDS:
+        rest = rest[1:]
+    whole = bool(kept) and (not rest or " ".join(rest) in GO_PHRASES)
+    return Said.YES if sure and whole else Said.UNCLEAR
+
+
+@dataclass(frozen=True)
+class Ears:
+    """What the confirmer asks and listens with: `listen`'s voice, microphone (it may be reopened), segmenter
+    and Whisper."""
+
+    speaker: Speaker
+    source: Callable[[], AudioSource]
+    segmenter: Segmenter
+    transcriber: Transcriber
+    lend: Callable[[], AbstractContextManager[None]]
+    """While it is held, nothing else reads the microphone (the barge-in watcher steps aside)."""
+
+
+class VoiceConfirmer:
+    """Shows the panel, asks aloud, and takes y/n from the keyboard or yes/no from the microphone."""
+
+    def __init__(self, console: Console, cfg: Config, stop: threading.Event, stdin: TextIO | None = None) -> None:
+        self.console = console
+        self.cfg = cfg
+        self.stop = stop
+        self.stdin = stdin or sys.stdin
+        self.ears: Ears | None = None
+        """Set by `listen` once the microphone is open; until then only the keyboard answers."""
+        self.heard: list[tuple[str, Said]] = []
+        """Every spoken answer and how it was taken, for the record."""
+
+    def confirm(self, proposal: Proposal) -> tuple[bool, str]:
+        self.console.print(render(proposal))
+        if self.ears is not None:
+            self.ears.speaker.speak(f"Shall I write {proposal.rel}?")  # no yes or no in it: its echo cannot answer
+        keys = self._keyboard()
+        self.console.print(Text("Write this file? [y/N] or say yes / no ", style="bold"), end="")
+        self.console.file.flush()
+        if self.ears is None:
+            return self._typed(keys) if keys else (False, "no terminal and no microphone to ask on")
+        with self.ears.lend():
+            return self._listen(self.ears, keys)
+
+    def _keyboard(self) -> bool:
+        try:
+            return self.stdin.isatty()
+        except (AttributeError, ValueError):
+            return False
+
+    def _typed(self, keys: bool) -> tuple[bool, str]:
+        line = self.stdin.readline() if keys else ""
+        return (True, "") if line.strip().lower() in ("y", "yes") else (False, "you said no")
+
+    def _listen(self, ears: Ears, keys: bool) -> tuple[bool, str]:
+        source = ears.source()
+        ears.transcriber.hint_files([])  # file names in Whisper's prompt turn a short "no" into "note"
+        try:
+            self._past_echo(source)
+        except AudioDeviceError:
+            return self._typed(keys) if keys else (False, "the microphone went away, so nothing was written")
+        ears.segmenter.reset(resumed=True)  # speech already under way is not a whole answer
+        frames = FrameChunker(ears.segmenter.frame_samples)
+        deadline = time.monotonic() + self.cfg.confirm.timeout_s
+        while time.monotonic() < deadline and not self.stop.is_set():
+            if keys and select.select([self.stdin], [], [], 0)[0]:
+                return self._typed(True)
+            try:
+                chunk = source.read(READ_S)
+            except AudioDeviceError:
+                return self._typed(keys) if keys else (False, "the microphone went away, so nothing was written")
+            for frame in frames.push(chunk) if chunk is not None else []:
+                utt = ears.segmenter.feed(frame)
+                if utt is not None and utt.clipped:  # begun while the question played: only its end was heard
+                    self.console.print("\nI heard only the end of that; please say yes or no again.", highlight=False)
+                if utt is None or utt.clipped:
+                    continue
+                said = self._hear(ears.transcriber.transcribe(utt.samples))
+                if said is Said.YES:
+                    return True, ""
+                if said is Said.NO:
+                    return False, "you said no"
+        self.console.print()
+        return False, f"no answer in {self.cfg.confirm.timeout_s:g} s, so nothing was written"
+
+    def _hear(self, heard: Transcript) -> Said:
+        stt = self.cfg.stt
+        said = spoken_answer(heard, stt.min_avg_logprob, stt.max_no_speech_prob)
+        self.heard.append((heard.text, said))
+        self.console.print(f"\n[bold]You said:[/bold] {heard.text} — {said.value}", highlight=False)
+        if said is Said.UNCLEAR:
+            self.console.print("Please say yes or no (or type y / n).", highlight=False)
+        return said
+
+    def _past_echo(self, source: AudioSource) -> None:
+        """Half-duplex: what the microphone caught while the question played is dropped, then the echo tail."""
+        source.drain()
+        tail = ms_to_samples(self.cfg.vad.echo_tail_ms)
+        deadline = time.monotonic() + tail / SAMPLE_RATE + 1.0
+        while tail > 0 and time.monotonic() < deadline and not self.stop.is_set():
+            chunk = source.read(READ_S)
+            tail -= len(chunk) if chunk is not None else 0
