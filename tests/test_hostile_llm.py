@@ -26,9 +26,19 @@ from voiceloop.listen.loop import Listener
 from voiceloop.llm.ollama import OllamaClient
 from voiceloop.llm.openai_compat import OpenAIClient
 from voiceloop.state import LoopState
-from voiceloop.voice.speech import CUT_NOTE, MAX_REPLY_CHARS, MAX_SENTENCE_CHARS, SilentSpeaker, SpeechStream
+from voiceloop.voice.espeak import Pyttsx3Synth
+from voiceloop.voice.speech import (
+    CUT_NOTE,
+    MAX_REPLY_CHARS,
+    MAX_SENTENCE_CHARS,
+    SentenceSpeaker,
+    SilentSpeaker,
+    Speaker,
+    SpeechStream,
+)
 
 from .conftest import DATA, run_cli, write_config
+from .test_stream import ClockedPlayer
 from .wire import fake_ollama, free_port
 
 CHAT = {"intents": [{"action": "general_chat", "request": "what is the capital of France"}]}
@@ -198,7 +208,9 @@ def console_sink():
     return Console(file=io.StringIO(), width=120)
 
 
-def listener_on(wav: Path, url: str, tmp_path: Path, transcriber, read_timeout_s: float = 60.0) -> Listener:
+def listener_on(
+    wav: Path, url: str, tmp_path: Path, transcriber, read_timeout_s: float = 60.0, speaker: Speaker | None = None
+) -> Listener:
     cfg = Config(
         llm=LlmConfig(host=url, model="m", backend="ollama", read_timeout_s=read_timeout_s, answer_timeout_s=30.0),
         tts=TtsConfig(enabled=False),
@@ -207,8 +219,10 @@ def listener_on(wav: Path, url: str, tmp_path: Path, transcriber, read_timeout_s
     llm = OllamaClient(url, "m", read_timeout_s=read_timeout_s, answer_timeout_s=30.0)
     console = console_sink()
     tools = Tools(llm, Sandbox(tmp_path / "output"), TerminalConfirmer(console))
-    assistant = Assistant(cfg, transcriber, llm, tools, SilentSpeaker())
-    return Listener(assistant, WavSource(wav), Segmenter(VadConfig(), WebRtcVad(2)), console)
+    assistant = Assistant(cfg, transcriber, llm, tools, speaker or SilentSpeaker())
+    return Listener(
+        assistant, WavSource(wav, realtime=speaker is not None), Segmenter(VadConfig(), WebRtcVad(2)), console
+    )
 
 
 @pytest.mark.slow
@@ -235,19 +249,22 @@ def test_a_hung_llm_costs_one_timeout_per_turn_under_the_true_state(tmp_path: Pa
 
 @pytest.mark.slow
 def test_speech_that_began_while_not_listening_is_not_acted_on(tmp_path: Path, transcriber) -> None:
+    """A request said while voiceloop speaks its reply (the microphone is ignored then), still going when it
+    listens again: only its end is heard, so it is not acted on. The WAV microphone runs in real time and,
+    like a live one, loses what nobody read; the speaker takes as long as the audio lasts."""
     question, command = read_audio(DATA / "question.wav"), read_audio(DATA / "create_notes.wav")
-    # find where the segmenter decides the question is over: the turn starts there, and the echo tail
-    # (vad.echo_tail_ms of audio dropped after it) must swallow the first words of the next request
     seg = Segmenter(VadConfig(), WebRtcVad(2))
     stream = np.concatenate([question, np.zeros(16000 * 3, np.int16)])
     end = next(i for i in range(0, len(stream), 480) if seg.feed(stream[i : i + 480]) is not None) + 480
-    onset = next(i for i in range(0, len(command), 480) if np.abs(command[i : i + 480]).max() > 2000)
-    cut_in = end + 3200 - onset  # the command's first voiced sample lands 200 ms into the echo tail
-    audio = np.concatenate([stream[:cut_in], command, np.zeros(32000, np.int16)])
+    url = f"http://127.0.0.1:{free_port()}"  # a closed port: the turn fails at once and speaks the error
+    synth = Pyttsx3Synth(TtsConfig(rate=220))
+    reply_s = len(synth.synth(f"Ollama is not running at {url}: start it with `ollama serve`")) / 16000
+    assert reply_s > 3.0  # long enough for the request to start inside it, whatever the STT takes
+    start = end + int((reply_s - 0.5) * 16000)  # begins while the reply plays, ends after it
+    audio = np.concatenate([stream, np.zeros(max(0, start - len(stream)), np.int16)])[:start]
     wav = tmp_path / "clipped.wav"
-    wav.write_bytes(wav_bytes(audio))
-    # the LLM is a closed port: the question's turn fails fast with exit-6 wording, which is fine here
-    listener = listener_on(wav, f"http://127.0.0.1:{free_port()}", tmp_path, transcriber)
+    wav.write_bytes(wav_bytes(np.concatenate([audio, command, np.zeros(32000, np.int16)])))
+    listener = listener_on(wav, url, tmp_path, transcriber, speaker=SentenceSpeaker(synth, ClockedPlayer()))
     listener.run()
     out = listener.console.file.getvalue()  # type: ignore[attr-defined]
     said = [line for line in out.splitlines() if line.startswith("You said:")]

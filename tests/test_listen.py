@@ -15,6 +15,7 @@ import numpy as np
 import pexpect
 import pytest
 
+from tests.kit import RecordingConfirmer
 from voiceloop.agent.assistant import Assistant
 from voiceloop.agent.confirm import TerminalConfirmer
 from voiceloop.agent.sandbox import Sandbox
@@ -48,6 +49,24 @@ def test_each_spoken_command_is_one_turn(tmp_path: Path, cfg, llm, transcriber, 
     assert len(said) == 2, out
     assert "capital of France" in said[0] and "notes.txt" in said[1]  # first words kept, not split
     assert not Path(cfg.output.dir).exists()  # no terminal in this test: the write was refused
+
+
+def test_a_question_asked_while_the_last_turn_is_thinking_is_kept(tmp_path: Path, cfg, llm, transcriber, console):
+    """A write request, then a question one second after it: voiceloop is still writing the code (nothing is
+    played: speech off), so the question is heard whole and becomes the next turn instead of being lost."""
+    second = np.zeros(16000, dtype=np.int16)
+    stream = [read_wav(DATA / "write_code.wav"), second, read_wav(DATA / "question.wav"), second, second]
+    wav = tmp_path / "two.wav"
+    wav.write_bytes(wav_bytes(np.concatenate(stream)))
+    tools = Tools(llm, Sandbox(Path(cfg.output.dir)), RecordingConfirmer(answer=False), cfg.llm.num_predict)
+    assistant = Assistant(cfg, transcriber, llm, tools, SilentSpeaker())
+    listener = Listener(assistant, WavSource(wav, realtime=True), Segmenter(VadConfig(), WebRtcVad(2)), console)
+    listener.run(max_turns=2)
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    said = [line for line in out.splitlines() if line.startswith("You said:")]
+    assert len(said) == 2 and "math" in said[0] and "capital of France" in said[1], out
+    assert "kept what you said while I was thinking" in out, out  # it came in while the first turn ran
+    assert "ignored" not in out, out  # not clipped
 
 
 @pytest.mark.audio

@@ -156,7 +156,10 @@ class WavSource:
         return self._pos >= len(self._samples)
 
     def drain(self) -> None:
-        pass
+        """Paced in real time, audio nobody read is gone, as at a live microphone: skip to now."""
+        if self._realtime:
+            now = int((time.monotonic() - self._t0) * SAMPLE_RATE)
+            self._pos = max(self._pos, now - now % self._chunk)
 
     def close(self) -> None:
         pass

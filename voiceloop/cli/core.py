@@ -106,8 +106,9 @@ def listen(
         from voiceloop.audio.mic import PyAudioSource
         from voiceloop.audio.vad import build_segmenter
         from voiceloop.listen.activation import build_gate, build_ptt
+        from voiceloop.listen.confirming import PausingConfirmer
         from voiceloop.listen.live import LiveView
-        from voiceloop.listen.loop import Listener, PausingConfirmer
+        from voiceloop.listen.loop import Listener
         from voiceloop.listen.voice_confirm import Ears, VoiceConfirmer
 
         def open_mic() -> PyAudioSource:
@@ -132,6 +133,7 @@ def listen(
             listener = Listener(
                 assistant, source, segmenter, console, reopen=opener, stop=runtime.stop, view=view, gate=gate, ptt=ptt
             )
+            confirmer.lend = listener.lend_mic  # while the prompt waits, nothing else reads the microphone
             if isinstance(asker, VoiceConfirmer):  # a spoken yes/no is heard with listen's own microphone
                 live = listener
                 mic = Ears(assistant.speaker, lambda: live.source, segmenter, assistant.transcriber, live.lend_mic)

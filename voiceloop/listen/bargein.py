@@ -13,17 +13,17 @@ more, never that our own voice interrupts us.
 from __future__ import annotations
 
 import collections
-import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 
+from voiceloop.agent.assistant import Assistant
 from voiceloop.audio.formats import ms_to_samples, rms_dbfs
 from voiceloop.audio.frames import FrameChunker
 from voiceloop.audio.mic import AudioSource
-from voiceloop.audio.vad import IsSpeech
+from voiceloop.audio.vad import IsSpeech, WebRtcVad
 from voiceloop.errors import AudioDeviceError
 from voiceloop.runtime import spawn
 from voiceloop.voice.speech import Player
@@ -73,13 +73,12 @@ class BargeIn:
         self._captured = []
         self._thread = spawn("voiceloop-barge-in", self._run)
 
-    @contextlib.contextmanager
-    def held(self) -> Iterator[None]:
-        """Stop reading the microphone for a while (the write prompt listens for a spoken answer)."""
-        self._held.set()
-        try:
-            yield
-        finally:
+    def hold(self, on: bool) -> None:
+        """Stop (or go back to) reading the microphone: someone else reads it meanwhile (the overhearing
+        before the reply plays, the write prompt listening for a spoken yes/no)."""
+        if on:
+            self._held.set()
+        else:
             self._held.clear()
 
     def finish(self) -> np.ndarray | None:
@@ -132,3 +131,18 @@ class BargeIn:
                     self.on_trigger()
                     self._captured = [*pre, *batch[i + 1 :], frames.pending]
                     break
+
+
+def barge_in_for(assistant: Assistant, source: AudioSource) -> BargeIn | None:
+    """A watcher for the person talking over the reply, when vad.barge_in is on and we can speak."""
+    vad = assistant.cfg.vad
+    player = assistant.speaker.player
+    if not vad.barge_in or player is None:
+        return None
+
+    def stop_speaking() -> None:
+        stream = assistant.speaking
+        if stream is not None:
+            stream.cancel()
+
+    return BargeIn(source, player, WebRtcVad(vad.aggressiveness), vad.barge_in_margin_db, stop_speaking)

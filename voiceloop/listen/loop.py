@@ -11,18 +11,17 @@ import numpy as np
 from rich.console import Console
 
 from voiceloop.agent.assistant import Assistant
-from voiceloop.agent.confirm import Confirmer
-from voiceloop.agent.sandbox import Proposal
 from voiceloop.agent.turn import HeadStart
 from voiceloop.audio.formats import SAMPLE_RATE, ms_to_samples, rms_dbfs
 from voiceloop.audio.frames import FrameChunker
 from voiceloop.audio.mic import AudioSource
-from voiceloop.audio.vad import Segmenter, SegState, Utterance, WebRtcVad
+from voiceloop.audio.vad import Segmenter, SegState, Utterance
 from voiceloop.errors import AudioDeviceError, LLMError, VoiceloopError
 from voiceloop.listen.activation import AlwaysGate, Gate, is_stop
-from voiceloop.listen.bargein import BargeIn
+from voiceloop.listen.bargein import BargeIn, barge_in_for
 from voiceloop.listen.early import EarlyStart
 from voiceloop.listen.live import LiveView
+from voiceloop.listen.overhear import Overhear
 from voiceloop.listen.ptt import PushToTalk
 from voiceloop.listen.speculate import early_start_for
 from voiceloop.listen.ui import print_turn
@@ -33,23 +32,6 @@ READ_TIMEOUT_S = 0.1  # every wait is bounded so a stop request is seen quickly
 REOPEN_EVERY_S = 2.0  # how often a lost microphone is tried again
 
 OpenSource = Callable[[], AudioSource]
-
-
-class PausingConfirmer:
-    """Takes the live view off the screen while the person answers the write prompt."""
-
-    def __init__(self, inner: Confirmer, view: LiveView, ptt: PushToTalk | None = None) -> None:
-        self.inner = inner
-        self.view = view
-        self.ptt = ptt
-
-    def confirm(self, proposal: Proposal) -> tuple[bool, str]:
-        self.view.set_state(LoopState.CONFIRMING)
-        keys = self.ptt.paused() if self.ptt is not None else contextlib.nullcontext()
-        with self.view.paused(), keys:  # the prompt reads a line: the space-bar reader lets go of the terminal
-            answer = self.inner.confirm(proposal)
-        self.view.set_state(LoopState.THINKING)
-        return answer
 
 
 class Listener:
@@ -77,6 +59,11 @@ class Listener:
         self.ptt = ptt
         self._barged_in = False
         self._watcher: BargeIn | None = None
+        self._overhear: Overhear | None = None
+        self._spoke = False  # this turn's reply has started to play
+        self._lent = 0  # the write prompt holds the microphone (nested holds counted)
+        self._lent_any = False
+        self.max_turns: int | None = None
         self.source = source
         self.segmenter = segmenter
         self.console = console
@@ -92,10 +79,12 @@ class Listener:
         self.frames = FrameChunker(segmenter.frame_samples)
         self.early: EarlyStart[HeadStart] | None
         """Transcribes, classifies and starts a question's reply at a short pause (vad.early_start_ms)."""
-        always = isinstance(self.gate, AlwaysGate) and ptt is None  # early work only for sentences sure to be turns
-        self.early, self.speculated = early_start_for(assistant, segmenter) if always else (None, None)
+        self.always = isinstance(self.gate, AlwaysGate) and ptt is None
+        """Every sentence is a turn: early work and overhearing are for sentences sure to be turns."""
+        self.early, self.speculated = early_start_for(assistant, segmenter) if self.always else (None, None)
 
     def run(self, max_turns: int | None = None) -> None:
+        self.max_turns = max_turns
         self.view.hint = self.ptt.hint if self.ptt is not None else self.gate.hint
         with self.view:
             self._loop(max_turns)
@@ -172,24 +161,47 @@ class Listener:
                     self._deaf_for_echo_tail()
                     return
             self.turns += 1
+            self._overhear = self._overhearing()  # thinking has begun: what they say now is kept
             head = HeadStart(heard) if heard is not None else None
             if head is None and self.early is not None:
                 self.view.set_state(LoopState.THINKING)  # the utterance is over; what is left is the early work
                 head = self.early.take(utt)
             self.last_head = head
-            self._run_turn(utt, head)
+            kept = self._run_turn(utt, head)
         finally:
             if self.speculated is not None:
                 self.speculated.drop_all()  # an early reply the turn did not take is closed now
             self._set_listening(True)
+        for later in kept:  # said while the turn was thinking: each is a turn of its own, in order
+            if self.max_turns is None or self.turns < self.max_turns:
+                self.console.print("[dim]kept what you said while I was thinking[/dim]", highlight=False)
+                self._turn(later)
+
+    def _overhearing(self) -> Overhear | None:
+        """A watcher for speech while the turn thinks (always mode: every sentence is a turn)."""
+        if not self.always:
+            return None
+        overhear = Overhear(lambda: self.source, self.segmenter, self.stop)
+        overhear.start()
+        return overhear
 
     def _set_listening(self, on: bool) -> None:
         self.source.listening = on
 
-    def _run_turn(self, utt: Utterance, head: HeadStart | None) -> None:
+    def _run_turn(self, utt: Utterance, head: HeadStart | None) -> list[Utterance]:
+        """Run the turn; returns the utterances said while it was thinking (the next turns)."""
+        overhear, self._spoke, self._lent, self._lent_any = self._overhear, False, 0, False
         watcher = self._watcher = self._barge_in()
         if watcher is not None:
+            watcher.hold(overhear is not None)  # the overhearing reads the mic until the reply plays
             watcher.start()
+        stage = self.assistant.on_stage
+
+        def on_stage(state: LoopState) -> None:
+            self._before_speaking(state)
+            stage(state)
+
+        self.assistant.on_stage = on_stage
         try:
             turn = self.assistant.handle(utt, head=head)
             print_turn(self.console, turn)
@@ -197,35 +209,52 @@ class Listener:
         except (LLMError, VoiceloopError, OSError) as e:
             self.console.print(f"[red]error:[/red] {e} — still listening", highlight=False, soft_wrap=True)
         finally:
+            self.assistant.on_stage = stage
             theirs = watcher.finish() if watcher is not None else None
+            if overhear is not None:
+                overhear.stop()
+            self._overhear = None
+        kept = overhear.heard if overhear is not None else []
         if theirs is not None:  # they spoke over the reply: what they said starts the next turn
             self.console.print("[yellow]interrupted[/yellow] — you spoke, so I stopped; listening", highlight=False)
             self.segmenter.reset()
             self.frames.reset(theirs)
             self._barged_in = True
-            return
+            return kept
+        if overhear is not None and not self._spoke and not self._lent_any:
+            return kept  # nothing was played, so no echo to wait out; speech under way goes on in the loop
         self._deaf_for_echo_tail()
+        return kept
+
+    def _before_speaking(self, state: LoopState) -> None:
+        """Just before the reply's first sound: wait while they are still talking, then stop overhearing."""
+        if state is not LoopState.SPEAKING or self._spoke:
+            return
+        self._spoke = True
+        if self._overhear is not None:
+            self._overhear.settle(self.assistant.cfg.vad.max_utterance_s)
+        if self._watcher is not None:
+            self._watcher.hold(False)
 
     @contextlib.contextmanager
     def lend_mic(self) -> Iterator[None]:
-        """For a spoken yes/no at the write prompt: the barge-in watcher, if one runs, stops reading meanwhile."""
-        watcher = self._watcher
-        with watcher.held() if watcher is not None else contextlib.nullcontext():
+        """The write prompt has the microphone (a spoken yes/no, or the keyboard): nothing else reads it."""
+        self._lent += 1
+        self._lent_any = True
+        if self._overhear is not None:
+            self._overhear.stop()  # what was said before the prompt is kept; the rest is the prompt's
+        if self._watcher is not None:
+            self._watcher.hold(True)
+        try:
             yield
+        finally:
+            self._lent -= 1
+            if self._watcher is not None and not self._lent:
+                self._watcher.hold(self._overhear is not None and not self._spoke)
 
     def _barge_in(self) -> BargeIn | None:
         """A watcher for the person talking over the reply, when vad.barge_in is on and we can speak."""
-        vad = self.assistant.cfg.vad
-        player = self.assistant.speaker.player
-        if not vad.barge_in or player is None:
-            return None
-
-        def stop_speaking() -> None:
-            stream = self.assistant.speaking
-            if stream is not None:
-                stream.cancel()
-
-        return BargeIn(self.source, player, WebRtcVad(vad.aggressiveness), vad.barge_in_margin_db, stop_speaking)
+        return barge_in_for(self.assistant, self.source)
 
     def _deaf_for_echo_tail(self) -> None:
         """Half-duplex: drop what the mic caught while we worked and spoke (our own voice), then stay
