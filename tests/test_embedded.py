@@ -63,8 +63,9 @@ def test_the_bigger_model_is_chosen_by_name_and_a_missing_part_names_its_extra(
 
 
 def test_embedded_client_streams_and_follows_a_schema() -> None:
-    client, how = connect(Config(llm=LlmConfig(backend="embedded", read_timeout_s=120)))
+    client, how = connect(Config(llm=LlmConfig(backend="embedded", read_timeout_s=120, answer_timeout_s=45.0)))
     assert "embedded" in how and client.models() == ["qwen2.5-coder:0.5b"]
+    assert client.answer_timeout_s == 45.0  # llm.answer_timeout_s reaches the embedded backend too
     seen: list[str] = []
     answer = client.chat([{"role": "user", "content": "Say hello."}], options={"num_predict": 10}, on_token=seen.append)
     assert answer.content and "".join(seen) == answer.content

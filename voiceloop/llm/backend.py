@@ -28,7 +28,7 @@ def _answers(url: str, timeout_s: float, key: str) -> bool:
 
 
 def detect(host: str, timeout_s: float) -> str | None:
-    """"ollama" if /api/version answers, else "openai" if /v1/models answers, else None."""
+    """ "ollama" if /api/version answers, else "openai" if /v1/models answers, else None."""
     root = base_url(host)
     if _answers(root + "/api/version", timeout_s, "version"):
         return "ollama"
@@ -48,8 +48,13 @@ def _embedded(cfg: Config, say: Say | None) -> LLMClient:
             shown.append(step)
             say(f"joining the embedded model from its packages (once): {done * 100 // total}%")
 
+    llm = cfg.llm
     return embedded.start(
-        read_timeout_s=cfg.llm.read_timeout_s, progress=progress, say=say, name=cfg.llm.embedded_model
+        read_timeout_s=llm.read_timeout_s,
+        answer_timeout_s=llm.answer_timeout_s,
+        progress=progress,
+        say=say,
+        name=llm.embedded_model,
     )
 
 

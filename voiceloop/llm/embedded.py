@@ -33,8 +33,12 @@ class EmbeddedClient(OpenAIClient):
     backend = "embedded"
     extra_options: ClassVar[dict[str, str]] = {"repeat_penalty": "repeat_penalty", "repeat_last_n": "repeat_last_n"}
 
-    def __init__(self, server: Any, url: str, api_key: str, *, read_timeout_s: float, name: str = MODEL_NAME) -> None:
-        super().__init__(url, name, connect_timeout_s=3.0, read_timeout_s=read_timeout_s)
+    def __init__(
+        self, server: Any, url: str, api_key: str, *, read_timeout_s: float, answer_timeout_s: float, name: str
+    ) -> None:
+        super().__init__(
+            url, name, connect_timeout_s=3.0, read_timeout_s=read_timeout_s, answer_timeout_s=answer_timeout_s
+        )
         self.http.headers["Authorization"] = f"Bearer {api_key}"
         self._server = server  # llama.cpp stops when this is garbage-collected
 
@@ -44,7 +48,12 @@ class EmbeddedClient(OpenAIClient):
 
 
 def start(
-    *, read_timeout_s: float = 60.0, threads: int | None = None, n_ctx: int = 8192, progress: Progress | None = None,
+    *,
+    read_timeout_s: float = 60.0,
+    answer_timeout_s: float = 300.0,
+    threads: int | None = None,
+    n_ctx: int = 8192,
+    progress: Progress | None = None,
     say: Callable[[str], None] | None = None,
     name: str = MODEL_NAME,
 ) -> EmbeddedClient:
@@ -81,4 +90,7 @@ def start(
         server = xllamacpp.Server(params)
     except Exception as e:  # the binding raises RuntimeError or its own types
         raise LLMError(f"llama.cpp could not load {gguf.name} ({type(e).__name__}: {e}); {spec.install_hint}") from e
-    return EmbeddedClient(server, str(server.listening_address), key, read_timeout_s=read_timeout_s, name=name)
+    address = str(server.listening_address)
+    return EmbeddedClient(
+        server, address, key, read_timeout_s=read_timeout_s, answer_timeout_s=answer_timeout_s, name=name
+    )
