@@ -9,6 +9,7 @@ import requests
 import urllib3
 
 from voiceloop.errors import LLMError
+from voiceloop.llm.deadline import AnswerDeadline
 
 
 class ThreadSessions:
@@ -49,3 +50,25 @@ def transport_error(e: Exception, started: bool, who: str, read_timeout_s: float
     if started or isinstance(e, requests.exceptions.ChunkedEncodingError):
         return LLMError(f"{who} dropped the connection mid-answer; try again")
     return not_running
+
+
+def fetch_whole(
+    http: ThreadSessions,
+    url: str,
+    timeout: tuple[float, float],
+    deadline_s: float,
+    errors: tuple[LLMError, LLMError, LLMError],
+) -> requests.Response:
+    """GET url and read the whole body under one deadline. errors: (late, timed out, not running), raised
+    when the deadline passes, when the server stays silent past the timeout, or when nothing answers."""
+    late, timed_out, not_running = errors
+    deadline = AnswerDeadline(deadline_s)
+    try:
+        with deadline, http.get().get(url, timeout=timeout, stream=True) as resp:
+            deadline.watch(resp)
+            resp.content  # noqa: B018 - read the whole body while the deadline is armed
+    except requests.RequestException as e:
+        if deadline.expired.is_set():
+            raise late from e
+        raise (timed_out if isinstance(e, requests.Timeout) else not_running) from e
+    return resp

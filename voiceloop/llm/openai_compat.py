@@ -11,7 +11,7 @@ import requests
 
 from voiceloop.errors import LLMError
 from voiceloop.llm.deadline import MAX_ANSWER_CHARS, AnswerDeadline
-from voiceloop.llm.http import ThreadSessions, late_error, transport_error
+from voiceloop.llm.http import ThreadSessions, fetch_whole, late_error, transport_error
 from voiceloop.llm.ollama import ChatResult, Message, OnToken
 
 API_KEY_ENV = "VOICELOOP_LLM_API_KEY"
@@ -107,17 +107,9 @@ class OpenAIClient:
         return LLMError(f"the LLM server answered HTTP {resp.status_code}: {msg or resp.reason}")
 
     def _get(self, path: str) -> Any:
-        deadline = AnswerDeadline(self.answer_timeout_s)
-        try:
-            with deadline, self.http.get().get(self.host + path, timeout=self.timeout, stream=True) as resp:
-                deadline.watch(resp)
-                resp.content  # noqa: B018 - read the whole body while the deadline is armed
-        except requests.RequestException as e:
-            if deadline.expired.is_set():
-                raise self._late() from e
-            if isinstance(e, requests.Timeout):
-                raise LLMError(f"the LLM server at {self.host} did not answer {path} in time") from e
-            raise self._not_running() from e
+        silent = LLMError(f"the LLM server at {self.host} did not answer {path} in time")
+        errors = (self._late(), silent, self._not_running())
+        resp = fetch_whole(self.http, self.host + path, self.timeout, self.answer_timeout_s, errors)
         if resp.status_code != 200:
             raise self._http_error(resp, path, self.model)
         try:
