@@ -68,6 +68,9 @@ class Assistant:
         """Told "transcribing", "thinking", "speaking" as a turn moves on (the live view)."""
         self.speaking: SpeechStream | None = None
         """The reply being spoken now, if any (barge-in cancels it)."""
+        self.before_reply: Callable[[], None] = lambda: None
+        """Called on the speech worker just before a reply's first sound: `listen` waits there while the person
+        is still talking (the reply does not talk over them)."""
         self.asked: Intent | None = None
         """The question the last turn asked ("What should I call the file?"); the next thing said answers it."""
         self.answers = Answers(tools, cfg.answer)  # the last spoken answer, which "tell me more" carries on
@@ -241,7 +244,11 @@ class Assistant:
 
     def _open_stream(self) -> SpeechStream:
         """The reply's speech stream; kept in self.speaking so barge-in can cancel it."""
-        self.speaking = self.speaker.stream(on_start=lambda: self.on_stage(LoopState.SPEAKING))
+        def starting() -> None:
+            self.before_reply()
+            self.on_stage(LoopState.SPEAKING)
+
+        self.speaking = self.speaker.stream(on_start=starting)
         return self.speaking
 
     def _finish(self, turn: Turn, clock: Clock) -> Turn:

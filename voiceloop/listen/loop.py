@@ -82,6 +82,7 @@ class Listener:
         self.always = isinstance(self.gate, AlwaysGate) and ptt is None
         """Every sentence is a turn: early work and overhearing are for sentences sure to be turns."""
         self.early, self.speculated = early_start_for(assistant, segmenter) if self.always else (None, None)
+        assistant.before_reply = self._before_reply
 
     def run(self, max_turns: int | None = None) -> None:
         self.max_turns = max_turns
@@ -195,13 +196,6 @@ class Listener:
         if watcher is not None:
             watcher.hold(overhear is not None)  # the overhearing reads the mic until the reply plays
             watcher.start()
-        stage = self.assistant.on_stage
-
-        def on_stage(state: LoopState) -> None:
-            self._before_speaking(state)
-            stage(state)
-
-        self.assistant.on_stage = on_stage
         try:
             turn = self.assistant.handle(utt, head=head)
             print_turn(self.console, turn)
@@ -209,7 +203,6 @@ class Listener:
         except (LLMError, VoiceloopError, OSError) as e:
             self.console.print(f"[red]error:[/red] {e} — still listening", highlight=False, soft_wrap=True)
         finally:
-            self.assistant.on_stage = stage
             theirs = watcher.finish() if watcher is not None else None
             if overhear is not None:
                 overhear.stop()
@@ -226,9 +219,9 @@ class Listener:
         self._deaf_for_echo_tail()
         return kept
 
-    def _before_speaking(self, state: LoopState) -> None:
+    def _before_reply(self) -> None:
         """Just before the reply's first sound: wait while they are still talking, then stop overhearing."""
-        if state is not LoopState.SPEAKING or self._spoke:
+        if self._spoke:
             return
         self._spoke = True
         if self._overhear is not None:
