@@ -64,7 +64,7 @@ def mic_saying(tmp_path: Path, speech: np.ndarray | None, after_s: float = 1.0) 
     return path
 
 
-def ask(tmp_path: Path, transcriber, mic: Path, timeout_s: float = 6.0) -> tuple[bool, str, VoiceConfirmer, str]:
+def ask(tmp_path: Path, transcriber, mic: Path, timeout_s: float = 12.0) -> tuple[bool, str, VoiceConfirmer, str]:
     cfg = Config(confirm=ConfirmConfig(voice=True, timeout_s=timeout_s), tts=TtsConfig(enabled=False))
     out = io.StringIO()
     asker = VoiceConfirmer(Console(file=out, width=120, color_system=None), cfg, threading.Event(), io.StringIO())
@@ -82,7 +82,7 @@ def ask(tmp_path: Path, transcriber, mic: Path, timeout_s: float = 6.0) -> tuple
 )
 def test_a_spoken_answer_decides_the_write(tmp_path: Path, transcriber, piper: PiperSynth, said: str, want: bool):
     yes, why, asker, shown = ask(tmp_path, transcriber, mic_saying(tmp_path, piper.synth(said)))
-    assert yes is want, (asker.heard, shown)
+    assert yes is want, (why, asker.heard, shown)
     assert "Create" in shown and "notes.txt" in shown and "say yes / no" in shown  # the panel came first
     assert why == ("" if want else "you said no"), asker.heard
 
@@ -90,7 +90,7 @@ def test_a_spoken_answer_decides_the_write(tmp_path: Path, transcriber, piper: P
 def test_a_bare_no_never_writes(tmp_path: Path, transcriber, piper: PiperSynth) -> None:
     """A one-syllable "No." is sometimes heard as something else; then the prompt times out: still no write."""
     yes, why, asker, _ = ask(tmp_path, transcriber, mic_saying(tmp_path, piper.synth("No.")))
-    assert not yes and why in ("you said no", "no answer in 6 s, so nothing was written"), asker.heard
+    assert not yes and why in ("you said no", "no answer in 12 s, so nothing was written"), asker.heard
     assert all(said is not Said.YES for _, said in asker.heard)
 
 
