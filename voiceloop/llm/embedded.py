@@ -34,7 +34,14 @@ class EmbeddedClient(OpenAIClient):
     extra_options: ClassVar[dict[str, str]] = {"repeat_penalty": "repeat_penalty", "repeat_last_n": "repeat_last_n"}
 
     def __init__(
-        self, server: Any, url: str, api_key: str, *, read_timeout_s: float, answer_timeout_s: float, name: str
+        self,
+        server: Any,
+        url: str,
+        api_key: str,
+        *,
+        read_timeout_s: float,
+        answer_timeout_s: float = 300.0,
+        name: str = MODEL_NAME,
     ) -> None:
         super().__init__(
             url, name, connect_timeout_s=3.0, read_timeout_s=read_timeout_s, answer_timeout_s=answer_timeout_s
