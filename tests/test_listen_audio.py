@@ -53,9 +53,12 @@ def room() -> Iterator[dict[str, str]]:
         yield env
 
 
-def spawn_listen(tmp_path: Path, env: dict[str, str], ollama_url: str, speak: bool = True) -> pexpect.spawn:
+def spawn_listen(
+    tmp_path: Path, env: dict[str, str], ollama_url: str, speak: bool = True, more: str = ""
+) -> pexpect.spawn:
+    """`voiceloop listen` on the room's devices; `more`: further config.toml sections."""
     extra = f'[tts]\nenabled = {str(speak).lower()}\n[audio]\ninput_device = "pulse"\noutput_device = "pulse"\n'
-    write_config(tmp_path / "config.toml", ollama_url, extra)
+    write_config(tmp_path / "config.toml", ollama_url, extra + more)
     child = pexpect.spawn(
         sys.executable, ["-m", "voiceloop", "listen"], cwd=str(tmp_path), env=env, encoding="utf-8", timeout=180
     )

@@ -4,46 +4,28 @@ mic), then a spoken "yes, write it" writes, and silence writes nothing."""
 
 from __future__ import annotations
 
-import io
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pexpect
 import pytest
 
 from voiceloop.audio.formats import SAMPLE_RATE, wav_bytes
 from voiceloop.config import TtsConfig
 from voiceloop.voice.engines import PiperSynth
 
-from .conftest import write_config
-from .test_listen_audio import looped_room, say, stop
+from .test_listen_audio import looped_room, say, spawn_listen, stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm, pytest.mark.audio]
+
+VOICE_CONFIRM = "[confirm]\nvoice = true\ntimeout_s = 8.0\n"
 
 
 @pytest.fixture(scope="module")
 def room() -> Iterator[dict[str, str]]:
     with looped_room("vl-confirm-") as env:
         yield env
-
-
-def spawn(tmp_path: Path, env: dict[str, str], ollama_url: str) -> pexpect.spawn:
-    extra = (
-        '[tts]\nenabled = true\n[audio]\ninput_device = "pulse"\noutput_device = "pulse"\n'
-        "[confirm]\nvoice = true\ntimeout_s = 8.0\n"
-    )
-    write_config(tmp_path / "config.toml", ollama_url, extra)
-    child = pexpect.spawn(
-        sys.executable, ["-m", "voiceloop", "listen"], cwd=str(tmp_path), env=env, encoding="utf-8", timeout=180
-    )
-    child.logfile_read = io.StringIO()
-    child.expect("listening")
-    time.sleep(2.5)  # a fresh capture stream on a null-sink monitor takes a moment to deliver
-    return child
 
 
 def play(env: dict[str, str], path: Path) -> None:
@@ -55,7 +37,7 @@ def test_a_spoken_yes_after_its_own_question_writes(tmp_path: Path, room: dict[s
     speech = PiperSynth(TtsConfig(engine="piper")).synth("Yes, write it.")
     pause = np.zeros(SAMPLE_RATE, np.int16)  # the person reads the prompt, then answers
     yes.write_bytes(wav_bytes(np.concatenate([pause, speech, pause])))
-    child = spawn(tmp_path, room, ollama_url)
+    child = spawn_listen(tmp_path, room, ollama_url, more=VOICE_CONFIRM)
     say(room, "create_notes.wav").wait()
     child.expect("Write this file")  # printed once the spoken question has played
     play(room, yes)
@@ -68,7 +50,7 @@ def test_a_spoken_yes_after_its_own_question_writes(tmp_path: Path, room: dict[s
 
 
 def test_silence_at_the_prompt_writes_nothing(tmp_path: Path, room: dict[str, str], ollama_url: str) -> None:
-    child = spawn(tmp_path, room, ollama_url)
+    child = spawn_listen(tmp_path, room, ollama_url, more=VOICE_CONFIRM)
     say(room, "create_notes.wav").wait()
     child.expect("Write this file")
     child.expect("no answer in 8 s")
