@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 LLM_VENV := .venv-llm
 BIN := $(VENV)/bin
-APT_PACKAGES := portaudio19-dev espeak-ng libespeak-ng1 sox pulseaudio pulseaudio-utils libasound2-plugins alsa-utils
+APT_PACKAGES := portaudio19-dev espeak-ng libespeak-ng1 sox pulseaudio pulseaudio-utils libasound2-plugins alsa-utils strace
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export VOICELOOP_CACHE ?= $(CURDIR)/.cache
 export XDG_RUNTIME_DIR ?= /tmp/voiceloop-runtime-$(shell id -u)
