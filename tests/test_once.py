@@ -33,6 +33,23 @@ def test_create_file_command_is_classified(cfg, llm: OllamaClient, transcriber, 
     assert intents[0].filename == "notes.txt"
 
 
+def test_typed_text_loads_no_audio_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The smart-turn model is loaded when a recording first needs it, not for every Assistant: typed text
+    works without onnxruntime (and the tests' ~20 typed-text assistants load nothing)."""
+    from voiceloop.config import Config
+    from voiceloop.errors import ModelError
+
+    from .kit import RecordingConfirmer, ScriptedTranscriber
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if the smart-turn extra were not installed
+    dead = OllamaClient(f"http://127.0.0.1:{free_port()}", "m")  # "start over" needs no model
+    tools = Tools(dead, Sandbox(tmp_path / "output"), RecordingConfirmer())
+    assistant = Assistant(Config(), ScriptedTranscriber(), dead, tools, SilentSpeaker())
+    assert assistant.handle_text("start over").reply.startswith("Okay, starting over")
+    with pytest.raises(ModelError, match="onnxruntime"):  # a recording does need it, and says so
+        assistant.run_file(DATA / "question.wav")
+
+
 def spawn_once(tmp_path: Path, wav: str, *extra: str) -> pexpect.spawn:
     """`voiceloop once` under a real pseudo-terminal, as a person would run it."""
     return pexpect.spawn(

@@ -58,8 +58,7 @@ class Assistant:
         self.speaker = speaker
         self.model = cfg.llm.model or llm.model
         """The session's model: classification and every action without a route; "switch to" changes it."""
-        self.segmenter = segmenter or build_segmenter(cfg.vad)
-        """Finds the speech in a whole recording (`once`, `eval`): the same endpointing as `listen`."""
+        self._segmenter = segmenter
         self.classifier = classifier or Classifier(llm, cfg.llm.temperature, cfg.llm.num_predict)
         self.memory = Memory(
             cfg.memory.max_turns, cfg.memory.max_tokens, llm_summarizer(llm, lambda: self.model_for(Action.SUMMARIZE))
@@ -74,6 +73,14 @@ class Assistant:
         self.asked: Intent | None = None
         """The question the last turn asked ("What should I call the file?"); the next thing said answers it."""
         self.answers = Answers(tools, cfg.answer)  # the last spoken answer, which "tell me more" carries on
+
+    @property
+    def segmenter(self) -> Segmenter:
+        """Finds the speech in a whole recording (`once`, `eval`): the same endpointing as `listen`. Built on
+        first use, so typed text and `listen` (which brings its own) never load the smart-turn model for it."""
+        if self._segmenter is None:
+            self._segmenter = build_segmenter(self.cfg.vad)
+        return self._segmenter
 
     def find_speech(self, samples: Any) -> Utterance | None:
         """The speech in a whole recording as one utterance, or None if there is none."""
