@@ -30,6 +30,9 @@ from voiceloop.stt.transcript import Transcript
 
 READ_TIMEOUT_S = 0.1  # every wait is bounded so a stop request is seen quickly
 REOPEN_EVERY_S = 2.0  # how often a lost microphone is tried again
+AUDIO_IN = "audio is coming in — speak any time"
+"""Printed once the microphone has really delivered (and again after it is reopened): a fresh capture stream can
+take seconds to start, and speech before this line is not heard."""
 
 OpenSource = Callable[[], AudioSource]
 
@@ -74,6 +77,7 @@ class Listener:
         """The session's stop token (Ctrl-C, SIGTERM): every wait in the loop is bounded and checks it."""
         self.turns = 0
         self._cut = False
+        self._audio_in = False  # AUDIO_IN was printed for this microphone
         self.last_head: HeadStart | None = None
         """What the early start handed the last turn (its transcript and intents), or None."""
         self.frames = FrameChunker(segmenter.frame_samples)
@@ -104,6 +108,9 @@ class Listener:
                         self._turn(last)
                     return
                 continue
+            if not self._audio_in:
+                self._audio_in = True
+                self.console.print(f"[dim]{AUDIO_IN}[/dim]", highlight=False)
             self.view.set_level(rms_dbfs(chunk), self.source.overflows)
             self.gate.hear(chunk)
             if self.ptt is not None and not self._barged_in:
@@ -283,5 +290,6 @@ class Listener:
             except AudioDeviceError:
                 continue
             self.console.print("[green]microphone is back[/green]", highlight=False)
+            self._audio_in = False
             self.view.set_state(LoopState.LISTENING)
             return
