@@ -13,6 +13,7 @@ import numpy as np
 
 from voiceloop.audio.formats import SAMPLE_RATE
 from voiceloop.errors import ModelError
+from voiceloop.privacy import no_telemetry
 
 WINDOW_S = 8  # the model looks at the last 8 s, zero-padded in front
 PACKAGED = ("audio", "turn", "smart_turn", "data", "smart-turn-v3.2-cpu.onnx")
@@ -36,6 +37,7 @@ class SmartTurn:
     """probability(samples) -> 0..1 that the speaker has finished; is_complete() thresholds it."""
 
     def __init__(self, model: Path | None = None, threshold: float = 0.5) -> None:
+        no_telemetry()  # `import voiceloop` did it; again here in case a host program imported onnxruntime first
         try:
             import onnxruntime as ort
             from faster_whisper.feature_extractor import FeatureExtractor

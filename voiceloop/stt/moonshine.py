@@ -21,6 +21,8 @@ class Moonshine:
     The package's own Python transcribe() does not run (it uses ctypes names that do not exist), so
     we call the library's C function the wrapper binds, with our float32 samples. Moonshine gives
     no confidence numbers: its transcripts pass the gate, and the VAD alone keeps noise out.
+    Its bundled ONNX Runtime (1.22, C++) has no telemetry: traced loading and transcribing, it opens
+    no network socket and writes nothing under ~/.cache (unlike the onnxruntime wheel, see privacy.py).
     """
 
     def __init__(self, cfg: SttConfig) -> None:

@@ -10,6 +10,7 @@ import numpy as np
 from voiceloop.audio.formats import resample, to_int16
 from voiceloop.config import TtsConfig
 from voiceloop.errors import SpeechError
+from voiceloop.privacy import no_telemetry
 from voiceloop.voice.espeak import Pyttsx3Synth
 from voiceloop.voice.speech import Synth
 
@@ -30,6 +31,7 @@ class PiperSynth:
     """Piper (onnxruntime) rendering into memory; loaded once, one sentence at a time."""
 
     def __init__(self, cfg: TtsConfig) -> None:
+        no_telemetry()  # piper imports onnxruntime (see voiceloop/privacy.py)
         try:
             from piper import PiperVoice, SynthesisConfig
         except ImportError as e:
