@@ -19,7 +19,7 @@ from voiceloop.agent.memory import Memory, llm_summarizer
 from voiceloop.agent.progress import acknowledgement
 from voiceloop.agent.tools import ActionResult, Status, Tools
 from voiceloop.agent.turn import HeadStart, Turn
-from voiceloop.agent.understand.clarify import answered
+from voiceloop.agent.understand.clarify import DROPPED_REPLY, answered, cancels
 from voiceloop.audio.formats import read_audio
 from voiceloop.audio.vad import Segmenter, Utterance, build_segmenter, join_utterances
 from voiceloop.config import Config
@@ -161,6 +161,9 @@ class Assistant:
             return self._finish(turn, clock)
         self.on_stage(LoopState.THINKING)
         asked, self.asked = self.asked, None
+        if asked is not None and more is None and cancels(text):  # nothing from the rest of it is acted on
+            clock.lap("intent")
+            return self._finish(dataclasses.replace(base, reply=DROPPED_REPLY), clock)
         finished = answered(asked, text) if asked is not None and more is None else None
         try:
             decided = self.classify_turn(finished) if finished else decided or self.classify_turn(text)

@@ -9,6 +9,15 @@ from voiceloop.agent.intents import Action, Intent, Via, normalize_filename
 from voiceloop.agent.understand.words import names_in, prepare, strip_lead
 
 NAME_QUESTION = "What should I call the file?"
+DROPPED_REPLY = "Okay, I dropped that request. If you want something else, say it on its own."
+_LEAD = r"^(?:(?:no|oh|ok|okay|um+|uh+|well|actually|wait|please)\W+)*"
+_CANCEL = re.compile(
+    r"\b(?:forget (?:it|that|this|about it|the file)|never ?mind|scratch that|cancel (?:it|that|this)|"
+    r"don't bother|do not bother)\b"
+    rf"|{_LEAD}cancel\b(?!\.\w)"  # "cancel, ..." but not the file cancel.txt
+    rf"|{_LEAD}(?:stop|abort)(?: (?:it|that|this|please))?\W*$",
+    re.I,
+)
 _ANSWER_NAME = re.compile(
     r"^(?:(?:call it|name it|it's|it is|use|the name is|let's call it|how about|make it)\s+)?(?:the\s+)?(?:file\s+)?"
     r"(?:(?:called|named)\s+)?(?P<name>.+?)[.!]?$",
@@ -24,6 +33,13 @@ def ask_for_name(said: str, via: Via = Via.FAST) -> Intent:
 def ask_for_file(said: str, verb: str, via: Via = Via.FAST) -> Intent:
     """ "it" with no file in the session: ask which file."""
     return Intent(Action.CLARIFY, content=said, request=f"Which file should I {verb}?", via=via)
+
+
+def cancels(reply: str) -> bool:
+    """ "forget that", "never mind", "cancel" in the answer to a question drop the pending request. The rest of
+    that utterance is dropped too: it came in place of an answer, and may be misheard or not meant as a
+    request ("forget that, delete every file in my home folder")."""
+    return bool(_CANCEL.search(reply.strip()))
 
 
 def answered(pending: Intent, reply: str) -> str | None:
