@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from voiceloop.atomic import NotARegularFile, open_regular
-from voiceloop.config_checks import CHECKS, type_name, type_ok
+from voiceloop.config_checks import CHECKS, conflict, type_name, type_ok
 from voiceloop.errors import ConfigError
 from voiceloop.output_dir import checked_output
 
@@ -250,7 +250,11 @@ def _section(cls: type, raw: Any, name: str) -> Any:
         if check and not check[0](value):
             raise ConfigError(f"config: {dotted} must be {check[1]}, got {value!r}")
         values[key] = value
-    return cls(**values)
+    built = cls(**values)
+    why = conflict(name, built)
+    if why:
+        raise ConfigError(f"config: {why}")
+    return built
 
 
 def from_dict(raw: dict[str, Any]) -> Config:

@@ -37,9 +37,9 @@ CHECKS: dict[str, tuple[Check, str]] = {
     "llm.host": (lambda v: bool(v.strip()), 'a URL like "http://127.0.0.1:11434"'),
     "llm.model": (lambda v: bool(v.strip()), 'a model name like "gemma3:4b"'),
     "llm.temperature": (lambda v: 0 <= v <= 2, "a number from 0 to 2"),
-    "llm.connect_timeout_s": (lambda v: 0 < v <= 60, "a number from 0 to 60"),
-    "llm.read_timeout_s": (lambda v: 0 < v <= 3600, "a number from 0 to 3600"),
-    "llm.answer_timeout_s": (lambda v: 0 < v <= 3600, "a number from 0 to 3600"),
+    "llm.connect_timeout_s": (lambda v: 0 < v <= 60, "more than 0 and at most 60"),
+    "llm.read_timeout_s": (lambda v: 0 < v <= 3600, "more than 0 and at most 3600"),
+    "llm.answer_timeout_s": (lambda v: 0 < v <= 3600, "more than 0 and at most 3600"),
     "llm.num_predict": (lambda v: 16 <= v <= 32768, "an integer from 16 to 32768"),
     "llm.cache_entries": (lambda v: 0 <= v <= 100_000, "an integer from 0 to 100000"),
     "tts.rate": (lambda v: 50 <= v <= 500, "an integer from 50 to 500"),
@@ -58,6 +58,17 @@ CHECKS: dict[str, tuple[Check, str]] = {
     "memory.max_turns": (lambda v: 1 <= v <= 100, "an integer from 1 to 100"),
     "memory.max_tokens": (lambda v: 100 <= v <= 100_000, "an integer from 100 to 100000"),
 }
+
+
+def conflict(section: str, values: Any) -> str:
+    """Keys of one section that contradict each other, said as an error naming both, or "" when none do."""
+    if section == "vad" and values.smart_turn_ask_ms > values.smart_turn_max_silence_ms:
+        return (
+            f"vad.smart_turn_ask_ms ({values.smart_turn_ask_ms}) is more than vad.smart_turn_max_silence_ms "
+            f"({values.smart_turn_max_silence_ms}): the silence limit would end every turn before smart turn is "
+            "asked; make smart_turn_ask_ms the smaller"
+        )
+    return ""
 
 
 def type_ok(value: Any, annotation: Any) -> bool:
