@@ -1,5 +1,6 @@
-"""Where voiceloop may write: output.dir is refused at config load when it is a system, home or project
-folder, a link, a file, or a folder outside the project that is not empty and not already voiceloop's."""
+"""Where voiceloop may write: output.dir is refused at config load when it is a system folder (the FHS
+trees, a folder on PATH), the home or project folder, a link, a file, or a folder outside the project that
+is not empty and not already voiceloop's."""
 
 from __future__ import annotations
 
@@ -15,10 +16,34 @@ if TYPE_CHECKING:
 
 OUTPUT_MARKER = ".voiceloop-output"
 """Dropped in an output.dir outside the project on the first write: the folder is voiceloop's."""
-SYSTEM_DIRS = frozenset(
-    {"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/media", "/mnt", "/opt", "/proc", "/root"}
-    | {"/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/var/tmp"}
-)
+SYSTEM_TREES: tuple[str, ...] = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/opt")
+SYSTEM_TREES += ("/proc", "/run", "/sbin", "/srv", "/sys", "/usr", "/var")
+"""Top-level folders the FHS gives to the system: they and everything below them are refused."""
+PEOPLES_PARENTS = ("/home", "/media", "/mnt")
+"""The system's folders whose children are homes or mount points: deeper folders belong to people."""
+TEMP_DIRS = ("/tmp", "/var/tmp")
+"""Shared scratch folders: the folder itself and its hidden children (X11 and other sockets) are the
+system's; a person's own subfolder (pytest's tmp_path, /tmp/voice-notes) is not."""
+
+
+def system_folder(real: Path) -> bool:
+    """Is this resolved folder the system's (FHS), someone's home root or mount point, or a temp root?"""
+    for temp in map(Path, TEMP_DIRS):
+        if real == temp or (real.parent == temp and real.name.startswith(".")):
+            return True
+        if temp in real.parents:
+            return False  # /var/tmp/mine is a person's, though /var is the system's
+    if len(real.parts) <= 2:  # "/" and every top-level folder, FHS or not (/work, /data, /nix)
+        return True
+    if any(Path(tree) in (real, *real.parents) for tree in SYSTEM_TREES):
+        return True
+    return str(real.parent) in PEOPLES_PARENTS
+
+
+def on_path(real: Path) -> bool:
+    """Is this resolved folder on PATH? A file written there could run as a command."""
+    entries = [e for e in os.environ.get("PATH", "").split(os.pathsep) if e]
+    return any(Path(os.path.realpath(os.path.expanduser(e))) == real for e in entries)
 
 
 def output_dir_problem(value: str, project: Path) -> str:
@@ -29,8 +54,15 @@ def output_dir_problem(value: str, project: Path) -> str:
         return f"{value!r} is a link to {os.path.realpath(path)}; voiceloop does not follow links: use a real folder"
     real = Path(os.path.realpath(path))
     here = Path(os.path.realpath(project))
-    if str(real) in SYSTEM_DIRS or real == Path(os.path.realpath(Path.home())):
-        return f'{value!r} is {real}, a system or home folder; use a folder of its own, such as "output"'
+    own = 'use a folder of its own, such as "output" or "~/voice-notes"'
+    if real == Path(os.path.realpath(Path.home())):
+        return f"{value!r} is {real}, your home folder; {own}"
+    if on_path(real):
+        return f"{value!r} is {real}, a folder on PATH (a file written there could run as a command); {own}"
+    if system_folder(real) and here in real.parents:  # a project kept in /usr/src, /opt, /srv ...
+        return f'{value!r} is {real}, in a project kept in a system folder; use a folder such as "~/voice-notes"'
+    if system_folder(real):
+        return f"{value!r} is {real}, a system folder; {own}"
     if real == here or real in here.parents:
         return f'{value!r} is {real}, the project folder or one above it; use a subfolder such as "output"'
     if real.exists() and not real.is_dir():
