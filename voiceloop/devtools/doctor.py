@@ -88,6 +88,23 @@ def _llm(cfg: Config) -> Check:
     return Check("LLM server", True, f"{how}: {server}; {answer}")
 
 
+def _embedded(cfg: Config) -> list[Check]:
+    """Are the embedded model's packages here? Checked without joining or loading them (that is the LLM check's job)."""
+    from voiceloop.llm.gguf import model
+
+    if cfg.llm.backend not in ("embedded", "auto"):
+        return []
+    try:
+        spec = model(cfg.llm.embedded_model)
+    except VoiceloopError as e:
+        return [Check("embedded model", False, str(e))]
+    if spec.installed():
+        return [Check("embedded model", True, f"{spec.name}: its {spec.parts} packages are installed")]
+    if cfg.llm.backend == "auto":  # only a fallback when no server answers: its absence is no problem
+        return [Check("embedded model", True, f"{spec.name} not installed (optional fallback): {spec.install_hint}")]
+    return [Check("embedded model", False, f"{spec.name} is not installed: {spec.install_hint}")]
+
+
 def _tts(cfg: Config) -> Check:
     from voiceloop.voice.engines import load_synth
 
@@ -122,7 +139,7 @@ def _output(cfg: Config) -> Check:
     return Check("output dir", True, f"{target} is writable{made}")
 
 
-CHECKS: tuple[Callable[[Config], Any], ...] = (_audio, _whisper, _llm, _tts, _output)
+CHECKS: tuple[Callable[[Config], Any], ...] = (_audio, _whisper, _embedded, _llm, _tts, _output)
 
 
 def run_checks(cfg: Config, on_check: Callable[[Check], None] | None = None) -> list[Check]:

