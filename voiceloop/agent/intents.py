@@ -17,6 +17,12 @@ class Action(str, Enum):
     GENERAL_CHAT = "general_chat"
     CLARIFY = "clarify"
     """Not enough to act on (a write with no file name, "it" with no file): ask the person."""
+    LIST_FILES = "list_files"
+    """Say what is in output/ (agent/filecmds; decided from sentence templates, never by the model)."""
+    READ_FILE = "read_file"
+    """Read a file in output/ aloud."""
+    UNDO = "undo"
+    """Put back what the last confirmed write replaced (or remove the file it created), after a yes."""
 
 
 class Via(str, Enum):
@@ -29,6 +35,8 @@ class Via(str, Enum):
 
 
 WRITES = (Action.CREATE_FILE, Action.WRITE_CODE, Action.EDIT_FILE)
+FILE_COMMANDS = (Action.LIST_FILES, Action.READ_FILE, Action.UNDO)
+"""Intents kept as data (sentence templates) with one module each in agent/filecmds."""
 PROSE = (".txt", ".md")
 """Suffixes of text, not code, files."""
 
@@ -43,7 +51,8 @@ class Intent:
     content: str = ""
     """Text to put in the file (create_file) or the text to summarize."""
     request: str = ""
-    """What the person asked for, in their words (code to write, question to answer; for clarify: the question)."""
+    """What the person asked for, in their words (code to write, question to answer; for clarify: the question;
+    for read_file without a filename: the words that named the file, "shopping list")."""
     via: Via = Via.MODEL
     """Which path decided it."""
 

@@ -42,19 +42,31 @@ class Proposal:
     """The full new content."""
     old: str | None
     """The current content when the file exists (an overwrite), else None."""
+    removes: bool = False
+    """An undo that removes the file the last write created (content is then "")."""
 
     @property
     def is_overwrite(self) -> bool:
         return self.old is not None
 
     def diff(self) -> str:
-        """Unified diff from the current to the new content ("" for a new file)."""
+        """Unified diff from the current to the new content ("" for a new file); a removal diffs to /dev/null."""
         if self.old is None:
             return ""
-        lines = difflib.unified_diff(
-            self.old.splitlines(keepends=True), self.content.splitlines(keepends=True), f"a/{self.rel}", f"b/{self.rel}"
-        )
-        return "".join(lines)
+        new = "/dev/null" if self.removes else f"b/{self.rel}"
+        lines = difflib.unified_diff(self.old.splitlines(True), self.content.splitlines(True), f"a/{self.rel}", new)
+        return "".join(lines) or (f"--- a/{self.rel}\n+++ {new}\n" if self.removes else "")
+
+
+@dataclass(frozen=True)
+class Written:
+    """The last confirmed write, kept in memory for the session so that "undo" can take it back."""
+
+    rel: str
+    before: str | None
+    """What the file held before (None: the write created it)."""
+    after: str
+    """What the write put there: undo only acts while the file still holds exactly this."""
 
 
 def _encode(text: str) -> bytes:
@@ -73,6 +85,8 @@ class Sandbox:
         self.root = Path(os.path.realpath(root.parent)) / root.name
         """Where files really go: the folders above are resolved; the root itself is never followed."""
         self.mark = mark
+        self.last: Written | None = None
+        """The last confirmed write (only the last: "undo" takes back one change, then there is nothing)."""
 
     def check_name(self, name: str) -> PurePosixPath:
         """Reject every name that is not a plain relative path of ordinary parts (checked in NFKC form)."""
@@ -121,11 +135,13 @@ class Sandbox:
         return Proposal(str(rel), self.root.joinpath(*rel.parts), content, old)
 
     def read(self, name: str) -> str:
-        """Read a text file inside the root (for summarize)."""
+        """Read a text file inside the root (summarize, read_file); links, binaries and odd files are refused."""
         rel = self.check_name(name)
         raw = self._read_existing(rel)
         if raw is None:
             raise SandboxError(f"no file {str(rel)!r} in {self.root}")
+        if b"\0" in raw:  # valid UTF-8 can hold NULs; no text file a person asked for does
+            raise SandboxError(f"cannot read {str(rel)!r}: it is a binary file, not text")
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError as e:
@@ -146,7 +162,39 @@ class Sandbox:
             raise SandboxError(f"refused {p.rel!r}: a file appeared there meanwhile; ask again") from e
         except OSError as e:
             raise SandboxError(f"could not write {p.rel!r}: {e.strerror or e}") from e
+        self.last = Written(str(rel), p.old, p.content)
         return self.root.joinpath(*rel.parts)
+
+    def undo_proposal(self) -> Proposal:
+        """Undoing the last write, for the person to confirm: its old content back, or the file it created
+        removed. Refused when the file changed since (edited, removed, swapped for a link)."""
+        if self.last is None:
+            raise SandboxError("there is nothing to undo: I have written nothing since voiceloop started")
+        rel, last = self.check_name(self.last.rel), self.last
+        now = self._read_existing(rel)  # refuses a link or an odd file in its place
+        if now is None:
+            raise SandboxError(f"not undoing {last.rel!r}: it is no longer there; I left everything as it is")
+        if now != _encode(last.after):
+            raise SandboxError(f"not undoing {last.rel!r}: it changed since I wrote it; I left it as it is")
+        removes = last.before is None
+        return Proposal(last.rel, self.root.joinpath(*rel.parts), last.before or "", last.after, removes)
+
+    def undo(self, p: Proposal) -> Path:
+        """Carry out a confirmed undo_proposal(); like write(), refused if the file changed meanwhile."""
+        if not p.removes:
+            path = self.write(p)
+        else:
+            rel = self.check_name(p.rel)
+            try:
+                with self._folder(rel, create=False) as dir_fd:
+                    if dir_fd is None or self._read_at(dir_fd, rel) != _encode(p.old or ""):
+                        raise SandboxError(f"not undoing {p.rel!r}: it changed since it was shown; ask again")
+                    os.unlink(rel.name, dir_fd=dir_fd)  # a name inside output/: a link put there is unlinked itself
+            except OSError as e:
+                raise SandboxError(f"could not remove {p.rel!r}: {e.strerror or e}") from e
+            path = self.root.joinpath(*rel.parts)
+        self.last = None  # one change is taken back; undoing the undo is not offered
+        return path
 
     def _read_existing(self, rel: PurePosixPath) -> bytes | None:
         """The file's current bytes, None when it (or a folder above it) does not exist yet."""

@@ -9,7 +9,8 @@ from enum import Enum
 from pathlib import PurePosixPath
 
 from voiceloop.agent.confirm import Confirmer
-from voiceloop.agent.intents import PROSE, Action, Intent, strip_fences
+from voiceloop.agent.filecmds.run import run_file_command
+from voiceloop.agent.intents import FILE_COMMANDS, PROSE, Action, Intent, strip_fences
 from voiceloop.agent.sandbox import Sandbox
 from voiceloop.config import AnswerConfig
 from voiceloop.errors import LLMError, SandboxError
@@ -44,19 +45,8 @@ LONG_PROMPT = (
 )
 ANSWER_TEMPERATURE = 0.2
 TOKENS_PER_SENTENCE = 50  # room to finish the last budgeted sentence; the guard stops the stream sooner
-_LANGS = {
-    ".py": "Python",
-    ".js": "JavaScript",
-    ".sh": "Bash",
-    ".html": "HTML",
-    ".md": "Markdown",
-    ".json": "JSON",
-    ".toml": "TOML",
-    ".rs": "Rust",
-    ".go": "Go",
-    ".c": "C",
-    ".ts": "TypeScript",
-}
+_LANGS = {".py": "Python", ".js": "JavaScript", ".sh": "Bash", ".html": "HTML", ".md": "Markdown", ".json": "JSON"}
+_LANGS |= {".toml": "TOML", ".rs": "Rust", ".go": "Go", ".c": "C", ".ts": "TypeScript"}
 
 
 class Status(str, Enum):
@@ -122,6 +112,8 @@ class Tools:
                 return self._create_or_edit(intent)
             if intent.action is Action.SUMMARIZE:
                 return self._summarize(intent)
+            if intent.action in FILE_COMMANDS:  # list, read, undo: one module each in agent/filecmds
+                return run_file_command(intent, self.sandbox, self.confirmer)
             if intent.action is Action.CLARIFY:  # the question is the reply; the answer comes next turn
                 return ActionResult(intent.action, Status.ANSWERED, "", intent.request)
             return self._chat(intent, history, on_token)

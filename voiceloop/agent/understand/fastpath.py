@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from voiceloop.agent.filecmds.matcher import match_file_command
 from voiceloop.agent.intents import Action, Intent, Via, normalize_filename
 from voiceloop.agent.understand.clarify import ask_for_file, ask_for_name
 from voiceloop.agent.understand.words import (
@@ -122,6 +123,9 @@ def fast_path(part: str, known: list[str]) -> list[Intent] | None:
     known: the session's files, oldest first, with those named earlier in the same utterance.
     """
     said = part.strip()
+    got = match_file_command(said, known)  # intents as data (agent/filecmds) before the regex shapes below
+    if got is not None:
+        return got
     s = strip_lead(said).rstrip("?!. ") or said
     for shape in (_summary, _question, _create, _write, _edit, _unnamed_write):
         got = shape(s, said, known)
