@@ -43,6 +43,8 @@ EVAL = DATA / "eval"
         ("read me notes.txt", [], Action.READ_FILE, "notes.txt"),
         ("What's in notes dot txt?", [], Action.READ_FILE, "notes.txt"),
         ("can you please read me notes.txt", [], Action.READ_FILE, "notes.txt"),
+        ("so, read me the notes dot txt file", [], Action.READ_FILE, "notes.txt"),  # the name, not "notes txt"
+        ("what is in the todo.md file", [], Action.READ_FILE, "todo.md"),
         ("read back the shopping list", ["shopping_list.txt"], Action.READ_FILE, "shopping_list.txt"),
         ("read it back to me", ["a.txt", "poem.txt"], Action.READ_FILE, "poem.txt"),
         ("undo that", [], Action.UNDO, ""),

@@ -42,7 +42,8 @@ def match_file_command(part: str, known: list[str]) -> list[Intent] | None:
             slots = {name: str(e.value).strip() for name, e in result.entities.items()}
             found.setdefault(result.intent.name, []).append(slots)
     for name, ground in GROUNDERS.items():
-        for slots in found.get(name, []):
+        # a name said outright beats words around it: "read me the notes.txt file" is notes.txt, not "notes txt"
+        for slots in sorted(found.get(name, []), key=lambda slots: "filename" not in slots):
             intent = ground(slots, said, known)
             if intent is not None:
                 return [intent]
