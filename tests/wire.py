@@ -80,3 +80,54 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def redirect(location: str, status: int = 307) -> Script:
+    """Answer every request with a redirect to `location` (307 re-sends a POST's body there)."""
+
+    def run(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(status)
+        h.send_header("Location", location)
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+
+    return run
+
+
+def trickled_headers(for_s: float) -> Script:
+    """The status line, then one byte of a header every 0.2 s for for_s seconds: the headers never end."""
+
+    def run(h: BaseHTTPRequestHandler) -> None:
+        h.close_connection = True
+        try:
+            h.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            h.wfile.flush()
+            end = time.monotonic() + for_s
+            while time.monotonic() < end:
+                h.wfile.write(b"z")
+                h.wfile.flush()
+                time.sleep(0.2)
+        except OSError:
+            pass  # the client hung up: what its deadline is for
+
+    return run
+
+
+def endless_line(prefix: bytes, total_bytes: int = 64_000_000) -> Script:
+    """One stream line that never ends: prefix, then `x` as fast as the client takes it (chunked)."""
+
+    def run(h: BaseHTTPRequestHandler) -> None:
+        h.close_connection = True
+        h.send_response(200)
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+        block = b"x" * 65536
+        try:
+            h.wfile.write(f"{len(prefix):x}\r\n".encode() + prefix + b"\r\n")
+            for _ in range(total_bytes // len(block)):
+                h.wfile.write(f"{len(block):x}\r\n".encode() + block + b"\r\n")
+            h.wfile.flush()
+        except OSError:
+            pass  # the client stopped reading: that is the point
+
+    return run

@@ -67,11 +67,13 @@ def build_assistant(
     from voiceloop.stt.engines import load_transcriber
     from voiceloop.voice.speech import SentenceSpeaker, SilentSpeaker, Speaker
 
-    llm, how = connect(cfg, lambda msg: console.print(f"[dim]{msg}[/dim]", highlight=False))
+    runtime = runtime or RUNTIME
+    # the stop token reaches every request in flight: Ctrl-C ends a stuck answer instead of waiting it out
+    llm, how = connect(cfg, lambda msg: console.print(f"[dim]{msg}[/dim]", highlight=False), runtime.stop)
     if cfg.llm.backend in ("auto", "embedded"):
         console.print(f"[dim]LLM: {how}[/dim]", highlight=False)
     # the model is loaded and the intent prompt read while we load the rest
-    warm_llm_soon(llm, runtime or RUNTIME, cfg.llm.temperature)
+    warm_llm_soon(llm, runtime, cfg.llm.temperature)
     llm = with_cache(llm, stateless_prompts(), cfg.llm.cache_entries)
     from voiceloop.output_dir import output_outside
 

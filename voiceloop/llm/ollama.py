@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,8 +12,18 @@ from typing import Any, Protocol
 import requests
 
 from voiceloop.errors import LLMError
+from voiceloop.llm.address import shown
 from voiceloop.llm.deadline import MAX_ANSWER_CHARS, AnswerDeadline
-from voiceloop.llm.http import ThreadSessions, fetch_whole, late_error, transport_error
+from voiceloop.llm.http import (
+    Reply,
+    ThreadSessions,
+    cut_short,
+    fetch_whole,
+    lines,
+    reply_of,
+    too_long_line,
+    transport_error,
+)
 
 Message = dict[str, str]
 OnToken = Callable[[str], None]
@@ -36,6 +47,7 @@ class LLMClient(Protocol):
     """What Assistant and Tools need from a chat server (Ollama or OpenAI-compatible)."""
 
     host: str
+    """The server's address as people may see it: any user:password in it is hidden."""
     model: str
     backend: str
     """"ollama", "openai" or "embedded": where the answers come from."""
@@ -71,13 +83,18 @@ class OllamaClient:
         read_timeout_s: float = 60.0,
         keep_alive: str = "30m",
         answer_timeout_s: float = 300.0,
+        stop: threading.Event | None = None,
     ) -> None:
-        self.host = host.rstrip("/")
+        self.url = host.rstrip("/")
+        """Where requests go, credentials included (requests sends them as Basic auth); never shown."""
+        self.host = shown(self.url)
         self.model = model
         self.timeout = (connect_timeout_s, read_timeout_s)
         self.answer_timeout_s = answer_timeout_s
         """The longest one request may take as a whole, however the server trickles its answer."""
         self.keep_alive = keep_alive
+        self.stop = stop
+        """The session's stop token (Ctrl-C): setting it ends any request in flight at once."""
         self.http = ThreadSessions()
         """Each thread (turn, early start, warm-up) gets its own connection pool."""
 
@@ -86,26 +103,27 @@ class OllamaClient:
             f"Ollama is not running at {self.host}: start it with `ollama serve` (or set llm.host / OLLAMA_HOST)"
         )
 
-    def _late(self) -> LLMError:
-        return late_error("Ollama", self.answer_timeout_s)
+    def _deadline(self) -> AnswerDeadline:
+        return AnswerDeadline(self.answer_timeout_s, self.stop)
 
     def _transport_error(self, e: Exception, started: bool) -> LLMError:
         return transport_error(e, started, "Ollama", self.timeout[1], self._not_running(e))
 
-    def _http_error(self, resp: requests.Response, model: str) -> LLMError:
+    def _http_error(self, resp: Reply, model: str) -> LLMError:
         try:
-            msg = str(resp.json().get("error", "")).strip()
+            data = resp.json()
+            msg = str(data.get("error", "") if isinstance(data, dict) else "").strip()
         except ValueError:
             msg = resp.text.strip()[:200]
-        if resp.status_code == 404 and ("not found" in msg or "pull" in msg or not msg):
+        if resp.status == 404 and ("not found" in msg or "pull" in msg or not msg):
             return LLMError(f"model {model!r} is not pulled: run `ollama pull {model}`")
-        return LLMError(f"Ollama answered HTTP {resp.status_code}: {msg or resp.reason}")
+        return LLMError(f"Ollama answered HTTP {resp.status}: {msg or resp.reason}")
 
     def _get(self, path: str) -> Any:
         silent = LLMError(f"Ollama at {self.host} did not answer {path} in time")
-        errors = (self._late(), silent, self._not_running())
-        resp = fetch_whole(self.http, self.host + path, self.timeout, self.answer_timeout_s, errors)
-        if resp.status_code != 200:
+        errors = (silent, self._not_running())
+        resp = fetch_whole(self.http, self.url, path, self.timeout, self._deadline(), "Ollama", errors)
+        if resp.status != 200:
             raise self._http_error(resp, self.model)
         try:
             return resp.json()
@@ -139,50 +157,57 @@ class OllamaClient:
         if options:
             body["options"] = options
         t0 = time.perf_counter()
-        first: float | None = None
         pieces: list[str] = []
-        size = 0
-        deadline = AnswerDeadline(self.answer_timeout_s)
+        deadline, post = self._deadline(), self.http.get().post
         try:
-            with (
-                deadline,
-                self.http.get().post(self.host + "/api/chat", json=body, stream=True, timeout=self.timeout) as resp,
-            ):
-                deadline.watch(resp)
+            with deadline, post(self.url + "/api/chat", json=body, stream=True, timeout=self.timeout) as resp:
                 if resp.status_code != 200:
-                    raise self._http_error(resp, model)
-                done = False
-                for line in resp.iter_lines():
-                    if not line:
-                        continue
-                    try:
-                        chunk = json.loads(line)
-                    except ValueError as e:
-                        raise LLMError("Ollama sent a broken stream line; try again or restart `ollama serve`") from e
-                    if not isinstance(chunk, dict):
-                        raise LLMError("Ollama sent an unexpected stream line; is the host really Ollama?")
-                    if chunk.get("error"):
-                        raise LLMError(f"Ollama failed mid-answer: {str(chunk['error'])[:200]}")
-                    piece = str((chunk.get("message") or {}).get("content") or "")
-                    if piece:
-                        if first is None:
-                            first = time.perf_counter() - t0
-                        size += len(piece)
-                        if size > MAX_ANSWER_CHARS:
-                            raise LLMError(f"Ollama sent an answer over {MAX_ANSWER_CHARS:,} characters; stopped it")
-                        pieces.append(piece)
-                        if on_token:
-                            on_token(piece)
-                    if chunk.get("done"):
-                        done = True
-                        break
-                if deadline.expired.is_set():
-                    raise self._late()
-                if not done:
-                    raise LLMError("Ollama closed the stream before the answer was done; try again")
-        except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as e:
-            if deadline.expired.is_set():
-                raise self._late() from e
+                    raise self._http_error(reply_of(resp), model)
+                done, first = self._read_lines(resp, pieces, on_token, t0)
+        except (requests.RequestException, LLMError) as e:
+            # a deadline that fired is the reason, whatever the cut connection looked like
+            cut = cut_short(deadline, "Ollama")
+            if cut is not None:
+                raise cut from e
+            if isinstance(e, LLMError):
+                raise
             raise self._transport_error(e, started=bool(pieces)) from e
+        cut = cut_short(deadline, "Ollama")
+        if cut is not None:
+            raise cut
+        if not done:
+            raise LLMError("Ollama closed the stream before the answer was done; try again")
         total = time.perf_counter() - t0
         return ChatResult("".join(pieces), model, first if first is not None else total, total)
+
+    @staticmethod
+    def _read_lines(
+        resp: requests.Response, pieces: list[str], on_token: OnToken | None, t0: float
+    ) -> tuple[bool, float | None]:
+        """Consume the NDJSON stream into pieces; returns (done properly, seconds to first token)."""
+        first: float | None = None
+        size = 0
+        for line in lines(resp, too_long_line("Ollama")):
+            if not line:
+                continue
+            try:
+                chunk = json.loads(line)
+            except ValueError as e:
+                raise LLMError("Ollama sent a broken stream line; try again or restart `ollama serve`") from e
+            if not isinstance(chunk, dict):
+                raise LLMError("Ollama sent an unexpected stream line; is the host really Ollama?")
+            if chunk.get("error"):
+                raise LLMError(f"Ollama failed mid-answer: {str(chunk['error'])[:200]}")
+            piece = str((chunk.get("message") or {}).get("content") or "")
+            if piece:
+                if first is None:
+                    first = time.perf_counter() - t0
+                size += len(piece)
+                if size > MAX_ANSWER_CHARS:
+                    raise LLMError(f"Ollama sent an answer over {MAX_ANSWER_CHARS:,} characters; stopped it")
+                pieces.append(piece)
+                if on_token:
+                    on_token(piece)
+            if chunk.get("done"):
+                return True, first
+        return False, first

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from typing import Any, ClassVar
 
 import requests
 
 from voiceloop.errors import LLMError
+from voiceloop.llm.address import shown
 from voiceloop.llm.deadline import MAX_ANSWER_CHARS, AnswerDeadline
-from voiceloop.llm.http import ThreadSessions, fetch_whole, late_error, transport_error
+from voiceloop.llm.http import (
+    Reply,
+    ThreadSessions,
+    cut_short,
+    fetch_whole,
+    lines,
+    reply_of,
+    too_long_line,
+    transport_error,
+)
 from voiceloop.llm.ollama import ChatResult, Message, OnToken
 
 API_KEY_ENV = "VOICELOOP_LLM_API_KEY"
@@ -46,6 +57,8 @@ class OpenAIClient:
     """Talks to one OpenAI-compatible server; every call has connect and read timeouts."""
 
     backend = "openai"
+    who = "the LLM server"
+    """How errors name the other end."""
     extra_options: ClassVar[dict[str, str]] = {}
     """Ollama-style options this server also takes under its own names (OpenAI itself rejects unknown
     fields, so an unknown server gets only the standard ones)."""
@@ -58,12 +71,17 @@ class OpenAIClient:
         connect_timeout_s: float = 3.0,
         read_timeout_s: float = 60.0,
         answer_timeout_s: float = 300.0,
+        stop: threading.Event | None = None,
     ) -> None:
-        self.host = base_url(host)
+        self.url = base_url(host)
+        """Where requests go, credentials included (requests sends them as Basic auth); never shown."""
+        self.host = shown(self.url)
         self.model = model
         self.timeout = (connect_timeout_s, read_timeout_s)
         self.answer_timeout_s = answer_timeout_s
         """The longest one request may take as a whole, however the server trickles its answer."""
+        self.stop = stop
+        """The session's stop token (Ctrl-C): setting it ends any request in flight at once."""
         self.http = ThreadSessions()
         """Each thread (turn, early start, warm-up) gets its own connection pool."""
         key = os.environ.get(API_KEY_ENV, "").strip()
@@ -76,11 +94,11 @@ class OpenAIClient:
             "LM Studio) or fix llm.host"
         )
 
-    def _late(self) -> LLMError:
-        return late_error("the LLM server", self.answer_timeout_s)
+    def _deadline(self) -> AnswerDeadline:
+        return AnswerDeadline(self.answer_timeout_s, self.stop)
 
     def _transport_error(self, e: Exception, started: bool) -> LLMError:
-        return transport_error(e, started, "the LLM server", self.timeout[1], self._not_running())
+        return transport_error(e, started, self.who, self.timeout[1], self._not_running())
 
     @staticmethod
     def _error_text(payload: Any) -> str:
@@ -92,25 +110,25 @@ class OpenAIClient:
             err = err.get("message") or err.get("type") or json.dumps(err)[:200]
         return " ".join(str(err).split())[:200]
 
-    def _http_error(self, resp: requests.Response, path: str, model: str) -> LLMError:
+    def _http_error(self, resp: Reply, path: str, model: str) -> LLMError:
         try:
             msg = self._error_text(resp.json())
         except ValueError:
             msg = " ".join(resp.text.split())[:200]
         low = msg.lower()
-        if resp.status_code in (401, 403):
-            return LLMError(f"the LLM server refused the request (HTTP {resp.status_code}): set {API_KEY_ENV}")
-        if resp.status_code in (400, 404) and "model" in low and ("not" in low or "exist" in low):
+        if resp.status in (401, 403):
+            return LLMError(f"{self.who} refused the request (HTTP {resp.status}): set {API_KEY_ENV}")
+        if resp.status in (400, 404) and "model" in low and ("not" in low or "exist" in low):
             return LLMError(f"model {model!r} is not served at {self.host}: pick one from `voiceloop models` ({msg})")
-        if resp.status_code == 404:
+        if resp.status == 404:
             return LLMError(f"{self.host}{path} does not exist (HTTP 404); is llm.host the server's base URL?")
-        return LLMError(f"the LLM server answered HTTP {resp.status_code}: {msg or resp.reason}")
+        return LLMError(f"{self.who} answered HTTP {resp.status}: {msg or resp.reason}")
 
     def _get(self, path: str) -> Any:
-        silent = LLMError(f"the LLM server at {self.host} did not answer {path} in time")
-        errors = (self._late(), silent, self._not_running())
-        resp = fetch_whole(self.http, self.host + path, self.timeout, self.answer_timeout_s, errors)
-        if resp.status_code != 200:
+        silent = LLMError(f"{self.who} at {self.host} did not answer {path} in time")
+        errors = (silent, self._not_running())
+        resp = fetch_whole(self.http, self.url, path, self.timeout, self._deadline(), self.who, errors)
+        if resp.status != 200:
             raise self._http_error(resp, path, self.model)
         try:
             return resp.json()
@@ -152,23 +170,26 @@ class OpenAIClient:
                 body[name] = value
         path = "/v1/chat/completions"
         t0 = time.perf_counter()
-        first: float | None = None
         pieces: list[str] = []
-        deadline = AnswerDeadline(self.answer_timeout_s)
+        deadline = self._deadline()
         try:
-            with deadline, self.http.get().post(self.host + path, json=body, stream=True, timeout=self.timeout) as resp:
-                deadline.watch(resp)
+            with deadline, self.http.get().post(self.url + path, json=body, stream=True, timeout=self.timeout) as resp:
                 if resp.status_code != 200:
-                    raise self._http_error(resp, path, model)
+                    raise self._http_error(reply_of(resp), path, model)
                 finished, first = self._read_events(resp, pieces, on_token, t0)
-                if deadline.expired.is_set():
-                    raise self._late()
-                if not finished:
-                    raise LLMError("the LLM server closed the stream before the answer was done; try again")
-        except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as e:
-            if deadline.expired.is_set():
-                raise self._late() from e
+        except (requests.RequestException, LLMError) as e:
+            # a deadline that fired is the reason, whatever the cut connection looked like
+            cut = cut_short(deadline, self.who)
+            if cut is not None:
+                raise cut from e
+            if isinstance(e, LLMError):
+                raise
             raise self._transport_error(e, started=bool(pieces)) from e
+        cut = cut_short(deadline, self.who)
+        if cut is not None:
+            raise cut
+        if not finished:
+            raise LLMError(f"{self.who} closed the stream before the answer was done; try again")
         total = time.perf_counter() - t0
         return ChatResult("".join(pieces), model, first if first is not None else total, total)
 
@@ -179,25 +200,25 @@ class OpenAIClient:
         first: float | None = None
         finished = False
         size = 0
-        for raw in resp.iter_lines():
-            line = raw.decode("utf-8", "replace").strip() if isinstance(raw, bytes) else str(raw).strip()
+        for raw in lines(resp, too_long_line(self.who)):
+            line = raw.decode("utf-8", "replace").strip()
             if not line or line.startswith(":"):
                 continue  # event separator or SSE comment (keep-alive)
             field, _, value = line.partition(":")
             value = value.strip()
             if field == "error":  # llama.cpp's server reports some failures as an `error:` event
-                raise LLMError(f"the LLM server failed mid-answer: {self._error_text(_loads(value)) or value[:200]}")
+                raise LLMError(f"{self.who} failed mid-answer: {self._error_text(_loads(value)) or value[:200]}")
             if field != "data":
                 continue
             if value == "[DONE]":
                 return True, first
             chunk = _loads(value)
             if chunk is None:
-                raise LLMError("the LLM server sent a broken stream line; try again or restart the server")
+                raise LLMError(f"{self.who} sent a broken stream line; try again or restart the server")
             if not isinstance(chunk, dict):
-                raise LLMError("the LLM server sent an unexpected stream line; is it an OpenAI-compatible server?")
+                raise LLMError(f"{self.who} sent an unexpected stream line; is it an OpenAI-compatible server?")
             if chunk.get("error"):
-                raise LLMError(f"the LLM server failed mid-answer: {self._error_text(chunk)}")
+                raise LLMError(f"{self.who} failed mid-answer: {self._error_text(chunk)}")
             for choice in chunk.get("choices") or []:
                 if not isinstance(choice, dict):
                     continue
@@ -207,7 +228,7 @@ class OpenAIClient:
                         first = time.perf_counter() - t0
                     size += len(piece)
                     if size > MAX_ANSWER_CHARS:
-                        raise LLMError(f"the LLM server sent over {MAX_ANSWER_CHARS:,} characters; stopped it")
+                        raise LLMError(f"{self.who} sent over {MAX_ANSWER_CHARS:,} characters; stopped it")
                     pieces.append(piece)
                     if on_token:
                         on_token(piece)
