@@ -139,13 +139,24 @@ class Recorder:
         while chunk := self.proc.stdout.read1(4096):
             self._chunks.append(chunk)
 
+    def wait_loud(self, seconds: float, timeout: float = 60) -> None:
+        """Wait (bounded) until at least `seconds` of loud audio have been played on the speaker."""
+        deadline = time.monotonic() + timeout
+        while loud_seconds(self.samples()) < seconds:
+            assert time.monotonic() < deadline, f"less than {seconds} s of sound played in {timeout} s"
+            time.sleep(0.05)
+
+    def samples(self) -> np.ndarray:
+        """What was recorded so far."""
+        out = b"".join(list(self._chunks))
+        return np.frombuffer(out[: len(out) // 2 * 2], dtype="<i2")
+
     def stop(self) -> np.ndarray:
         time.sleep(0.4)  # the server's playback latency: the last sentence is still on its way
         self.proc.terminate()
         self.proc.wait(timeout=10)
         self._reader.join(timeout=10)
-        out = b"".join(self._chunks)
-        return np.frombuffer(out[: len(out) // 2 * 2], dtype="<i2")
+        return self.samples()
 
 
 def loud_seconds(samples: np.ndarray) -> float:
