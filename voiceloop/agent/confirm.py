@@ -1,8 +1,12 @@
-"""Asking before every write: a Confirmer protocol and the rich terminal prompt."""
+"""Asking before every write: a Confirmer protocol, the one rule for what counts as a yes (typed or spoken),
+and the rich terminal prompt."""
 
 from __future__ import annotations
 
+import contextlib
+import re
 import sys
+from enum import Enum
 from pathlib import PurePosixPath
 from typing import Protocol, TextIO
 
@@ -25,6 +29,44 @@ _LEXERS = {
     ".html": "html",
     ".css": "css",
 }
+
+
+_WORDS = re.compile(r"[a-z']+")
+FILLERS = frozenset({"uh", "um", "oh", "ah", "well", "so", "please", "just"})
+YES_WORDS = frozenset({"y", "yes", "yeah", "yep", "yup", "sure", "ok", "okay", "right", "alright"})
+GO_PHRASES = frozenset({"write it", "do it", "go ahead", "save it", "go for it", "do that", "write that"})
+"""A yes is yes words ("yeah", "okay yes"), a go phrase ("write it"), or yes words and then one."""
+NO_WORDS = frozenset({"n", "no", "nope", "nah", "cancel", "don't", "dont", "not", "stop", "never", "wait", "abort"})
+
+
+class Said(str, Enum):
+    """What an answer to "write it?" was taken to be, typed or spoken."""
+
+    YES = "yes"
+    NO = "no"
+    UNCLEAR = "unclear"
+
+
+def answer_to(text: str) -> Said:
+    """The one rule for typed and spoken answers: case, punctuation and fillers do not matter; any no word
+    anywhere is a no; a yes is the whole answer being yes words and/or one go phrase; anything else is
+    unclear (the keyboard takes it as no, the voice prompt asks again)."""
+    words = [w.strip("'") for w in _WORDS.findall(text.lower())]
+    if any(w in NO_WORDS for w in words):
+        return Said.NO  # a no is safe to take even half-heard
+    kept = [w for w in words if w not in FILLERS]
+    rest = kept
+    while rest and rest[0] in YES_WORDS:
+        rest = rest[1:]
+    return Said.YES if kept and (not rest or " ".join(rest) in GO_PHRASES) else Said.UNCLEAR
+
+
+def drop_typed_ahead(stdin: TextIO) -> None:
+    """Discard keys typed before now: a `y` pressed before the panel was on screen must not answer it."""
+    import termios
+
+    with contextlib.suppress(OSError, ValueError, AttributeError, termios.error):
+        termios.tcflush(stdin.fileno(), termios.TCIFLUSH)
 
 
 class Confirmer(Protocol):
@@ -51,7 +93,8 @@ def render(proposal: Proposal) -> Panel:
 
 
 class TerminalConfirmer:
-    """Shows the panel and asks "Write this file? [y/N]". Only y/yes writes; no terminal means no."""
+    """Shows the panel and asks "Write this file? [y/N]". Only a yes (answer_to) typed after the panel is on
+    screen writes; no terminal means no."""
 
     def __init__(self, console: Console, stdin: TextIO | None = None) -> None:
         self.console = console
@@ -65,12 +108,14 @@ class TerminalConfirmer:
             interactive = False
         if not interactive:
             return False, "no terminal to ask on (stdin is not a TTY), so nothing was written"
+        self.console.file.flush()
+        drop_typed_ahead(self.stdin)  # after the panel, before the question: keys typed from now on answer
         self.console.print(Text("Write this file? [y/N] ", style="bold"), end="")
         self.console.file.flush()
         try:
             answer = self.stdin.readline()
         except (OSError, ValueError):
             answer = ""  # Ctrl-C is not caught: it stops voiceloop, and nothing was written
-        if answer.strip().lower() in ("y", "yes"):
+        if answer_to(answer) is Said.YES:
             return True, ""
         return False, "you said no"

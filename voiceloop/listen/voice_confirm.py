@@ -8,7 +8,6 @@ else is unclear and asked again; silence until confirm.timeout_s is a no.
 
 from __future__ import annotations
 
-import re
 import select
 import sys
 import threading
@@ -16,13 +15,12 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from enum import Enum
 from typing import TextIO
 
 from rich.console import Console
 from rich.text import Text
 
-from voiceloop.agent.confirm import render
+from voiceloop.agent.confirm import Said, answer_to, drop_typed_ahead, render
 from voiceloop.agent.sandbox import Proposal
 from voiceloop.audio.formats import SAMPLE_RATE, ms_to_samples
 from voiceloop.audio.frames import FrameChunker
@@ -34,34 +32,13 @@ from voiceloop.stt.transcript import Transcriber, Transcript
 from voiceloop.voice.speech import Speaker
 
 READ_S = 0.05  # each wait for the microphone or the keyboard is this short, so either can answer
-_WORDS = re.compile(r"[a-z']+")
-_FILLERS = {"uh", "um", "oh", "ah", "well", "so", "please", "just"}
-YES_WORDS = frozenset({"yes", "yeah", "yep", "yup", "sure", "ok", "okay", "right", "alright"})
-GO_PHRASES = frozenset({"write it", "do it", "go ahead", "save it", "go for it", "do that", "write that"})
-"""A clear yes is yes words ("yeah", "okay yes"), a go phrase ("write it"), or yes words and then one."""
-NO_WORDS = frozenset({"no", "nope", "nah", "cancel", "don't", "dont", "not", "stop", "never", "wait", "abort"})
-
-
-class Said(str, Enum):
-    """What a spoken answer to "write it?" was taken to be."""
-
-    YES = "yes"
-    NO = "no"
-    UNCLEAR = "unclear"
 
 
 def spoken_answer(heard: Transcript, min_avg_logprob: float, max_no_speech_prob: float) -> Said:
-    """A clear yes (the whole utterance a yes phrase, heard with confidence), any no, or unclear."""
-    words = [w.strip("'") for w in _WORDS.findall(heard.text.lower())]
-    if any(w in NO_WORDS for w in words):
-        return Said.NO  # a no is safe to take even half-heard
+    """The typed rule (answer_to), and a yes must also be heard with confidence; else it is unclear."""
+    said = answer_to(heard.text)
     sure = heard.avg_logprob >= min_avg_logprob and heard.no_speech_prob <= max_no_speech_prob
-    kept = [w for w in words if w not in _FILLERS]
-    rest = kept
-    while rest and rest[0] in YES_WORDS:
-        rest = rest[1:]
-    whole = bool(kept) and (not rest or " ".join(rest) in GO_PHRASES)
-    return Said.YES if sure and whole else Said.UNCLEAR
+    return Said.UNCLEAR if said is Said.YES and not sure else said
 
 
 @dataclass(frozen=True)
@@ -92,9 +69,12 @@ class VoiceConfirmer:
 
     def confirm(self, proposal: Proposal) -> tuple[bool, str]:
         self.console.print(render(proposal))
+        self.console.file.flush()
+        keys = self._keyboard()
+        if keys:
+            drop_typed_ahead(self.stdin)  # only keys pressed once the panel is on screen answer it
         if self.ears is not None:
             self.ears.speaker.speak(f"Shall I write {proposal.rel}?")  # no yes or no in it: its echo cannot answer
-        keys = self._keyboard()
         self.console.print(Text("Write this file? [y/N] or say yes / no ", style="bold"), end="")
         self.console.file.flush()
         if self.ears is None:
@@ -110,7 +90,7 @@ class VoiceConfirmer:
 
     def _typed(self, keys: bool) -> tuple[bool, str]:
         line = self.stdin.readline() if keys else ""
-        return (True, "") if line.strip().lower() in ("y", "yes") else (False, "you said no")
+        return (True, "") if answer_to(line) is Said.YES else (False, "you said no")
 
     def _listen(self, ears: Ears, keys: bool) -> tuple[bool, str]:
         source = ears.source()
