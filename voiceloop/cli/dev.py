@@ -180,8 +180,11 @@ def calibrate(
     if not sys.stdin.isatty():
         console.print(f"not written: no terminal to ask on; set these in {target} yourself", highlight=False)
         return
+    from voiceloop.agent.confirm import Said, answer_to, drop_typed_ahead
+
+    drop_typed_ahead(sys.stdin)  # a key pressed while it measured is not the answer
     console.print(Text(f"Write these to {target}? [y/N] ", style="bold"), end="")
-    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+    if answer_to(sys.stdin.readline()) is not Said.YES:  # the same rule as the write prompt
         console.print("left unchanged", highlight=False)
         return
     old_text = target.read_text(encoding="utf-8") if target.exists() else ""
