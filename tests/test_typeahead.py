@@ -137,6 +137,7 @@ def spoken(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("spoken")
     requests = {
         "one": "Create a file called notes.txt saying buy milk.",
+        "wake": "Hey Jarvis, create a file called notes.txt saying buy milk.",
         "two": "Create a file called notes.txt saying buy milk. Then create a file called todo.txt saying call mom.",
     }
     for name, said in requests.items():
@@ -173,15 +174,23 @@ def room() -> Iterator[dict[str, str]]:
 @pytest.mark.slow
 @pytest.mark.llm
 @pytest.mark.audio
-@pytest.mark.parametrize("more", ["", "[confirm]\nvoice = true\ntimeout_s = 8.0\n"], ids=["keys", "voice_confirm"])
+@pytest.mark.parametrize(
+    "more,said",
+    [
+        ("", "one"),
+        ("[confirm]\nvoice = true\ntimeout_s = 8.0\n", "one"),
+        ('[listen]\nmode = "wake_word"\nwake_word = "hey_jarvis"\n', "wake"),
+    ],
+    ids=["always", "voice_confirm", "wake_word"],
+)
 def test_listen_ignores_a_yes_typed_while_idle(
-    tmp_path: Path, room: dict[str, str], ollama_url: str, spoken: dict[str, Path], more: str
+    tmp_path: Path, room: dict[str, str], ollama_url: str, spoken: dict[str, Path], more: str, said: str
 ) -> None:
     from .test_listen_audio import spawn_listen, stop
 
     child = spawn_listen(tmp_path, room, ollama_url, speak=False, more=more)
     child.sendline("y")  # typed while nothing is proposed: it must not answer what comes later
-    subprocess.run(["paplay", "-d", "vl_micfeed", str(spoken["one"])], env=room, check=True)
+    subprocess.run(["paplay", "-d", "vl_micfeed", str(spoken[said])], env=room, check=True)
     child.expect(r"Write this file\? \[y/N\]")
     with contextlib.suppress(OSError):
         child.sendline("n")
