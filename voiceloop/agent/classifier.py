@@ -58,7 +58,7 @@ class Classifier:
         for part in parts:
             got = fast_path(part, seen)
             if got is None:
-                one, used, problem = self._ask_model(part, files, seen, model)
+                one, used, problem = self._ask_model(part, files, seen, model, tuple(seen[len(known) :]))
                 got, calls = [one], calls + used
                 if problem:
                     warnings.append(problem)
@@ -70,14 +70,16 @@ class Classifier:
                     seen.append(intent.filename)  # "create a.txt and summarize it": "it" is a.txt
         return Classification(tuple(intents), model, calls, "; ".join(warnings))
 
-    def _ask_model(self, part: str, files: str, known: list[str], model: str) -> tuple[Intent, int, str]:
-        """(intent, calls made, problem): one part, one intent."""
+    def _ask_model(
+        self, part: str, files: str, known: list[str], model: str, earlier: tuple[str, ...] = ()
+    ) -> tuple[Intent, int, str]:
+        """(intent, calls made, problem): one part, one intent; earlier: files the request's earlier parts named."""
         messages = prompt_messages(part, files)
         problem = answer = ""
         for attempt in range(1, 3):
             answer = self.llm.chat(messages, fmt=SCHEMA, options=self.options, model=model).content
             try:
-                return ground(parse_answer(answer), part, known), attempt, ""
+                return ground(parse_answer(answer), part, known, earlier), attempt, ""
             except IntentParseError as e:
                 problem = str(e)
                 messages = [

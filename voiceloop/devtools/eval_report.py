@@ -20,6 +20,8 @@ def print_eval(console: Console, report: Report) -> None:
         got = ", ".join(f"{a} {f}".strip() for a, f in zip(r.actions, r.files, strict=True))
         if r.invented:
             got += f" [red](invented: {'; '.join(r.invented)})[/red]"
+        if r.unsaid:
+            got += f" [red](names not said: {', '.join(r.unsaid)})[/red]"
         mark = "[green]✓[/green]" if r.ok else "[red]✗[/red]"
         heard = "" if r.case.wav is None else r.heard
         table.add_row(mark, r.case.name, heard, want, got, ",".join(r.paths), f"{r.ms:,.0f}")
@@ -36,7 +38,7 @@ def print_eval(console: Console, report: Report) -> None:
     invented = sum(len(r.invented) for r in report.results)
     console.print(
         f"accuracy: {report.correct}/{len(report.results)} = {report.accuracy:.0%} (model {report.model}); "
-        f"invented file content: {invented}",
+        f"invented file content: {invented}; names not said: {report.names_not_said}",
         highlight=False,
     )
 

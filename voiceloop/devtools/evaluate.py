@@ -2,22 +2,28 @@
 
 Classification only: each case is transcribed (WAVs) and classified with a fresh session memory, and
 the actions and file names are compared with the manifest. Nothing is written and nothing is spoken.
+
+"Names not said" counts file names in a transcript or an intent that the case's words (`said`, or the typed
+text) and its session did not name: a name borrowed from Whisper's prompt or from another part of the
+request. A mishearing of a said name ("whether.py" for weather.py) is a hearing error, not counted here: a
+name counts as misheard when at least half of its stem's letters appear, in order, in a said name's stem.
 """
 
 from __future__ import annotations
 
+import re
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from voiceloop.agent.classifier import Classification, Classifier
 from voiceloop.agent.commands import parse_command
 from voiceloop.agent.intents import Action
 from voiceloop.agent.memory import Memory
-from voiceloop.agent.understand.words import prepare, squash
+from voiceloop.agent.understand.words import names_in, prepare, squash
 from voiceloop.audio.formats import read_audio
 from voiceloop.errors import ConfigError, LLMError
 from voiceloop.stt.transcript import Transcriber
@@ -46,6 +52,8 @@ class Case:
     """What kind of request it is (compound, summary, edit, question, ...), for accuracy per kind."""
     content: tuple[str, ...] | None = None
     """Dictated content per action ("" for none); None = not checked."""
+    said: str = ""
+    """The words of the command: a WAV's `said`, or the typed text ("" = unknown: names are not checked)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,8 @@ class CaseResult:
     """Content proposed for a file that the person never said (must stay empty)."""
     intent_ms: float = 0.0
     """Milliseconds of the intent stage alone (no transcription)."""
+    unsaid: tuple[str, ...] = ()
+    """File names heard or proposed that the command and its session did not name (must stay empty)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,10 @@ class Report:
     @property
     def correct(self) -> int:
         return sum(r.ok for r in self.results)
+
+    @property
+    def names_not_said(self) -> int:
+        return sum(len(r.unsaid) for r in self.results)
 
     @property
     def accuracy(self) -> float:
@@ -87,6 +101,7 @@ class Report:
             "accuracy": round(self.accuracy, 4),
             "categories": {c: {"correct": ok, "total": n} for c, (ok, n) in by_category(self).items()},
             "invented": sum(len(r.invented) for r in self.results),
+            "names_not_said": self.names_not_said,
             "cases": [
                 {
                     "name": r.case.name,
@@ -101,6 +116,7 @@ class Report:
                     "category": r.case.category,
                     "paths": list(r.paths),
                     "invented": list(r.invented),
+                    "names_not_said": list(r.unsaid),
                 }
                 for r in self.results
             ],
@@ -144,7 +160,8 @@ def load_cases(folder: Path, categories: tuple[str, ...] = ()) -> list[Case]:
         if content is not None and len(content) != len(expect):
             raise ConfigError(f"{where}: content needs one text per expected action ('' for none)")
         category = str(item.get("category", "other"))
-        cases.append(Case(name, wav, str(item.get("text", "")), expect, files, context, category, content))
+        said = str(item.get("said", "")) if wav is not None else str(item["text"])
+        cases.append(Case(name, wav, str(item.get("text", "")), expect, files, context, category, content, said))
     if not cases:
         raise ConfigError(f"eval: {path} has no [[case]] tables")
     if categories:
@@ -214,10 +231,50 @@ def run_eval(
         end = time.perf_counter()
         invented = tuple(c for c in content if c and squash(c) not in squash(prepare(heard)))
         ok = _matches(case, actions, files, content) and not invented
+        unsaid: tuple[str, ...] = ()
+        if case.said:
+            session = [entry.partition(" ")[2] for entry in case.context]
+            unsaid = names_not_said([*names_in(prepare(heard)), *files], case.said, session)
         result = CaseResult(
-            case, heard, actions, files, ok, (end - t0) * 1000, paths, invented, (end - t1) * 1000
+            case, heard, actions, files, ok, (end - t0) * 1000, paths, invented, (end - t1) * 1000, unsaid
         )
         results.append(result)
         if on_result:
             on_result(result)
     return Report(model, tuple(results))
+
+
+_INITIALS = re.compile(r"[A-Z](?:\.[A-Z])+")
+"""Whisper's "D.F." or "U.S." fits the pattern of a file name but is an abbreviation."""
+
+
+def names_not_said(found: Iterable[str], said: str, session: Iterable[str] = ()) -> tuple[str, ...]:
+    """The names in `found` (heard or proposed) that neither the words `said` nor the session named, once each."""
+    stems = [_spoken_stem(n) for n in [*names_in(prepare(said)), *session] if n]
+    out: list[str] = []
+    for name in found:
+        stem = squash(PurePosixPath(name.lower()).stem)
+        if not name or _INITIALS.fullmatch(name) or name in out:
+            continue
+        if not any(_misheard(stem, s) for s in stems):
+            out.append(name)
+    return tuple(out)
+
+
+def _spoken_stem(name: str) -> str:
+    """A name's stem as it is said, in letters: math_utils.py -> "mathunderscoreutils"."""
+    stem = PurePosixPath(name.lower()).stem
+    return squash(stem.replace("_", " underscore ").replace("-", " dash "))
+
+
+def _misheard(heard: str, said: str) -> bool:
+    """True when at least half of the heard stem's letters appear in order in the said one (or it holds it
+    whole: "summarizeminutes" for minutes)."""
+    if not heard or said in heard or heard in said:
+        return bool(heard)
+    row = [0] * (len(said) + 1)  # longest common subsequence, one row at a time
+    for a in heard:
+        prev = 0
+        for j, b in enumerate(said, 1):
+            prev, row[j] = row[j], prev + 1 if a == b else max(row[j], row[j - 1])
+    return row[-1] * 2 >= len(heard)

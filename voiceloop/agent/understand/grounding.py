@@ -1,6 +1,9 @@
 """Grounded slots: what the model proposes is checked against what was said before anyone acts on it.
 
 - A file name must have been said, or be in the session log ("it" = the newest file).
+- A part that names a file keeps its own name, even a misheard one ("... in math underscore U does.py" is
+  not an edit of the notes.txt the first part created); a file an earlier part of the same request made
+  is only taken when this part points to it ("it", "that", its words).
 - Dictated content must be the person's own words; a described wish ("with a shopping list") is
   generated from their request; nothing else goes into a file (a bare "create groceries.txt" is empty).
 - A question is never a write; a write with no name asks for one.
@@ -17,6 +20,7 @@ from voiceloop.agent.understand.prompt import ModelIntent
 from voiceloop.agent.understand.words import (
     escapes,
     has_pronoun,
+    is_code,
     is_question,
     known_by_words,
     mentioned,
@@ -62,10 +66,18 @@ _FILLER_WORDS = frozenset(
 _WANTS_FILE = re.compile(r"\b(?:file|script|program|module|save|\.\w{1,4}\b)", re.I)
 _DESCRIBES = re.compile(r"^(?:a|an|some|something|my|few|several|\d+|one|two|three|four|five|ideas?)\b", re.I)
 _CUT = re.compile(r"^.*?\b(?:with|containing|about|that says|saying|listing)\s+", re.I)
+_REFERS = re.compile(
+    r"\b(?:it|this|them)\b|\b(?:that|this|the)\s+(?:file|code|script|function|class|list|poem|notes?|text|module|"
+    r"program|one)\b|\b(?:to|in|into|from|of|on|for|with|about|change|edit|fix|update|summari[sz]e|rename)\s+that\b",
+    re.I,
+)
+"""Words that point back at a file. Unlike has_pronoun, "a function that adds" is no pointer."""
+_NEW_WORK = re.compile(r"^(?:write|create|make|generate|code|build|implement|draft)\b", re.I)
 
 
-def ground(m: ModelIntent, part: str, known: list[str]) -> Intent:
-    """One model intent made safe to act on; the part is the words it came from."""
+def ground(m: ModelIntent, part: str, known: list[str], earlier: tuple[str, ...] = ()) -> Intent:
+    """One model intent made safe to act on; the part is the words it came from. earlier: the files the
+    parts before this one in the same request named (also in known)."""
     action = Action(m.action)
     said = strip_lead(part)
     if is_question(said) and action is not Action.SUMMARIZE:
@@ -75,8 +87,13 @@ def ground(m: ModelIntent, part: str, known: list[str]) -> Intent:
         name = session_file(name, known)  # heard a little wrong, but plainly a file of this session
     if name and not (mentioned(name, part) or name in known or escapes(name)):
         name = ""  # a name nobody said
+    own = names_in(part)
+    if name and own and not mentioned(name, part) and not escapes(name):
+        name = session_file(own[0], known) or own[0]  # the part said which file: that one, not the model's pick
     if not name and action in (*WRITES, Action.SUMMARIZE) and (has_pronoun(said) or action is Action.EDIT_FILE):
         name = known_by_words(said, known) or (known[-1] if known and has_pronoun(said) else "")
+    if name in earlier and not mentioned(name, part) and not _points_to(said, name, known):
+        name = ""  # made by another part of this request, and this part does not refer to it
     if not name and (said_names := names_in(part)) and action in WRITES:
         name = said_names[0]
     if action is Action.SUMMARIZE:
@@ -91,6 +108,8 @@ def ground(m: ModelIntent, part: str, known: list[str]) -> Intent:
         action = Action.CREATE_FILE  # a poem in sea.txt is prose: written by the text writer, not the coder
     if action is Action.EDIT_FILE and name not in known and not mentioned(name, part):
         return ask_for_file(part, "change", Via.MODEL)
+    if action is Action.EDIT_FILE and name not in known and _NEW_WORK.match(said):
+        action = Action.WRITE_CODE if is_code(name) else Action.CREATE_FILE  # "write ... in x.py": a new file
     if action in (Action.CREATE_FILE, Action.WRITE_CODE) and name in known and not mentioned(name, part):
         action = Action.EDIT_FILE  # "the function should also handle negatives": a change to the file we made
     content = m.content if action is Action.CREATE_FILE else ""
@@ -102,6 +121,11 @@ def ground(m: ModelIntent, part: str, known: list[str]) -> Intent:
     if action is Action.CREATE_FILE and not content and not _wish(part, name):
         request = ""  # nothing asked for: an empty file
     return Intent(action, name, content, request, Via.MODEL)
+
+
+def _points_to(said: str, name: str, known: list[str]) -> bool:
+    """True when the words refer to `name`: "it" / "that" for the newest file, or the file's own words."""
+    return (bool(_REFERS.search(said)) and bool(known) and known[-1] == name) or known_by_words(said, known) == name
 
 
 def dictated(content: str, said: str) -> bool:
