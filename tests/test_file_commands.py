@@ -4,6 +4,7 @@ pseudo-terminal, and spoken commands through real tiny.en Whisper in `voiceloop 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -291,8 +292,9 @@ def test_the_undo_prompt_in_a_real_terminal(ollama_url: str, cfg, tmp_path: Path
     child.expect(r"Write this file\? \[y/N\]")
     child.sendline("y")
     child.expect("REPLY: I updated notes.txt.")
+    child.expect(r"Undo: restore .*notes\.txt")
     child.expect(r"\+the old list")  # the undo's diff is on screen before the question
-    child.expect(r"Write this file\? \[y/N\]")
+    child.expect(r"Undo this change\? \[y/N\]")
     child.sendline(answer)
     child.expect("REPLY: I (put notes.txt back the way it was|did not undo notes.txt: you said no).")
     child.expect(pexpect.EOF)
@@ -337,3 +339,20 @@ def test_once_spoken_undo_with_nothing_written_this_session(tmp_path: Path, olla
     assert [(a["action"], a["status"]) for a in turn["actions"]] == [("undo", "answered")]
     assert turn["reply"].startswith("There is nothing to undo")
     assert (tmp_path / "output" / "notes.txt").read_text() == "written by an earlier run"
+
+
+def test_an_undo_is_shown_and_asked_as_an_undo_not_a_write(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from voiceloop.agent.confirm import question, render
+    from voiceloop.agent.sandbox import Sandbox
+
+    box = Sandbox(tmp_path / "output")
+    box.write(box.propose("made.txt", "new words\n"))
+    undo = box.undo_proposal()
+    out = Console(file=io.StringIO(), width=120)
+    out.print(render(undo))
+    shown = out.file.getvalue()  # type: ignore[attr-defined]
+    assert "Undo: remove" in shown and "made.txt" in shown
+    assert question(undo) == "Undo this change? [y/N]"
+    assert question(box.propose("other.txt", "x")) == "Write this file? [y/N]"

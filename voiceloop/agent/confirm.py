@@ -75,9 +75,17 @@ class Confirmer(Protocol):
         ...
 
 
+def question(proposal: Proposal) -> str:
+    """What the prompt asks under the panel: a write, or taking the last write back."""
+    return "Undo this change? [y/N]" if proposal.undo else "Write this file? [y/N]"
+
+
 def render(proposal: Proposal) -> Panel:
     """The panel a person sees: the exact final path, then the content or the diff."""
-    title = f"{'Overwrite' if proposal.is_overwrite else 'Create'} {proposal.path}"
+    if proposal.undo:
+        title = f"Undo: {'remove' if proposal.removes else 'restore'} {proposal.path}"
+    else:
+        title = f"{'Overwrite' if proposal.is_overwrite else 'Create'} {proposal.path}"
     body: Syntax | Text
     if proposal.is_overwrite:
         body = Syntax(proposal.diff() or "(no change)", "diff", theme="ansi_dark", word_wrap=True)
@@ -110,7 +118,7 @@ class TerminalConfirmer:
             return False, "no terminal to ask on (stdin is not a TTY), so nothing was written"
         self.console.file.flush()
         drop_typed_ahead(self.stdin)  # after the panel, before the question: keys typed from now on answer
-        self.console.print(Text("Write this file? [y/N] ", style="bold"), end="")
+        self.console.print(Text(f"{question(proposal)} ", style="bold"), end="")
         self.console.file.flush()
         try:
             answer = self.stdin.readline()

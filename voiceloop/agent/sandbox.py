@@ -44,6 +44,8 @@ class Proposal:
     """The current content when the file exists (an overwrite), else None."""
     removes: bool = False
     """An undo that removes the file the last write created (content is then "")."""
+    undo: bool = False
+    """Taking back the last write (asked as "Undo this change?", not "Write this file?")."""
 
     @property
     def is_overwrite(self) -> bool:
@@ -177,7 +179,7 @@ class Sandbox:
         if now != _encode(last.after):
             raise SandboxError(f"not undoing {last.rel!r}: it changed since I wrote it; I left it as it is")
         removes = last.before is None
-        return Proposal(last.rel, self.root.joinpath(*rel.parts), last.before or "", last.after, removes)
+        return Proposal(last.rel, self.root.joinpath(*rel.parts), last.before or "", last.after, removes, undo=True)
 
     def undo(self, p: Proposal) -> Path:
         """Carry out a confirmed undo_proposal(); like write(), refused if the file changed meanwhile."""

@@ -20,7 +20,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
-from voiceloop.agent.confirm import Said, answer_to, drop_typed_ahead, render
+from voiceloop.agent.confirm import Said, answer_to, drop_typed_ahead, question, render
 from voiceloop.agent.sandbox import Proposal
 from voiceloop.audio.formats import SAMPLE_RATE, ms_to_samples
 from voiceloop.audio.frames import FrameChunker
@@ -74,8 +74,10 @@ class VoiceConfirmer:
         if keys:
             drop_typed_ahead(self.stdin)  # only keys pressed once the panel is on screen answer it
         if self.ears is not None:
-            self.ears.speaker.speak(f"Shall I write {proposal.rel}?")  # no yes or no in it: its echo cannot answer
-        self.console.print(Text("Write this file? [y/N] or say yes / no ", style="bold"), end="")
+            # no yes or no in it: its echo cannot answer
+            what = f"undo the change to {proposal.rel}" if proposal.undo else f"write {proposal.rel}"
+            self.ears.speaker.speak(f"Shall I {what}?")
+        self.console.print(Text(f"{question(proposal)} or say yes / no ", style="bold"), end="")
         self.console.file.flush()
         if self.ears is None:
             return self._typed(keys) if keys else (False, "no terminal and no microphone to ask on")
