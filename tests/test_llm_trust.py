@@ -250,3 +250,19 @@ def test_embedded_errors_name_the_embedded_model_and_keep_the_deadline() -> None
     with pytest.raises(LLMError) as info:
         client.chat(HI)
     assert "LLM server" not in str(info.value) and "restart voiceloop" in str(info.value), info.value
+
+
+@pytest.mark.slow
+def test_the_real_embedded_model_keeps_the_deadline_and_names_itself() -> None:
+    """llama.cpp in this process, asked for a long answer under a 1 s deadline. (A short prompt: llama.cpp
+    notices the dropped connection at its next token, not while it reads a prompt, and this process
+    waits for it on the way out.)"""
+    from voiceloop.llm import embedded
+
+    client = embedded.start(read_timeout_s=60.0, answer_timeout_s=1.0)
+    count = [{"role": "user", "content": "Count from 1 to 500, one number a line."}]
+    t0 = time.monotonic()
+    with pytest.raises(LLMError) as info:
+        client.chat(count, options={"num_predict": 900})
+    assert time.monotonic() - t0 < 1.0 + 10.0  # a generous bound
+    assert str(info.value).startswith("the embedded model was still answering after 1 s"), info.value
