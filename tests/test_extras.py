@@ -75,3 +75,34 @@ def test_the_installed_metadata_offers_the_extras_under_these_names() -> None:
     """What pip recorded at install time: an extra whose name it rewrote is missing here (re-run `make venv`)."""
     offered = set(metadata.metadata("voiceloop").get_all("Provides-Extra") or [])
     assert {m.extra for m in MODELS.values()} <= offered, offered
+
+
+# imported under another name than its distribution, or installed by a Makefile target with --no-deps
+_INSTALLED_BY_MAKE = {"openai-whisper"}  # `make openai-whisper` (its triton pin adds 1 GB)
+
+
+def _declared() -> set[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    specs = list(project["dependencies"]) + [s for group in EXTRAS.values() for s in group]
+    return {canonical(re.split(r"[ <>=!~;\[]", s, maxsplit=1)[0]) for s in specs}
+
+
+def test_pyproject_declares_every_package_the_code_imports() -> None:
+    """A package that only arrives through another one's dependencies can vanish in a later release."""
+    import ast
+
+    dists = metadata.packages_distributions()
+    imported: set[str] = set()
+    for path in (ROOT / "voiceloop").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module.split(".")[0])
+    third_party = {m for m in imported if m not in sys.stdlib_module_names and m != "voiceloop"}
+    missing = {
+        m: dists.get(m, ["(not installed)"])
+        for m in third_party
+        if not {canonical(d) for d in dists.get(m, [])} & (_declared() | _INSTALLED_BY_MAKE)
+    }
+    assert missing == {}
