@@ -138,6 +138,10 @@ class EchoCancelledSource:
         return self.inner.finished
 
     @property
+    def live(self) -> bool:
+        return self.inner.live
+
+    @property
     def captured_at(self) -> float | None:
         return self.inner.captured_at
 

@@ -24,6 +24,12 @@ class AudioSource(Protocol):
     listening: bool
     """False while a turn runs: audio arriving then is dropped on purpose (not counted as overflow)."""
     @property
+    def live(self) -> bool:
+        """Audio comes in real time whether or not it is read (a microphone, a paced recording); False for a
+        recording read as fast as it is asked for, which loses nothing by waiting (audio/bus.py)."""
+        ...
+
+    @property
     def captured_at(self) -> float | None:
         """monotonic() when the last chunk read ended at the microphone, None when unknown (a recording)."""
         ...
@@ -49,6 +55,7 @@ class PyAudioSource:
         import pyaudio
 
         self.overflows = 0
+        self.live = True
         self.listening = True
         """False while a turn runs: the mic's audio is dropped on purpose then (it would be our own voice),
         so a full ring is not counted as an overflow."""
@@ -133,6 +140,7 @@ class WavSource:
     def __init__(self, path: Path, chunk_ms: int = 30, realtime: bool = False) -> None:
         self.overflows = 0
         self.listening = True
+        self.live = realtime
         self.captured_at: float | None = None
         self._samples = read_wav(path)
         self._chunk = ms_to_samples(chunk_ms)

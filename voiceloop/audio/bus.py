@@ -1,0 +1,251 @@
+"""The capture bus: the one reader of the microphone, publishing every chunk once to subscriber taps.
+
+One worker reads the source (echo cancellation included, when it is wrapped), stamps each chunk with
+one monotonic clock and a sequence number, and hands it to every tap that is on. Consumers (the listen
+loop's segmenter, the overhearing, the barge-in watcher, the spoken yes/no) each read their own tap;
+nothing else reads the microphone, so no two of them ever split its audio between them.
+
+A live source (a microphone, a recording paced in real time) is read whether or not anyone keeps up: a
+tap that falls behind drops its oldest chunks and counts them. A recording read as fast as it is asked
+for is read only as fast as its slowest tap that is on, so nothing is lost (the engine behind tests).
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from voiceloop.audio.formats import SAMPLE_RATE
+from voiceloop.audio.mic import AudioSource
+from voiceloop.errors import AudioDeviceError
+from voiceloop.runtime import spawn
+
+READ_S = 0.05  # the reader's own wait for the source: short, so a stop or a new source is seen quickly
+TAP_S = 12.0  # a live tap keeps about this much audio for a consumer that is busy, then drops the oldest
+RECORDING_TAP_CHUNKS = 1  # a recording is read at most this far ahead of its slowest tap that is on
+
+
+@dataclass(frozen=True)
+class AudioChunk:
+    """One chunk of microphone audio as the bus published it."""
+
+    samples: np.ndarray
+    """16 kHz mono int16."""
+    t0: float
+    """Monotonic seconds when its first sample reached the microphone (the bus's one clock)."""
+    seq: int
+    """Position in the bus's stream, from 0; consecutive chunks have consecutive numbers."""
+
+    @property
+    def t1(self) -> float:
+        """When its last sample reached the microphone."""
+        return self.t0 + len(self.samples) / SAMPLE_RATE
+
+
+class Tap:
+    """One consumer's view of the bus: its own bounded queue, read like an AudioSource."""
+
+    def __init__(self, bus: CaptureBus, name: str, max_chunks: int, on: bool) -> None:
+        self.bus = bus
+        self.name = name
+        self.max_chunks = max_chunks
+        self.dropped = 0
+        """Chunks thrown away because this tap was not read in time (a live source only)."""
+        self.on = on
+        """Whether the bus delivers to it; the listen loop's turn machine decides (CaptureBus.switch)."""
+        self.queue: collections.deque[AudioChunk] = collections.deque()
+        self.last: AudioChunk | None = None
+        """The chunk read last."""
+
+    def next(self, timeout_s: float) -> AudioChunk | None:
+        """The next chunk, waiting at most timeout_s; None if none came. Raises AudioDeviceError once the
+        source failed and everything delivered before has been read."""
+        with self.bus.cond:
+            deadline = time.monotonic() + timeout_s
+            while not self.queue:
+                if self.bus.error is not None:
+                    raise self.bus.error
+                left = deadline - time.monotonic()
+                if left <= 0 or self.bus.ended:
+                    return None
+                self.bus.cond.wait(left)
+            self.last = self.queue.popleft()
+            self.bus.cond.notify_all()  # a recording's reader may be waiting for room
+            return self.last
+
+    def read(self, timeout_s: float) -> np.ndarray | None:
+        """The next chunk's samples (AudioSource.read's contract)."""
+        chunk = self.next(timeout_s)
+        return None if chunk is None else chunk.samples
+
+    def take_all(self) -> list[AudioChunk]:
+        """Every chunk already delivered and not read yet, without waiting."""
+        with self.bus.cond:
+            out = list(self.queue)
+            self.queue.clear()
+            self.bus.cond.notify_all()
+            return out
+
+    def drain(self) -> None:
+        """Throw away what was delivered and not read (our own voice, audio heard while busy). A recording
+        read at its own pace has nothing to throw away: it waited for us."""
+        if self.bus.live:
+            self.take_all()
+
+    @property
+    def finished(self) -> bool:
+        """The source was a recording that has ended, and this tap has read all of it."""
+        with self.bus.cond:
+            return self.bus.ended and not self.queue
+
+    def close(self) -> None:
+        """Unsubscribe: the bus delivers nothing more to it."""
+        self.bus.unsubscribe(self)
+
+    def __enter__(self) -> Tap:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class CaptureBus:
+    """Owns the source and the one thread that reads it; taps are the only way to its audio."""
+
+    def __init__(self, source: AudioSource, stop: threading.Event, live: bool | None = None) -> None:
+        self.source = source
+        self.stop = stop
+        self.live = source.live if live is None else live
+        """Read whether or not taps keep up (dropping their oldest); else read at the slowest tap's pace."""
+        self.cond = threading.Condition()
+        self.taps: list[Tap] = []
+        self.error: AudioDeviceError | None = None
+        """Why the source stopped delivering; every tap raises it (Listener.reopen then hands a new one)."""
+        self.ended = False
+        """A recording has no more audio."""
+        self.seq = 0
+        self._clock: float | None = None  # when the stream's next chunk starts, on a source without times
+        self._thread: threading.Thread | None = None
+        self._generation = 0  # a reader for a replaced source stops at its next chunk
+
+    def tap(self, name: str, on: bool = True, max_chunks: int | None = None) -> Tap:
+        """A new subscriber, starting with the next chunk read (taps made before start() get every chunk)."""
+        size = max_chunks or (max(2, int(TAP_S * SAMPLE_RATE / 480)) if self.live else RECORDING_TAP_CHUNKS)
+        tap = Tap(self, name, size, on)
+        with self.cond:
+            self.taps.append(tap)
+            self.cond.notify_all()
+        return tap
+
+    def unsubscribe(self, tap: Tap) -> None:
+        with self.cond:
+            if tap in self.taps:
+                self.taps.remove(tap)
+            tap.on = False
+            self.cond.notify_all()
+
+    def switch(self, on: Iterable[Tap] = (), off: Iterable[Tap] = ()) -> None:
+        """Turn taps on and off in one step, so no chunk falls between them. A tap turned off keeps what it
+        was delivered (its consumer may still read it); one turned on starts fresh with the next chunk."""
+        with self.cond:
+            for tap in off:
+                tap.on = False
+            for tap in on:
+                if not tap.on:
+                    tap.queue.clear()
+                    tap.on = True
+            self.cond.notify_all()
+
+    @property
+    def running(self) -> bool:
+        """The reader is at work (it ends on stop, close, a lost source or a recording's end)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Start the reader, if it is not running."""
+        with self.cond:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._thread = spawn("voiceloop-capture", self._run, self._generation)
+
+    def replace(self, source: AudioSource) -> None:
+        """A reopened microphone takes the lost one's place; the taps stay subscribed."""
+        with self.cond:
+            self._generation += 1
+            self.source, self.error, self.ended = source, None, False
+            self._clock = None
+            for tap in self.taps:
+                tap.queue.clear()
+            self._thread = None
+        self.start()
+
+    def close(self) -> None:
+        """Stop the reader (bounded) and close the source."""
+        with self.cond:
+            self._generation += 1
+            self.cond.notify_all()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(1.0)
+        self.source.close()
+
+    def _current(self, generation: int) -> bool:
+        return generation == self._generation and not self.stop.is_set()
+
+    def _run(self, generation: int) -> None:
+        source = self.source
+        while self._current(generation):
+            if not self.live and not self._wait_for_room(generation):
+                return
+            try:
+                samples = source.read(READ_S)
+            except AudioDeviceError as e:
+                with self.cond:
+                    if generation == self._generation:
+                        self.error = e
+                    self.cond.notify_all()
+                return
+            if samples is None:
+                if source.finished:
+                    with self.cond:
+                        self.ended = self.ended or generation == self._generation
+                        self.cond.notify_all()
+                    return
+                continue
+            self._publish(samples, source.captured_at, generation)
+
+    def _wait_for_room(self, generation: int) -> bool:
+        """A recording waits until some tap is on and every tap that is on has room (bounded waits)."""
+        with self.cond:
+            while self._current(generation):
+                on = [t for t in self.taps if t.on]
+                if on and all(len(t.queue) < t.max_chunks for t in on):
+                    return True
+                self.cond.wait(READ_S)
+        return False
+
+    def _publish(self, samples: np.ndarray, captured_at: float | None, generation: int) -> None:
+        n = len(samples) / SAMPLE_RATE
+        with self.cond:
+            if generation != self._generation:
+                return  # read from a source that was replaced meanwhile
+            # the source's own capture time when it has one; else a sample clock started at the first read
+            start = captured_at - n if captured_at is not None else (self._clock or time.monotonic() - n)
+            if self._clock is not None:
+                start = max(start, self._clock)  # one clock, never going back
+            self._clock = start + n
+            chunk = AudioChunk(samples, start, self.seq)
+            self.seq += 1
+            for tap in self.taps:
+                if not tap.on:
+                    continue
+                if len(tap.queue) >= tap.max_chunks:
+                    tap.queue.popleft()
+                    tap.dropped += 1
+                tap.queue.append(chunk)
+            self.cond.notify_all()
