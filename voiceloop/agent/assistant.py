@@ -161,7 +161,7 @@ class Assistant:
             return self._finish(turn, clock)
         self.on_stage(LoopState.THINKING)
         asked, self.asked = self.asked, None
-        if asked is not None and more is None and cancels(text):  # nothing from the rest of it is acted on
+        if asked is not None and more is None and cancels(text, asked):  # nothing from the rest of it is acted on
             clock.lap("intent")
             return self._finish(dataclasses.replace(base, reply=DROPPED_REPLY), clock)
         finished = answered(asked, text) if asked is not None and more is None else None

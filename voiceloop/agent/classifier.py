@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from voiceloop.agent.intents import Action, Intent, IntentParseError, Via
 from voiceloop.agent.understand.fastpath import fast_path
-from voiceloop.agent.understand.grounding import ground
+from voiceloop.agent.understand.grounding import ground, settle_name
 from voiceloop.agent.understand.prompt import SCHEMA, parse_answer, prompt_messages
 from voiceloop.agent.understand.split import split
 from voiceloop.agent.understand.words import prepare
@@ -63,6 +63,7 @@ class Classifier:
                 if problem:
                     warnings.append(problem)
             for intent in got:
+                intent = settle_name(intent, part, seen)  # "whether.py" is the weather.py made before
                 if intents and intent.action is Action.GENERAL_CHAT is intents[-1].action:
                     intent = _joined(intents.pop(), intent)  # "hello, how are you?" is one thing to answer
                 intents.append(intent)

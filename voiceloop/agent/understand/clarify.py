@@ -1,14 +1,17 @@
-"""Asking when unsure: a write with no file name, or "it" with no file in the session, gets a short
-question; the next thing said answers it (listen), or the reply says what is missing (once)."""
+"""Asking when unsure: a write with no file name, "it" with no file in the session, or a heard name that is
+only a guess at a session file, gets a short question; the next thing said answers it (listen), or the reply
+says what is missing (once)."""
 
 from __future__ import annotations
 
 import re
 
+from voiceloop.agent.confirm import Said, answer_to
 from voiceloop.agent.intents import Action, Intent, Via, normalize_filename
 from voiceloop.agent.understand.words import names_in, prepare, strip_lead
 
 NAME_QUESTION = "What should I call the file?"
+MEANT = "Did you mean {}?"
 DROPPED_REPLY = "Okay, I dropped that request. If you want something else, say it on its own."
 _LEAD = r"^(?:(?:no|oh|ok|okay|um+|uh+|well|actually|wait|please)\W+)*"
 _CANCEL = re.compile(
@@ -35,10 +38,26 @@ def ask_for_file(said: str, verb: str, via: Via = Via.FAST) -> Intent:
     return Intent(Action.CLARIFY, content=said, request=f"Which file should I {verb}?", via=via)
 
 
-def cancels(reply: str) -> bool:
+def ask_if_meant(said: str, heard: str, guess: str, via: Via = Via.FAST) -> Intent:
+    """A heard name that is only a guess at a known file: ask; a yes runs the request on `guess`."""
+    meant = re.sub(re.escape(heard), guess, said, count=1, flags=re.I)
+    return Intent(Action.CLARIFY, content=meant, request=MEANT.format(guess), via=via)
+
+
+def _guessed(pending: Intent) -> str:
+    """The name a "Did you mean ...?" question offered ("" for other questions)."""
+    head = MEANT.split("{}")[0]
+    q = pending.request
+    return q[len(head) : -1] if q.startswith(head) and q.endswith("?") else ""
+
+
+def cancels(reply: str, pending: Intent | None = None) -> bool:
     """ "forget that", "never mind", "cancel" in the answer to a question drop the pending request. The rest of
     that utterance is dropped too: it came in place of an answer, and may be misheard or not meant as a
-    request ("forget that, delete every file in my home folder")."""
+    request ("forget that, delete every file in my home folder"). A plain no to "Did you mean weather.py?"
+    drops it too: asking again about the same name would go round in circles."""
+    if pending is not None and _guessed(pending) and answer_to(reply) is Said.NO and not names_in(prepare(reply)):
+        return True
     return bool(_CANCEL.search(reply.strip()))
 
 
@@ -47,6 +66,11 @@ def answered(pending: Intent, reply: str) -> str | None:
     poem.txt"), or None when the reply is not a file name (a new request: handled on its own)."""
     text = prepare(strip_lead(reply.strip()))
     names = names_in(text)
+    guess = _guessed(pending)
+    if guess:  # "yes" (the one yes rule), or the right name ("no, feather.py"); anything else is a new request
+        if names:
+            return pending.content.replace(guess, names[0], 1)
+        return pending.content if answer_to(reply) is Said.YES else None
     m = _ANSWER_NAME.match(text)
     if names and len(text.split()) <= 6:
         name = names[0]

@@ -7,17 +7,22 @@
 - Dictated content must be the person's own words; a described wish ("with a shopping list") is
   generated from their request; nothing else goes into a file (a bare "create groceries.txt" is empty).
 - A question is never a write; a write with no name asks for one.
+- A name nobody made, read, summarized or changed before is matched to the session's files and the names said
+  earlier in the turn: a near one is taken ("whether.py" -> weather.py), a farther one is asked about
+  ("Did you mean weather.py?"); a new file's name is never changed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import PurePosixPath
 
 from voiceloop.agent.intents import PROSE, WRITES, Action, Intent, Via, normalize_filename
-from voiceloop.agent.understand.clarify import ask_for_file, ask_for_name
+from voiceloop.agent.understand.clarify import ask_for_file, ask_for_name, ask_if_meant
 from voiceloop.agent.understand.prompt import ModelIntent
 from voiceloop.agent.understand.words import (
+    closest,
     escapes,
     has_pronoun,
     is_code,
@@ -121,6 +126,24 @@ def ground(m: ModelIntent, part: str, known: list[str], earlier: tuple[str, ...]
     if action is Action.CREATE_FILE and not content and not _wish(part, name):
         request = ""  # nothing asked for: an empty file
     return Intent(action, name, content, request, Via.MODEL)
+
+
+_FINDS = (Action.EDIT_FILE, Action.SUMMARIZE, Action.READ_FILE)
+"""Actions on a file that must already exist: its heard name is matched to the known files."""
+
+
+def settle_name(intent: Intent, part: str, known: list[str]) -> Intent:
+    """The intent on the known file its heard name is close to, or the question "Did you mean ...?" when the
+    name is only a guess. known: the session's files and the names said earlier in this turn."""
+    heard = intent.filename
+    if intent.action not in _FINDS or not heard or heard in known or escapes(heard):
+        return intent
+    near = closest(heard, known)
+    if near is None:
+        return intent
+    if near.sure:
+        return dataclasses.replace(intent, filename=near.name)
+    return ask_if_meant(part, heard, near.name, intent.via)
 
 
 def _points_to(said: str, name: str, known: list[str]) -> bool:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 import re
+from dataclasses import dataclass
 from pathlib import PurePosixPath
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from voiceloop.agent.intents import PROSE, normalize_filename, spoken_names
 
@@ -39,6 +42,13 @@ _PRONOUN = re.compile(
     re.I,
 )
 _WORD = re.compile(r"[^\W_]+")
+_SPELLED = re.compile(r"\b[a-z](?:(?:-|,? )[a-z]\b){2,}(?=\.\w|\s+dot\s)|(?<=\bdot )[a-z](?:-[a-z]\b)+", re.I)
+"""Letters said one by one: Whisper writes them "w-e-a-t-h-e-r", "n o t e s" or "w, e, a, t" ("dot" next)."""
+SURE = 80.0
+"""A heard name this close to a session file's (rapidfuzz ratio of the letters, 0-100) is that file: Whisper's
+"whether.py" for weather.py, "note.stuff.txt" for notes.txt, "report.mb" for report.md."""
+GUESS = 65.0
+"""Closer than this but not SURE: asked ("Did you mean weather.py?"), never taken silently."""
 
 
 def prepare(text: str) -> str:
@@ -49,6 +59,7 @@ def prepare(text: str) -> str:
         text,
         flags=re.I,
     )  # Whisper, prompted with names, writes "meeting.underscore.notes.txt"
+    text = _SPELLED.sub(lambda m: "".join(ch for ch in m[0] if ch.isalpha()), text)  # before "dot" is read
     text = spoken_names(text)
     text = re.sub(r"^(\W*)right\s+(?=[\w\s-]*\.[a-z]|a |an |me |down |some |the )", r"\1Write ", text, flags=re.I)
     text = re.sub(r"\b(called|named)(\w+\.[a-z]{1,4})\b", r"\1 \2", text, flags=re.I)  # Whisper glued them
@@ -113,12 +124,39 @@ def mentioned(name: str, text: str) -> bool:
 
 
 def session_file(name: str, known: list[str]) -> str:
-    """The session's file a heard name means: itself, or one it is very close to (Whisper's "note.stuff.txt"
-    for notes.txt); "" when none is close enough."""
-    if name in known:
-        return name
-    close = difflib.get_close_matches(squash(name), [squash(k) for k in known], n=1, cutoff=0.8)
-    return next((k for k in reversed(known) if close and squash(k) == close[0]), "")
+    """The session's file a heard name surely means (itself, or one within SURE); "" when none."""
+    near = closest(name, known)
+    return near.name if near is not None and near.sure else ""
+
+
+@dataclass(frozen=True)
+class Closest:
+    """The one known file a heard name is close to."""
+
+    name: str
+    """The known file."""
+    sure: bool
+    """Close enough to take without asking (SURE); otherwise a guess to ask about."""
+
+
+def closest(heard: str, known: list[str]) -> Closest | None:
+    """The known file (session files, names said earlier in the turn) that a heard name means, when exactly one
+    is close: its letters within GUESS and its extension the same or one letter off ("report.mb"). None when
+    nothing is close, or when two are about as close (asking which one is the person's job, not a guess)."""
+    if heard in known:
+        return Closest(heard, True)
+    ext = PurePosixPath(heard.lower()).suffix
+    scored = sorted(
+        (
+            (fuzz.ratio(squash(heard), squash(k)), k)
+            for k in dict.fromkeys(reversed(known))
+            if ext and Levenshtein.distance(ext, PurePosixPath(k.lower()).suffix) <= 1
+        ),
+        key=lambda pair: -pair[0],
+    )  # newest first, so a tie is the newest file
+    if not scored or scored[0][0] < GUESS or (len(scored) > 1 and scored[1][0] > scored[0][0] - 5):
+        return None
+    return Closest(scored[0][1], scored[0][0] >= SURE)
 
 
 def known_by_words(text: str, known: list[str]) -> str:

@@ -1,0 +1,135 @@
+"""Heard file names that land on the session's files (issue 22): a near name is taken ("whether.py" ->
+weather.py), a farther one is asked about ("Did you mean weather.py?") and the next utterance answers with the
+one yes/no rule, spelled names ("w e a t h e r dot p y") are written whole, and a new file's name is never
+changed. Real classifier and LLM server, real sandbox and files, real tiny.en on Piper speech."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.kit import RecordingConfirmer, ScriptedTranscriber
+from voiceloop.agent.assistant import Assistant
+from voiceloop.agent.classifier import Classifier
+from voiceloop.agent.intents import Action, Intent
+from voiceloop.agent.sandbox import Sandbox
+from voiceloop.agent.tools import Tools
+from voiceloop.agent.understand.clarify import DROPPED_REPLY, MEANT, answered, cancels
+from voiceloop.audio.formats import SAMPLE_RATE
+from voiceloop.config import SttConfig, TtsConfig
+from voiceloop.voice.speech import SilentSpeaker
+
+
+def decided(llm, text: str, known: tuple[str, ...] = ()) -> list[tuple[str, str, str]]:
+    """(action, filename, question) for each intent the real classifier gives."""
+    got = Classifier(llm).classify(text, "", known).intents
+    return [(i.action.value, i.filename, i.request if i.action is Action.CLARIFY else "") for i in got]
+
+
+@pytest.mark.llm
+@pytest.mark.parametrize(
+    "text,known,want",
+    [
+        # near: taken without asking (as before), for summaries, reads and edits
+        ("Summarize whether.py.", ("weather.py",), [("summarize", "weather.py", "")]),
+        ("Read me report.mb.", ("report.md",), [("read_file", "report.md", "")]),
+        # a guess: asked, never taken, never acted on as heard
+        ("Summarize whither.py.", ("weather.py",), [("clarify", "", "Did you mean weather.py?")]),
+        ("Read me whither.py.", ("notes.txt", "weather.py"), [("clarify", "", "Did you mean weather.py?")]),
+        ("Fix the typo in whither.py.", ("weather.py",), [("clarify", "", "Did you mean weather.py?")]),
+        # a name said earlier in the same request counts as known
+        (
+            "Create a file called weather.txt saying sunny, then summarize winters.txt.",
+            (),
+            [("create_file", "weather.txt", ""), ("clarify", "", "Did you mean weather.txt?")],
+        ),
+        # a new file's name is the person's: never matched
+        ("Create whither.py.", ("weather.py",), [("create_file", "whither.py", "")]),
+        # nothing close, or two about as close: left as heard
+        ("Summarize budget.py.", ("weather.py",), [("summarize", "budget.py", "")]),
+        ("Summarize notes.txt.", ("notes1.txt", "notes2.txt"), [("summarize", "notes.txt", "")]),
+        # spelled out, letter by letter (how Whisper writes it: spaces, hyphens or commas between letters)
+        ("Summarize w e a t h e r dot p y.", ("weather.py",), [("summarize", "weather.py", "")]),
+        ("Summarize w-e-a-t-h-e-r dot p-y.", (), [("summarize", "weather.py", "")]),
+        ("Create a file called n o t e s dot t x t.", (), [("create_file", "notes.txt", "")]),
+        ("Summarize w, e, a, t, h, e, r.py.", (), [("summarize", "weather.py", "")]),
+    ],
+)
+def test_heard_names_land_on_known_files(llm, text: str, known: tuple[str, ...], want) -> None:
+    assert decided(llm, text, known) == want
+
+
+def test_a_guess_is_answered_with_the_one_yes_no_rule() -> None:
+    asked = Intent(Action.CLARIFY, content="Summarize weather.py", request=MEANT.format("weather.py"))
+    assert answered(asked, "Yes.") == "Summarize weather.py"
+    assert answered(asked, "yeah, go ahead") == "Summarize weather.py"
+    assert answered(asked, "No, feather dot py.") == "Summarize feather.py"  # the right name instead
+    assert answered(asked, "Tell me a joke.") is None  # a new request of its own
+    assert cancels("No.", asked) and cancels("nope", asked)
+    assert not cancels("No, feather dot py.", asked)
+    assert not cancels("No.")  # to other questions a bare no is not a cancel word (unchanged)
+
+
+@pytest.fixture
+def session(cfg, llm):
+    """An assistant whose session made weather.txt ("sunny and warm") through a confirmed write."""
+    person = RecordingConfirmer(answer=True)
+    tools = Tools(llm, Sandbox(Path(cfg.output.dir)), person, cfg.llm.num_predict)
+    assistant = Assistant(cfg, ScriptedTranscriber(), llm, tools, SilentSpeaker())
+    made = assistant.handle_text("Create a file called weather.txt saying sunny and warm.")
+    assert (Path(cfg.output.dir) / "weather.txt").read_text().strip() == "sunny and warm", made
+    return assistant, person
+
+
+@pytest.mark.llm
+def test_yes_to_did_you_mean_reads_the_file(session) -> None:
+    assistant, _ = session
+    asked = assistant.handle_text("Read me winters.txt.")
+    assert asked.reply == "Did you mean weather.txt?" and [i.action for i in asked.intents] == [Action.CLARIFY]
+    turn = assistant.handle_text("Yes.")
+    assert [(i.action, i.filename) for i in turn.intents] == [(Action.READ_FILE, "weather.txt")]
+    assert "sunny and warm" in turn.reply
+
+
+@pytest.mark.llm
+def test_no_to_did_you_mean_drops_it_and_a_name_replaces_the_guess(session, cfg) -> None:
+    assistant, person = session
+    assert assistant.handle_text("Fix the typo in winters.txt.").reply == "Did you mean weather.txt?"
+    dropped = assistant.handle_text("No.")
+    assert dropped.reply == DROPPED_REPLY and dropped.intents == ()
+    assert len(person.shown) == 1  # only the first write was ever proposed
+    assert assistant.handle_text("Read me winters.txt.").reply == "Did you mean weather.txt?"
+    other = assistant.handle_text("No, notes dot txt.")
+    assert [(i.action, i.filename) for i in other.intents] == [(Action.READ_FILE, "notes.txt")]
+    assert "weather.txt says" not in other.reply  # the file asked for, not the guess
+
+
+@pytest.fixture(scope="module")
+def piper():
+    from voiceloop.voice.engines import PiperSynth
+
+    return PiperSynth(TtsConfig(engine="piper"))
+
+
+@pytest.fixture(scope="module")
+def ears():
+    from voiceloop.stt.engines import build_engine
+
+    return build_engine(SttConfig())
+
+
+@pytest.mark.llm
+@pytest.mark.audio
+@pytest.mark.parametrize(
+    "said,known,want",
+    [
+        ("Summarize w e a t h e r dot p y.", ("notes.txt", "weather.py"), ("summarize", "weather.py")),
+        ("Summarize n o t e s dot t x t.", ("notes.txt", "weather.py"), ("summarize", "notes.txt")),
+    ],
+)
+def test_spelled_names_spoken_by_piper(llm, piper, ears, said: str, known, want) -> None:
+    quiet = np.zeros(SAMPLE_RATE // 2, np.int16)
+    heard = ears.transcribe(np.concatenate([quiet, piper.synth(said), quiet, quiet])).text
+    assert [a[:2] for a in decided(llm, heard, known)] == [want], heard
