@@ -39,7 +39,7 @@ from voiceloop.voice.speech import (
 
 from .conftest import DATA, run_cli, write_config
 from .test_stream import ClockedPlayer
-from .wire import fake_ollama, free_port
+from .wire import fake_ollama, free_port, until_hangup
 
 CHAT = {"intents": [{"action": "general_chat", "request": "what is the capital of France"}]}
 
@@ -233,9 +233,13 @@ def test_a_hung_llm_costs_one_timeout_per_turn_under_the_true_state(tmp_path: Pa
     holder: dict[str, Listener] = {}
 
     def hang(h: BaseHTTPRequestHandler) -> None:
-        time.sleep(1.0)  # by now the silence timer has run out: the turn is waiting for this call
-        asked.append(holder["listener"].view.state)
-        time.sleep(2.0)  # past read_timeout_s: the client gives up; nothing was ever sent
+        # the early call comes while the silence timer runs; once it runs out the turn waits for this call,
+        # and the state shown must then be thinking (a stuck "hearing" is seen here when the deadline passes)
+        view, deadline = holder["listener"].view, time.monotonic() + 1.2
+        while view.state in (LoopState.LISTENING, LoopState.HEARING) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        asked.append(view.state)
+        until_hangup(h, 10.0)  # nothing is ever sent: the client gives up at read_timeout_s
 
     with fake_ollama(hang) as url:
         listener = holder["listener"] = listener_on(wav, url, tmp_path, transcriber, read_timeout_s=1.5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -23,8 +24,19 @@ def reply(status: int, body: bytes, content_type: str = "application/json") -> S
     return run
 
 
+def until_hangup(h: BaseHTTPRequestHandler, limit_s: float) -> bool:
+    """Send nothing until the client closes the connection, for at most limit_s; True when it hung up.
+    A stall that ends when the client gives up, instead of a fixed sleep longer than its timeout."""
+    h.connection.settimeout(limit_s)
+    try:
+        return h.connection.recv(1) == b""
+    except OSError:  # the limit passed, or the client reset the connection
+        return False
+
+
 def stream(lines: list[bytes], pause_s: float = 0.0, then_reset: bool = False) -> Script:
-    """Send NDJSON lines (chunked), optionally stalling or resetting the connection after them."""
+    """Send NDJSON lines (chunked), optionally resetting the connection after them, or stalling: sending
+    nothing for up to pause_s, and less when the client hangs up first (its read timeout)."""
 
     def run(h: BaseHTTPRequestHandler) -> None:
         h.send_response(200)
@@ -35,15 +47,16 @@ def stream(lines: list[bytes], pause_s: float = 0.0, then_reset: bool = False) -
             data = line + b"\n"
             h.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
             h.wfile.flush()
-        if pause_s:
-            time.sleep(pause_s)
+        if pause_s and until_hangup(h, pause_s):
+            return
         if then_reset:
             h.wfile.write(b"40\r\npartial")  # a chunk cut short, then the connection dies
             h.wfile.flush()
             h.connection.shutdown(socket.SHUT_RDWR)
             h.close_connection = True
             return
-        h.wfile.write(b"0\r\n\r\n")
+        with contextlib.suppress(OSError):  # a client that timed out may be gone
+            h.wfile.write(b"0\r\n\r\n")
 
     return run
 
@@ -67,7 +80,8 @@ def fake_ollama(script: Script) -> Iterator[str]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the serve loop's next poll: 0.5 s by default, on every test that uses this
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
