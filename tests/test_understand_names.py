@@ -133,3 +133,35 @@ def test_spelled_names_spoken_by_piper(llm, piper, ears, said: str, known, want)
     quiet = np.zeros(SAMPLE_RATE // 2, np.int16)
     heard = ears.transcribe(np.concatenate([quiet, piper.synth(said), quiet, quiet])).text
     assert [a[:2] for a in decided(llm, heard, known)] == [want], heard
+
+
+@pytest.mark.llm
+@pytest.mark.parametrize(
+    "text,want",
+    [
+        ("Read me notes.txt and then undo that.", [("read_file", "notes.txt"), ("undo", "")]),
+        ("Create a file called todo.txt, then show me the files.", [("create_file", "todo.txt"), ("list_files", "")]),
+        ("Summarize notes.txt, and take that back.", [("summarize", "notes.txt"), ("undo", "")]),
+        (
+            "Create a file called weather.txt saying sunny, then read me notes.txt.",
+            [("create_file", "weather.txt"), ("read_file", "notes.txt")],
+        ),
+        # dictated words stay dictated: only "then" or a new sentence ends them
+        ("Create a file called a.txt saying read me a story and undo that.", [("create_file", "a.txt")]),
+    ],
+)
+def test_file_commands_are_parts_of_a_compound_request(llm, text: str, want) -> None:
+    """The splitter reads the file commands' own templates (agent/filecmds/sentences) to know where they start."""
+    assert [a[:2] for a in decided(llm, text, ("notes.txt",))] == want
+
+
+@pytest.mark.llm
+@pytest.mark.audio
+@pytest.mark.parametrize(
+    "said",
+    ["Please read back notes dot txt, then undo that.", "What does notes dot txt say? Then undo the last change."],
+)
+def test_a_spoken_read_and_undo_is_two_parts(llm, piper, ears, said: str) -> None:
+    quiet = np.zeros(SAMPLE_RATE // 2, np.int16)
+    heard = ears.transcribe(np.concatenate([quiet, piper.synth(said), quiet, quiet])).text
+    assert [a[:2] for a in decided(llm, heard, ("notes.txt",))] == [("read_file", "notes.txt"), ("undo", "")], heard

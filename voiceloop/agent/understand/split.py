@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from voiceloop.agent.filecmds.matcher import match_file_command
 from voiceloop.agent.understand.words import NAME, is_question, names_in, strip_lead
 
 _OPENER = re.compile(
@@ -72,16 +73,24 @@ def _next_name_before(rest: str, boundary: re.Pattern[str]) -> bool:
     return bool(names_in(rest[: cut.start()] if cut else rest))
 
 
+def _file_command(right: str) -> bool:
+    """True when `right`, up to the next place it could be cut, is a whole file command sentence."""
+    cut = _BOUNDARY.search(right)
+    return match_file_command(right[: cut.start()] if cut else right, []) is not None
+
+
 def _starts_request(left: str, right: str, joint: str) -> bool:
     """True when `right` begins a request of its own after `left`."""
     head = strip_lead(right)
     if not strip_lead(left).strip(" ,.!?"):
         return False  # "Okay, ..." / "Right, ...": nothing was asked before the comma
+    strong = bool(_STRONG.match(joint))
+    if _file_command(right):  # "..., then read me notes.txt", "... and undo that": the file commands' templates
+        return strong or not _AFTER_DICTATION.search(left)
     if not _OPENER.match(right) and not _OPENER.match(head):
         return False
     if head.lower().startswith(("it ", "them ", "that ")) or _SAME_THING.match(head):
         return False  # "... and it should print hi", "... and save it as x.js": the same request goes on
-    strong = bool(_STRONG.match(joint))
     if _AFTER_DICTATION.search(left) and not strong:
         return False  # inside dictated words only "then" or a new sentence ends them
     if is_question(strip_lead(left)) and not strong:
