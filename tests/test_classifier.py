@@ -130,3 +130,45 @@ def test_routes_send_each_action_to_its_model_and_the_turn_shows_which(tmp_path:
     print_turn(console, turn)
     shown = console.file.getvalue()
     assert "main:1b" in shown and "coder:7b" in shown
+
+
+def test_the_schema_sent_is_made_from_the_pydantic_model() -> None:
+    """One list of actions (intents.MODEL_ACTIONS): the schema's enum and the validator both come from it."""
+    from voiceloop.agent.intents import MODEL_ACTIONS
+    from voiceloop.agent.understand.prompt import SCHEMA, ModelIntent
+
+    decided, wire = classify([VALID_CODE], BY_MODEL)
+    sent = wire.requests[0]["format"]
+    assert sent == SCHEMA == ModelIntent.model_json_schema(mode="serialization")
+    assert sent["properties"]["action"]["enum"] == [a.value for a in MODEL_ACTIONS]
+    assert set(sent["required"]) == set(sent["properties"]) == {"action", "filename", "content", "request"}
+    assert (decided.asked, decided.invalid) == (1, 0)
+
+
+def test_a_first_answer_that_is_not_schema_valid_is_counted_in_the_classification_and_eval() -> None:
+    from voiceloop.devtools.eval_report import print_eval
+    from voiceloop.devtools.evaluate import Case, run_eval
+
+    decided, _ = classify([INVALID, VALID_CODE], BY_MODEL)
+    assert (decided.asked, decided.invalid) == (1, 1)
+    fast, _ = classify([], "create a file called notes.txt")  # never reached the model: not counted
+    assert (fast.asked, fast.invalid) == (0, 0)
+
+    def no_stt():
+        raise AssertionError("typed cases are not transcribed")
+
+    cases = [
+        Case(BY_MODEL, None, BY_MODEL, ("write_code",), ("add.py",), said=BY_MODEL),
+        Case("again", None, BY_MODEL, ("write_code",), ("add.py",), said=BY_MODEL),
+    ]
+    with fake_ollama(Recorded([INVALID, VALID_CODE, VALID_CODE])) as url:
+        report = run_eval(cases, Classifier(OllamaClient(url, "m")), "m", no_stt)
+    assert report.invalid == (1, 2) and report.correct == 2
+    out = report.to_json()
+    assert (out["invalid_first_answers"], out["model_answers"]) == (1, 2)
+    assert [c["invalid_first_answers"] for c in out["cases"]] == [1, 0]
+    console = Console(file=io.StringIO(), width=200)
+    print_eval(console, report)
+    shown = console.file.getvalue()
+    assert "invalid first answers: 1 of 2 model answers" in shown
+    assert "(invalid first answers)" in shown  # its row in the per-category table

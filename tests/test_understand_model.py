@@ -69,3 +69,14 @@ def test_it_with_no_file_in_the_session_asks_which_file(cfg, llm: OllamaClient) 
     assert turn.to_json()["intents"][0]["via"] == "fast"
     followed = assistant.handle_text("what is the capital of Spain")  # not an answer: a new request
     assert [i.action for i in followed.intents] == [Action.GENERAL_CHAT] and assistant.asked is None
+
+
+def test_the_real_server_holds_the_model_to_the_schema(llm: OllamaClient) -> None:
+    """Constrained output: asked outright for an action the schema does not allow, the model cannot give it
+    (a server that ignored `format` would echo it and fail validation)."""
+    from voiceloop.agent.understand.prompt import SCHEMA, parse_answer
+
+    ask = 'Reply with exactly this JSON and nothing else: {"action": "format_disk", "target": "/"}'
+    options = {"temperature": 0, "num_predict": 96}
+    answer = llm.chat([{"role": "user", "content": ask}], fmt=SCHEMA, options=options).content
+    assert parse_answer(answer).action in SCHEMA["properties"]["action"]["enum"], answer

@@ -33,6 +33,10 @@ class Classification:
     """Model calls made (0 when the fast path decided every part)."""
     fallback: str = ""
     """When a part's answers were invalid twice: why, and what the model said (shown as a warning)."""
+    asked: int = 0
+    """Parts sent to the model."""
+    invalid: int = 0
+    """Of those, parts whose first answer did not fit the schema (JSON, fields, action): eval counts them."""
 
 
 class Classifier:
@@ -50,7 +54,7 @@ class Classifier:
         model = model or self.llm.model
         seen = list(known)
         intents: list[Intent] = []
-        calls = 0
+        calls = asked = invalid = 0
         warnings: list[str] = []
         parts = split(prepare(text))
         if len(parts) > MAX_PARTS:
@@ -59,7 +63,8 @@ class Classifier:
             got = fast_path(part, seen)
             if got is None:
                 one, used, problem = self._ask_model(part, files, seen, model, tuple(seen[len(known) :]))
-                got, calls = [one], calls + used
+                got, calls, asked = [one], calls + used, asked + 1
+                invalid += used > 1  # its first answer did not fit the schema
                 if problem:
                     warnings.append(problem)
             for intent in got:
@@ -69,7 +74,7 @@ class Classifier:
                 intents.append(intent)
                 if intent.filename and intent.action is not Action.SUMMARIZE and intent.filename not in seen:
                     seen.append(intent.filename)  # "create a.txt and summarize it": "it" is a.txt
-        return Classification(tuple(intents), model, calls, "; ".join(warnings))
+        return Classification(tuple(intents), model, calls, "; ".join(warnings), asked, invalid)
 
     def _ask_model(
         self, part: str, files: str, known: list[str], model: str, earlier: tuple[str, ...] = ()

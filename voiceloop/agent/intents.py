@@ -35,6 +35,8 @@ class Via(str, Enum):
 
 
 WRITES = (Action.CREATE_FILE, Action.WRITE_CODE, Action.EDIT_FILE)
+MODEL_ACTIONS = (*WRITES, Action.SUMMARIZE, Action.GENERAL_CHAT)
+"""What the model may answer (its JSON schema's enum comes from here); the rest are decided by our own rules."""
 FILE_COMMANDS = (Action.LIST_FILES, Action.READ_FILE, Action.UNDO)
 """Intents kept as data (sentence templates) with one module each in agent/filecmds."""
 PROSE = (".txt", ".md")

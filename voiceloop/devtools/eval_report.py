@@ -33,12 +33,16 @@ def print_eval(console: Console, report: Report) -> None:
     if spoken:
         ok = sum(r.ok for r in spoken)
         kinds.add_row("[dim](all spoken)[/dim]", str(ok), str(len(spoken)), f"{ok / len(spoken):.0%}")
+    bad, asked = report.invalid
+    if asked:  # how often constrained output still failed; each one cost a retry
+        kinds.add_row("[dim](invalid first answers)[/dim]", str(bad), str(asked), f"{bad / asked:.0%}")
     console.print(kinds)
     console.print(path_line(report), highlight=False)
     invented = sum(len(r.invented) for r in report.results)
     console.print(
         f"accuracy: {report.correct}/{len(report.results)} = {report.accuracy:.0%} (model {report.model}); "
-        f"invented file content: {invented}; names not said: {report.names_not_said}",
+        f"invented file content: {invented}; names not said: {report.names_not_said}; "
+        f"invalid first answers: {report.invalid[0]} of {report.invalid[1]} model answers",
         highlight=False,
     )
 

@@ -74,6 +74,10 @@ class CaseResult:
     """Milliseconds of the intent stage alone (no transcription)."""
     unsaid: tuple[str, ...] = ()
     """File names heard or proposed that the command and its session did not name (must stay empty)."""
+    asked: int = 0
+    """Parts of the command sent to the model."""
+    invalid: int = 0
+    """Of those, parts whose first answer was not schema-valid (retried)."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,11 @@ class Report:
         return sum(len(r.unsaid) for r in self.results)
 
     @property
+    def invalid(self) -> tuple[int, int]:
+        """(first answers that were not schema-valid, answers asked of the model), over all cases."""
+        return sum(r.invalid for r in self.results), sum(r.asked for r in self.results)
+
+    @property
     def accuracy(self) -> float:
         return self.correct / len(self.results) if self.results else 0.0
 
@@ -102,6 +111,8 @@ class Report:
             "categories": {c: {"correct": ok, "total": n} for c, (ok, n) in by_category(self).items()},
             "invented": sum(len(r.invented) for r in self.results),
             "names_not_said": self.names_not_said,
+            "invalid_first_answers": self.invalid[0],
+            "model_answers": self.invalid[1],
             "cases": [
                 {
                     "name": r.case.name,
@@ -117,6 +128,7 @@ class Report:
                     "paths": list(r.paths),
                     "invented": list(r.invented),
                     "names_not_said": list(r.unsaid),
+                    "invalid_first_answers": r.invalid,
                 }
                 for r in self.results
             ],
@@ -212,6 +224,7 @@ def run_eval(
         files: tuple[str, ...]
         content: tuple[str, ...] = ("",)
         paths: tuple[str, ...] = ("command",)
+        asked = invalid = 0
         if command is not None:
             actions, files = (command.kind.value,), ("",)
         else:
@@ -228,6 +241,7 @@ def run_eval(
             files = tuple(i.filename for i in decided.intents)
             content = tuple(i.content if i.action is Action.CREATE_FILE else "" for i in decided.intents)
             paths = tuple(i.via.value for i in decided.intents)
+            asked, invalid = decided.asked, decided.invalid
         end = time.perf_counter()
         invented = tuple(c for c in content if c and squash(c) not in squash(prepare(heard)))
         ok = _matches(case, actions, files, content) and not invented
@@ -235,9 +249,8 @@ def run_eval(
         if case.said:
             session = [entry.partition(" ")[2] for entry in case.context]
             unsaid = names_not_said([*names_in(prepare(heard)), *files], case.said, session)
-        result = CaseResult(
-            case, heard, actions, files, ok, (end - t0) * 1000, paths, invented, (end - t1) * 1000, unsaid
-        )
+        ms, intent_ms = (end - t0) * 1000, (end - t1) * 1000
+        result = CaseResult(case, heard, actions, files, ok, ms, paths, invented, intent_ms, unsaid, asked, invalid)
         results.append(result)
         if on_result:
             on_result(result)

@@ -3,35 +3,38 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 
-from voiceloop.agent.intents import IntentParseError, strip_fences
+from voiceloop.agent.intents import MODEL_ACTIONS, IntentParseError, strip_fences
+
+_CHOICES: list[JsonValue] = [a.value for a in MODEL_ACTIONS]
 
 
 class ModelIntent(BaseModel):
-    """What the model may answer: one intent, four string fields."""
+    """What the model may answer: one intent, four string fields (the schema it is held to is made from this)."""
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    # every field is in the schema's "required": a grammar built from it then always writes all four, in order
+    model_config = ConfigDict(
+        extra="ignore", str_strip_whitespace=True, json_schema_serialization_defaults_required=True
+    )
 
-    action: Literal["create_file", "write_code", "edit_file", "summarize", "general_chat"]
+    action: str = Field(json_schema_extra={"enum": _CHOICES})
     filename: str = ""
     content: str = ""
     request: str = ""
 
+    @field_validator("action")
+    @classmethod
+    def _one_of_ours(cls, action: str) -> str:
+        if action not in _CHOICES:
+            raise ValueError(f"must be one of {', '.join(map(str, _CHOICES))}")
+        return action
 
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "action": {"type": "string", "enum": ["create_file", "write_code", "edit_file", "summarize", "general_chat"]},
-        "filename": {"type": "string"},
-        "content": {"type": "string"},
-        "request": {"type": "string"},
-    },
-    "required": ["action", "filename", "content", "request"],
-}
-"""The JSON schema the server constrains the answer to (the same shape as ModelIntent)."""
+
+SCHEMA: dict[str, Any] = ModelIntent.model_json_schema(mode="serialization")
+"""The JSON schema the server constrains the answer to (Ollama `format`, OpenAI `response_format`)."""
 
 SYSTEM_PROMPT = """You turn ONE spoken request into ONE JSON intent. Actions:
 - create_file: make a text file. filename = the file name said. content = words the person dictated for it, else "".
