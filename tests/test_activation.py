@@ -4,14 +4,17 @@ microWakeWord model and the real Whisper check, the stop words, and push-to-talk
 from __future__ import annotations
 
 import contextlib
+import io
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from rich.console import Console
 
 from voiceloop.audio.formats import read_wav
-from voiceloop.audio.vad import WebRtcVad
+from voiceloop.audio.vad import Segmenter, WebRtcVad
 from voiceloop.audio.wakeword import WakeWord
 from voiceloop.config import VadConfig
 from voiceloop.listen.activation import WakeWordGate, is_stop, strip_wake
@@ -121,6 +124,24 @@ def test_the_wake_word_alone_opens_a_window_for_the_command(gate: WakeWordGate) 
     assert not ok
 
 
+def test_speech_without_the_wake_word_is_noted_as_ignored(gate: WakeWordGate) -> None:
+    """listen says in one dim line that it heard speech and let it go, so nobody waits for an answer
+    that will not come (and tests wait for that line instead of sitting out a silence)."""
+    out = io.StringIO()
+    gate.console, gate.armed_until = Console(file=out, width=120), 0.0
+    ignored = "(heard speech without “Hey Jarvis”: ignored)"
+    try:
+        assert not _admitted(gate, DATA / "question.wav")[0]  # no wake word at all
+        assert out.getvalue().count(ignored) == 1, out.getvalue()
+        assert not _admitted(gate, CLIPS / "negative" / "01_joe.wav")[0]  # "Hey Charles, create a file..."
+        assert out.getvalue().count(ignored) == 2, out.getvalue()
+        ok, text = _admitted(gate, CLIPS / "positive" / "00_joe.wav")  # "Hey Jarvis, what is the capital..."
+        assert ok and "capital" in text.lower()
+        assert out.getvalue().count(ignored) == 2, out.getvalue()  # a turn is not noted as ignored
+    finally:
+        gate.console = None
+
+
 class _Keys:
     """The keyboard seam, scripted: presses at given times."""
 
@@ -140,8 +161,6 @@ class _Keys:
 
 
 def test_push_to_talk_toggles_on_a_tap_and_ends_on_the_second_tap() -> None:
-    import time
-
     keys = _Keys()
     ptt = PushToTalk(keys, WebRtcVad(2), min_speech_ms=300, max_s=30.0)
     speech = read_wav(DATA / "question.wav")
@@ -154,3 +173,20 @@ def test_push_to_talk_toggles_on_a_tap_and_ends_on_the_second_tap() -> None:
     utt = ptt.feed(np.zeros(480, np.int16))
     assert utt is not None and not ptt.talking
     assert len(utt.samples) == len(speech) + 480  # everything from the first tap to the second
+
+
+def test_push_to_talk_notes_a_sentence_said_without_space_as_ignored() -> None:
+    out = io.StringIO()
+    keys = _Keys()
+    unheard = Segmenter(VadConfig(), WebRtcVad(2))
+    ptt = PushToTalk(keys, WebRtcVad(2), 300, 30.0, unheard, Console(file=out, width=120))
+    speech = np.concatenate([read_wav(DATA / "question.wav"), np.zeros(16000, np.int16)])
+    chunks = [speech[i : i + 480] for i in range(0, len(speech), 480)]
+    ignored = "(heard speech without the space bar: ignored)"
+    assert all(ptt.feed(c) is None for c in chunks)  # space is up: not taken...
+    assert out.getvalue().count(ignored) == 1, out.getvalue()  # ...but noted, once for the sentence
+    keys.queue.append(time.monotonic())  # a tap: the same sentence again is the person's turn
+    assert all(ptt.feed(c) is None for c in chunks) and ptt.talking
+    keys.queue.append(time.monotonic() + 5.0)
+    assert ptt.feed(np.zeros(480, np.int16)) is not None
+    assert out.getvalue().count(ignored) == 1, out.getvalue()  # what was taken is not noted

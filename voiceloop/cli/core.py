@@ -115,7 +115,7 @@ def listen(
             return PyAudioSource(open_pyaudio(), cfg.audio.input_device, cfg.audio.chunk_ms, cfg.audio.ring_buffer_s)
 
         view = LiveView(console)
-        ptt = build_ptt(cfg, runtime.stop)  # push_to_talk: the space-bar reader, paused at the write prompt
+        ptt = build_ptt(cfg, runtime.stop, console)  # push_to_talk: the space-bar reader, paused at the write prompt
         asker = VoiceConfirmer(console, cfg, runtime.stop) if cfg.confirm.voice else TerminalConfirmer(console)
         confirmer = PausingConfirmer(asker, view, ptt)  # the live line steps aside there
         assistant = build_assistant(
@@ -129,14 +129,14 @@ def listen(
         with native_stderr_hidden():  # PortAudio/ALSA print from C threads when a device goes away
             source = opener()
             segmenter = build_segmenter(cfg.vad)
-            gate = build_gate(cfg, assistant.transcriber)
+            gate = build_gate(cfg, assistant.transcriber, console)
             listener = Listener(
                 assistant, source, segmenter, console, reopen=opener, stop=runtime.stop, view=view, gate=gate, ptt=ptt
             )
             confirmer.lend = listener.lend_mic  # while the prompt waits, nothing else reads the microphone
             if isinstance(asker, VoiceConfirmer):  # a spoken yes/no is heard with listen's own microphone
                 live = listener
-                mic = Ears(assistant.speaker, lambda: live.source, segmenter, assistant.transcriber, live.lend_mic)
+                mic = Ears(assistant.speaker, live.bus, segmenter, assistant.transcriber, live.lend_mic)
                 asker.ears = mic
             listener.run()
     except VoiceloopError as e:

@@ -27,12 +27,21 @@ from voiceloop.config import Config
 from voiceloop.stt.transcript import Transcriber, Transcript
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from voiceloop.listen.ptt import PushToTalk
 
 WORD = re.compile(r"[A-Za-z']+")
 WAKE_WITHIN_WORDS = 4  # the wake word must be among the first words of what Whisper heard
 WAKE_MATCH = 0.8  # how closely a heard word must spell the wake word's name ("jarvis")
 DETECTION_SLACK_S = 1.5  # a detection this long before the utterance began still counts (its pre-roll)
+
+
+def say_ignored(console: Console | None, missing: str) -> None:
+    """One dim line for speech the gate let go, so a person knows they were heard and why nothing happened
+    (and a test can wait for it instead of waiting out a silence)."""
+    if console is not None:
+        console.print(f"[dim](heard speech without {missing}: ignored)[/dim]", highlight=False)
 
 
 class Mode(Enum):
@@ -99,8 +108,17 @@ def strip_wake(text: str, spoken: str) -> str | None:
 class WakeWordGate:
     """Turns only after the wake word, confirmed by the transcript."""
 
-    def __init__(self, detector: Detector, transcriber: Transcriber, window_s: float, silence_s: float) -> None:
+    def __init__(
+        self,
+        detector: Detector,
+        transcriber: Transcriber,
+        window_s: float,
+        silence_s: float,
+        console: Console | None = None,
+    ) -> None:
         self.detector = detector
+        self.console = console
+        """Where speech without the wake word is noted as ignored (None: silently)."""
         self.transcriber = transcriber
         self.window_s = window_s
         self.silence_s = silence_s
@@ -127,6 +145,7 @@ class WakeWordGate:
         armed = began <= self.armed_until
         detected = self.detected_at is not None and self.detected_at >= began - DETECTION_SLACK_S
         if not (armed or detected):
+            say_ignored(self.console, f"“{self.detector.spoken}”")
             return False, None
         heard = self.transcriber.transcribe(utt.samples)
         rest = strip_wake(heard.text, self.detector.spoken)
@@ -134,6 +153,7 @@ class WakeWordGate:
         self.armed_until = 0.0
         if rest is None and not armed:
             self.rejected += 1
+            say_ignored(self.console, f"“{self.detector.spoken}”")
             return False, None
         if rest is None:
             return True, heard
@@ -143,25 +163,28 @@ class WakeWordGate:
         return True, dataclasses.replace(heard, text=rest)
 
 
-def build_gate(cfg: Config, transcriber: Transcriber) -> Gate:
+def build_gate(cfg: Config, transcriber: Transcriber, console: Console | None = None) -> Gate:
     """The gate for listen.mode (push_to_talk lets through every utterance its key makes)."""
     if Mode(cfg.listen.mode) is Mode.WAKE_WORD:
         from voiceloop.audio.wakeword import WakeWord
 
         silence_s = cfg.vad.silence_ms / 1000
-        return WakeWordGate(WakeWord(cfg.listen.wake_word), transcriber, cfg.listen.wake_window_s, silence_s)
+        wake = WakeWord(cfg.listen.wake_word)
+        return WakeWordGate(wake, transcriber, cfg.listen.wake_window_s, silence_s, console)
     return AlwaysGate()
 
 
-def build_ptt(cfg: Config, stop: threading.Event) -> PushToTalk | None:
+def build_ptt(cfg: Config, stop: threading.Event, console: Console | None = None) -> PushToTalk | None:
     """For push_to_talk, the space-bar reader on this terminal that makes the utterances; else None."""
     if Mode(cfg.listen.mode) is not Mode.PUSH_TO_TALK:
         return None
-    from voiceloop.audio.vad import WebRtcVad
+    from voiceloop.audio.vad import Segmenter, WebRtcVad
     from voiceloop.listen.ptt import PushToTalk, TerminalKeys
 
     vad = WebRtcVad(cfg.vad.aggressiveness)
-    return PushToTalk(TerminalKeys(sys.stdin, stop), vad, cfg.vad.min_speech_ms, cfg.vad.max_utterance_s)
+    unheard = Segmenter(cfg.vad, vad) if console is not None else None  # speech while space is up
+    keys = TerminalKeys(sys.stdin, stop)
+    return PushToTalk(keys, vad, cfg.vad.min_speech_ms, cfg.vad.max_utterance_s, unheard, console)
 
 
 STOP_PHRASES = frozenset(

@@ -14,14 +14,19 @@ import select
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 import numpy as np
 
 from voiceloop.audio.formats import SAMPLE_RATE
-from voiceloop.audio.vad import IsSpeech, Utterance, frames_of
+from voiceloop.audio.frames import FrameChunker
+from voiceloop.audio.vad import IsSpeech, Segmenter, Utterance, frames_of
 from voiceloop.errors import AudioDeviceError
+from voiceloop.listen.activation import say_ignored
 from voiceloop.runtime import spawn
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 REPEAT_S = 0.7  # a press this soon after the last one is the key repeating (held), not a second tap
 RELEASE_S = 0.35  # repeats stopping for this long mean the key was let go (repeats come every ~30-100 ms)
@@ -113,8 +118,20 @@ class PushToTalk:
 
     hint = "hold space while you talk (or tap it, talk, and tap again)"
 
-    def __init__(self, keys: Keys, is_speech: IsSpeech, min_speech_ms: int, max_s: float) -> None:
+    def __init__(
+        self,
+        keys: Keys,
+        is_speech: IsSpeech,
+        min_speech_ms: int,
+        max_s: float,
+        unheard: Segmenter | None = None,
+        console: Console | None = None,
+    ) -> None:
         self.keys = keys
+        self.unheard = unheard
+        """Segments what the microphone hears while space is up, to note a sentence said without it."""
+        self._unheard_frames = FrameChunker(unheard.frame_samples) if unheard is not None else None
+        self.console = console
         self.is_speech = is_speech
         self.min_speech_ms = min_speech_ms
         self.max_s = max_s
@@ -139,12 +156,14 @@ class PushToTalk:
         for t in self.keys.presses():
             if not self.talking:
                 self.talking, self._held, self._last, self._chunks = True, False, t, []
+                self._forget_unheard()  # speech under way when space went down is the person's turn
             elif t - self._last <= REPEAT_S:
                 self._held, self._last = True, t
             else:
                 ended = True  # a second tap
                 break
         if not self.talking:
+            self._hear_unheard(chunk)
             return None
         self._chunks.append(chunk)
         heard_s = sum(len(c) for c in self._chunks) / SAMPLE_RATE
@@ -160,3 +179,16 @@ class PushToTalk:
             return None  # a tap with nothing said
         end_s = self._fed / SAMPLE_RATE
         return Utterance(samples, end_s - len(samples) / SAMPLE_RATE, end_s, voiced, cut=heard_s >= self.max_s)
+
+    def _hear_unheard(self, chunk: np.ndarray) -> None:
+        """Space is up: the audio is not taken, but a whole sentence in it is noted once, as ignored."""
+        if self.unheard is None or self._unheard_frames is None:
+            return
+        for frame in self._unheard_frames.push(chunk):
+            if self.unheard.feed(frame) is not None:
+                say_ignored(self.console, "the space bar")
+
+    def _forget_unheard(self) -> None:
+        if self.unheard is not None and self._unheard_frames is not None:
+            self.unheard.reset()
+            self._unheard_frames.reset()
