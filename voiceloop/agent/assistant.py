@@ -56,7 +56,7 @@ class Assistant:
         self.llm = llm
         self.tools = tools
         self.speaker = speaker
-        self.model = cfg.llm.model or llm.model
+        self.model = llm.model if llm.backend == "embedded" else cfg.llm.model or llm.model  # embedded: what it loaded
         """The session's model: classification and every action without a route; "switch to" changes it."""
         self._segmenter = segmenter
         self.classifier = classifier or Classifier(llm, cfg.llm.temperature, cfg.llm.num_predict)
@@ -228,6 +228,8 @@ class Assistant:
 
     def model_for(self, action: Action) -> str:
         """The model that carries out `action`: its [llm.routes] entry, else the session's model."""
+        if self.llm.backend == "embedded":
+            return self.model  # one model is loaded, and it answers whatever name a request carries
         return str(getattr(self.cfg.llm.routes, action.value, "")) or self.model
 
     def _command(self, command: Command, base: Turn) -> Turn:
