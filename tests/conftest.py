@@ -83,6 +83,27 @@ def transcriber():
     return load_transcriber(SttConfig())
 
 
+@pytest.fixture(scope="session")
+def whisper_base():
+    """Multilingual base (faster-whisper), joined from its two packages, loaded and warmed once a session."""
+    from voiceloop.config import SttConfig
+    from voiceloop.stt.engines import FasterWhisper, warm_up
+
+    engine = FasterWhisper(SttConfig(model="base"))
+    warm_up(engine)
+    return engine
+
+
+@pytest.fixture(scope="session")
+def embedded_llm():
+    """llama.cpp in this process on the packaged 0.5B model, set up by connect() for llm.backend = "embedded"
+    (answer_timeout_s 45) and loaded once a session: (client, connect's line). A test that needs another
+    deadline takes a copy.copy of the client (same server) and sets answer_timeout_s on it."""
+    from voiceloop.llm.backend import connect
+
+    return connect(Config(llm=LlmConfig(backend="embedded", read_timeout_s=120, answer_timeout_s=45.0)))
+
+
 @pytest.fixture
 def console() -> Console:
     return Console(file=io.StringIO(), width=120)

@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from voiceloop.config import Config, LlmConfig
 from voiceloop.errors import LLMError, ModelError
 from voiceloop.llm import embedded
-from voiceloop.llm.backend import connect
 from voiceloop.llm.gguf import GGUF_SHA256_PREFIX, GGUF_SIZE, QWEN_15B, assemble_gguf, model
 
 from .conftest import DATA, run_cli, write_config
@@ -63,8 +61,8 @@ def test_the_bigger_model_is_chosen_by_name_and_a_missing_part_names_its_extra(
         embedded.start(name="qwen:70b")
 
 
-def test_embedded_client_streams_and_follows_a_schema() -> None:
-    client, how = connect(Config(llm=LlmConfig(backend="embedded", read_timeout_s=120, answer_timeout_s=45.0)))
+def test_embedded_client_streams_and_follows_a_schema(embedded_llm) -> None:
+    client, how = embedded_llm  # connect(backend "embedded", answer_timeout_s 45), loaded once a session
     assert "embedded" in how and client.models() == ["qwen2.5-coder:0.5b"]
     assert client.answer_timeout_s == 45.0  # llm.answer_timeout_s reaches the embedded backend too
     seen: list[str] = []

@@ -253,13 +253,14 @@ def test_embedded_errors_name_the_embedded_model_and_keep_the_deadline() -> None
 
 
 @pytest.mark.slow
-def test_the_real_embedded_model_keeps_the_deadline_and_names_itself() -> None:
+def test_the_real_embedded_model_keeps_the_deadline_and_names_itself(embedded_llm) -> None:
     """llama.cpp in this process, asked for a long answer under a 1 s deadline. (A short prompt: llama.cpp
     notices the dropped connection at its next token, not while it reads a prompt, and this process
     waits for it on the way out.)"""
-    from voiceloop.llm import embedded
+    import copy
 
-    client = embedded.start(read_timeout_s=60.0, answer_timeout_s=1.0)
+    client = copy.copy(embedded_llm[0])  # the session's llama.cpp, under a deadline of its own
+    client.answer_timeout_s = 1.0
     count = [{"role": "user", "content": "Count from 1 to 500, one number a line."}]
     t0 = time.monotonic()
     with pytest.raises(LLMError) as info:

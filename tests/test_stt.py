@@ -11,7 +11,7 @@ from voiceloop.audio.formats import read_wav
 from voiceloop.audio.vad import Segmenter, WebRtcVad, join_utterances
 from voiceloop.config import SttConfig, VadConfig
 from voiceloop.errors import ModelError
-from voiceloop.stt.engines import FasterWhisper, OpenAIWhisper, TieredTranscriber, load_transcriber, warm_up
+from voiceloop.stt.engines import FasterWhisper, OpenAIWhisper, TieredTranscriber, load_transcriber
 from voiceloop.stt.moonshine import Moonshine
 
 from .conftest import DATA
@@ -51,9 +51,8 @@ def test_noise_is_not_turned_into_words(transcriber, name: str) -> None:
 
 
 @pytest.mark.slow
-def test_packaged_base_model_is_assembled_and_transcribes() -> None:
-    engine = FasterWhisper(SttConfig(model="base"))
-    got = engine.transcribe(speech("question.wav"))
+def test_packaged_base_model_is_assembled_and_transcribes(whisper_base) -> None:
+    got = whisper_base.transcribe(speech("question.wav"))  # FasterWhisper(SttConfig(model="base"))
     assert {"capital", "france"} <= words(got.text)
 
 
@@ -87,18 +86,11 @@ def test_missing_and_corrupt_models_give_clear_errors(tmp_path: Path) -> None:
         FasterWhisper(SttConfig(model=str(broken)))
 
 
-@pytest.fixture(scope="module")
-def base_model() -> FasterWhisper:
-    engine = FasterWhisper(SttConfig(model="base"))
-    warm_up(engine)
-    return engine
-
-
 @pytest.mark.slow
-def test_tiered_escalates_only_when_the_small_model_is_unsure(base_model) -> None:
+def test_tiered_escalates_only_when_the_small_model_is_unsure(whisper_base) -> None:
     # without the command-vocabulary prompt, so the robotic voice below still leaves tiny.en unsure
     transcriber = FasterWhisper(SttConfig(vocabulary_bias=False))
-    tiered = TieredTranscriber(transcriber, base_model, SttConfig().escalate_below)
+    tiered = TieredTranscriber(transcriber, whisper_base, SttConfig().escalate_below)
     clear = tiered.transcribe(speech("question.wav"))
     assert not clear.escalated and {"capital", "france"} <= words(clear.text)
     assert (tiered.calls, tiered.escalations) == (1, 0)
@@ -113,7 +105,7 @@ def test_tiered_escalates_only_when_the_small_model_is_unsure(base_model) -> Non
 @pytest.mark.slow
 def test_tiered_mode_from_config() -> None:
     engine = load_transcriber(SttConfig(tiered=True))
-    assert engine.wait_warm() and isinstance(engine.engine, TieredTranscriber)
+    assert engine.wait_warm(180) and isinstance(engine.engine, TieredTranscriber)  # bounded; two models on a busy box
     assert "base" in engine.name
     assert {"capital", "france"} <= words(engine.transcribe(speech("question.wav")).text)
     with pytest.raises(ModelError, match="needs a Whisper engine"):
