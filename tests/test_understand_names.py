@@ -146,6 +146,9 @@ def test_spelled_names_spoken_by_piper(llm, piper, ears, said: str, known, want)
             "Create a file called weather.txt saying sunny, then read me notes.txt.",
             [("create_file", "weather.txt"), ("read_file", "notes.txt")],
         ),
+        # a lead-in is part of the command, not a request of its own
+        ("Oh no, take that back.", [("undo", "")]),
+        ("Hmm actually, take that back.", [("undo", "")]),
         # dictated words stay dictated: only "then" or a new sentence ends them
         ("Create a file called a.txt saying read me a story and undo that.", [("create_file", "a.txt")]),
     ],

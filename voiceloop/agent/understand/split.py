@@ -73,10 +73,11 @@ def _next_name_before(rest: str, boundary: re.Pattern[str]) -> bool:
     return bool(names_in(rest[: cut.start()] if cut else rest))
 
 
-def _file_command(right: str) -> bool:
-    """True when `right`, up to the next place it could be cut, is a whole file command sentence."""
+def _file_command(right: str) -> str:
+    """`right` up to the next place it could be cut, when that is a whole file command sentence; else ""."""
     cut = _BOUNDARY.search(right)
-    return match_file_command(right[: cut.start()] if cut else right, []) is not None
+    head = right[: cut.start()] if cut else right
+    return head if match_file_command(head, []) is not None else ""
 
 
 def _starts_request(left: str, right: str, joint: str) -> bool:
@@ -85,7 +86,9 @@ def _starts_request(left: str, right: str, joint: str) -> bool:
     if not strip_lead(left).strip(" ,.!?"):
         return False  # "Okay, ..." / "Right, ...": nothing was asked before the comma
     strong = bool(_STRONG.match(joint))
-    if _file_command(right):  # "..., then read me notes.txt", "... and undo that": the file commands' templates
+    if rest := _file_command(right):  # "..., then read me notes.txt", "... and undo that": the file commands' templates
+        if match_file_command(f"{left}{joint}{rest}", []) is not None:
+            return False  # "oh no, take that back" is one command with its lead-in
         return strong or not _AFTER_DICTATION.search(left)
     if not _OPENER.match(right) and not _OPENER.match(head):
         return False
