@@ -73,9 +73,21 @@ def test_embedded_client_streams_and_follows_a_schema(embedded_llm) -> None:
     assert isinstance(data["city"], str)
 
 
+NO_SERVER = """[llm]
+host = "http://127.0.0.1:{port}"
+model = "gemma3:4b"
+read_timeout_s = 120.0
+
+[llm.routes]
+create_file = "qwen2.5-coder:1.5b"
+"""
+
+
 def test_once_with_no_server_runs_on_the_embedded_model(tmp_path: Path) -> None:
-    """No Ollama, no server at all: auto falls back to llama.cpp in-process and says so."""
-    write_config(tmp_path / "config.toml", f"http://127.0.0.1:{free_port()}")  # backend auto
+    """No Ollama, no server at all: auto falls back to llama.cpp in-process and says so. The turn names the
+    model llama.cpp loaded, never llm.model or a route's model, which it cannot serve (issue 22: checked on
+    the --json turn here, on the timings table in test_timings_model)."""
+    (tmp_path / "config.toml").write_text(NO_SERVER.format(port=free_port()), encoding="utf-8")  # backend auto
     result = run_cli("once", str(DATA / "create_notes.wav"), "--no-speak", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "embedded" in result.stderr
@@ -83,6 +95,8 @@ def test_once_with_no_server_runs_on_the_embedded_model(tmp_path: Path) -> None:
     assert turn["intents"][0]["action"] == "create_file" and turn["intents"][0]["filename"].endswith(".txt")
     assert turn["actions"][0]["status"] == "declined"  # no terminal: nothing written
     assert not (tmp_path / "output").exists()
+    assert set(turn["models"].values()) == {"qwen2.5-coder:0.5b"}, turn["models"]
+    assert "gemma3:4b" not in result.stdout and "1.5b" not in result.stdout
 
 
 def test_doctor_on_the_embedded_backend(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ raising it on general speech."""
 from __future__ import annotations
 
 import dataclasses
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -62,13 +63,26 @@ def test_the_prompt_is_never_heard_in_silence_or_noise(name: str) -> None:
     assert "notes" not in heard and "report" not in heard and "groceries" not in heard
 
 
+def in_pipers_voice(folder: Path) -> list[tuple[Path, str]]:
+    """The recordings of folder said by the neural Piper voice (clean or with noise), the one that sounds like
+    a person: 28 of the 49 spoken commands. The espeak robot voices are left to `make eval`; with all 12
+    general sentences this keeps the test to 80 transcriptions instead of 122."""
+    cases = tomllib.loads((folder / "manifest.toml").read_text(encoding="utf-8"))["case"]
+    piper = {folder / c["wav"] for c in cases if "wav" in c and str(c.get("voice", "")).startswith("piper")}
+    return [(wav, said) for wav, said in recordings(folder) if wav in piper]
+
+
 @pytest.mark.slow
 def test_bias_lowers_command_wer_and_keeps_general_speech() -> None:
+    """tiny.en here: Piper's commands 18% -> 11% word errors with the prompt (all 49: 32% -> 26%), general
+    speech 1.3% -> 2.7%."""
     rates = {}
     for bias in (False, True):
         engine = build_engine(dataclasses.replace(SttConfig(), vocabulary_bias=bias))
         for name, folder in SETS.items():
-            pairs = [errors(said, engine.transcribe(read_wav(wav)).text) for wav, said in recordings(folder)]
+            clips = in_pipers_voice(folder) if name == "spoken commands" else recordings(folder)
+            assert len(clips) >= 12, (name, len(clips))  # enough words for a rate to mean something
+            pairs = [errors(said, engine.transcribe(read_wav(wav)).text) for wav, said in clips]
             rates[name, bias] = sum(e for e, _ in pairs) / sum(n for _, n in pairs)
     assert rates["spoken commands", True] < rates["spoken commands", False]
     assert rates["general speech", True] <= max(rates["general speech", False], 0.08)
