@@ -136,17 +136,34 @@ def test_vad_decision_waits_for_the_silence_timer() -> None:
 
 
 def test_bench_command_prints_json(tmp_path: Path, ollama_url: str) -> None:
+    """The command's wiring (options, config, JSON on stdout, nothing written); the comparisons themselves are
+    the module run's business, so the command times the stages only."""
     wavs = tmp_path / "wavs"
     wavs.mkdir()
     shutil.copy(DATA / "question.wav", wavs / "question.wav")
     write_config(tmp_path / "config.toml", ollama_url)
-    result = run_cli("bench", str(wavs), "--runs", "1", "--json", "--idle-s", "1", cwd=tmp_path, timeout=600)
+    result = run_cli("bench", str(wavs), "--runs", "1", "--json", "--stages-only", cwd=tmp_path, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     data = json.loads(result.stdout)
     assert data["wavs"] == ["question.wav"] and data["runs"] == 1
-    assert set(data["comparisons"]) == COMPARISONS
+    assert set(data["stages_ms"]) == {key for key, _ in STAGES}
+    assert all(stage["n"] == 1 for stage in data["stages_ms"].values())
+    assert data["comparisons"] == {} and data["stt_engines"] == {}  # --stages-only skips the side-by-side runs
     assert data["turns"][0]["transcript"] == "What is the capital of France?"
     assert not list(tmp_path.glob("output*"))  # nothing written
+
+
+def test_a_stages_only_table_leaves_out_the_comparisons(report: BenchReport) -> None:
+    import dataclasses
+
+    # what --stages-only returns
+    quick = dataclasses.replace(report, goals=(), engines=(), engines_missing={}, speech=())
+    console = Console(file=io.StringIO(), width=200)
+    render(console, quick)
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    for _, label in STAGES:
+        assert label in out
+    assert "comparisons" not in out and "speech to text" not in out
 
 
 def test_bench_on_a_folder_without_wavs_is_one_line(tmp_path: Path) -> None:

@@ -216,6 +216,9 @@ def bench(
     baseline: Path | None = typer.Option(
         None, "--baseline-config", help="--acoustic: config to compare against (default: the earlier shipped timers)"
     ),
+    stages_only: bool = typer.Option(
+        False, "--stages-only", help="time the stages only, without the side-by-side comparisons (a quick check)"
+    ),
 ) -> None:
     """Replay spoken WAVs through the real pipeline (nothing written, nothing played) and time every stage."""
     console = Console(stderr=as_json)
@@ -234,6 +237,7 @@ def bench(
             config_path=config,
             model=model,
             idle_s=idle_s,
+            compare=not stages_only,
         )
     except VoiceloopError as e:
         fail(console, e)

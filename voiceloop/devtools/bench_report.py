@@ -118,8 +118,10 @@ def run_bench(
     config_path: Path | None = None,
     model: str | None = None,
     idle_s: float = 4.0,
+    compare: bool = True,
 ) -> BenchReport:
-    """Load once, replay every WAV `runs` times, then the side-by-side comparisons."""
+    """Load once, replay every WAV `runs` times, then (unless compare is False: the stages alone, a quick
+    check) the side-by-side comparisons."""
     where = machine()
     wavs = find_wavs(wav_dir)
     replays = [prepare(p, cfg) for p in wavs]
@@ -135,6 +137,9 @@ def run_bench(
             say(f"run {run + 1}/{runs}: {replay.name}")
             turns.append(run_turn(parts, replay, cache))
     assert first_cache is not None
+    if not compare:
+        names, stages, stats = tuple(r.name for r in replays), stage_table(turns), first_cache.stats()
+        return BenchReport(where, runs, names, stages, parts.loads_ms, (), (), {}, stats, (), tuple(turns))
     say("the same requests again, answered from the first run's cache where the rule allows")
     repeats = [run_turn(parts, replay, first_cache) for replay in replays]
     early_ms = cfg.vad.early_start_ms or EARLY_DEFAULT_MS
@@ -263,7 +268,8 @@ def render(console: Console, report: BenchReport) -> None:
     for g in report.goals:
         mark = {True: "[green]✓[/green]", False: "[red]✗[/red]", None: ""}[g.met]
         goals.add_row(g.label, f"{g.value:,.2f} {g.unit}".strip(), g.goal, mark, g.detail)
-    console.print(goals)
+    if report.goals:  # none with --stages-only
+        console.print(goals)
     engines = Table("STT engine", "load ms", "ms per utterance", "RTF", title="speech to text", title_justify="left")
     for e in report.engines:
         engines.add_row(
@@ -271,7 +277,8 @@ def render(console: Console, report: BenchReport) -> None:
         )
     for name, why in report.engines_missing.items():
         engines.add_row(name, "—", "not installed", why)
-    console.print(engines)
+    if report.engines or report.engines_missing:
+        console.print(engines)
     c = report.cache
     console.print(
         f"cache: {c.hits} hits, {c.misses} misses, {c.bypassed} kept away by the rule (chat, history), "
