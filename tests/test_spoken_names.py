@@ -77,6 +77,8 @@ def hear(ears, voice, said: str) -> str:
         (["D.F"], "Summarize notes dot txt please.", [], []),  # initials, not a file
         (["math_utils.py"], "Add a docstring to it.", ["math_utils.py"], []),  # the session's file
         (["Summarize.txt", "plan.md"], "Create an empty file called songs dot txt.", [], ["Summarize.txt", "plan.md"]),
+        (["diary.txt"], "I'd like a new text file called diary", [], []),  # the stem said, the suffix implied
+        (["notes.txt"], "I'd like a new text file called diary", [], ["notes.txt"]),
     ],
 )
 def test_names_not_said_are_names_nobody_said_not_mishearings(

@@ -264,10 +264,13 @@ _INITIALS = re.compile(r"[A-Z](?:\.[A-Z])+")
 def names_not_said(found: Iterable[str], said: str, session: Iterable[str] = ()) -> tuple[str, ...]:
     """The names in `found` (heard or proposed) that neither the words `said` nor the session named, once each."""
     stems = [_spoken_stem(n) for n in [*names_in(prepare(said)), *session] if n]
+    words = squash(said.lower())  # "a new text file called diary": diary.txt was said, its suffix implied
     out: list[str] = []
     for name in found:
         stem = squash(PurePosixPath(name.lower()).stem)
         if not name or _INITIALS.fullmatch(name) or name in out:
+            continue
+        if len(stem) >= 3 and stem in words:
             continue
         if not any(_misheard(stem, s) for s in stems):
             out.append(name)
