@@ -63,3 +63,31 @@ def test_every_product_thread_is_started_through_the_runtime() -> None:
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "Thread":
                 starters.append(f"{rel}:{node.lineno}")
     assert starters == []
+
+
+MIC_OWNERS = {"audio/mic.py", "audio/aec.py", "audio/bus.py"}
+"""The sources themselves (and the echo canceller's read of the source it wraps), and the capture bus."""
+
+
+def test_the_microphone_is_read_in_exactly_one_place() -> None:
+    """Every consumer reads a tap of the capture bus: a `.read(` on a source or microphone anywhere else (outside
+    the developer tools) is a second reader splitting the audio with the first. In listen/, every read is of a tap
+    (or the keyboard's file descriptor)."""
+    readers, bus_reads = [], []
+    for path in PKG.rglob("*.py"):
+        rel = path.relative_to(PKG)
+        if rel.parts[0] == "devtools":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "read"):
+                continue
+            who = ast.unparse(node.func.value)
+            if str(rel) == "audio/bus.py" and "source" in who:
+                bus_reads.append(f"{rel}:{node.lineno}")
+                continue
+            audio = str(rel) not in MIC_OWNERS and any(w in who.lower() for w in ("source", "mic", "inner", "stream"))
+            untapped = rel.parts[0] == "listen" and "tap" not in who and who != "os"
+            if audio or untapped:
+                readers.append(f"{rel}:{node.lineno} {who}.read")
+    assert readers == []
+    assert len(bus_reads) == 1, bus_reads

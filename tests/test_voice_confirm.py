@@ -15,6 +15,7 @@ import pytest
 from rich.console import Console
 
 from voiceloop.agent.sandbox import Sandbox
+from voiceloop.audio.bus import CaptureBus
 from voiceloop.audio.formats import SAMPLE_RATE, wav_bytes
 from voiceloop.audio.mic import WavSource
 from voiceloop.audio.vad import build_segmenter
@@ -69,9 +70,9 @@ def ask(tmp_path: Path, transcriber, mic: Path, timeout_s: float = 12.0) -> tupl
     cfg = Config(confirm=ConfirmConfig(voice=True, timeout_s=timeout_s), tts=TtsConfig(enabled=False))
     out = io.StringIO()
     asker = VoiceConfirmer(Console(file=out, width=120, color_system=None), cfg, threading.Event(), io.StringIO())
-    source = WavSource(mic, realtime=True)
+    bus = CaptureBus(WavSource(mic, realtime=True), threading.Event())
     segmenter = build_segmenter(cfg.vad)
-    asker.ears = Ears(SilentSpeaker(), lambda: source, segmenter, transcriber, contextlib.nullcontext)
+    asker.ears = Ears(SilentSpeaker(), bus, segmenter, transcriber, contextlib.nullcontext)
     proposal = Sandbox(tmp_path / "output").propose("notes.txt", "buy milk\n")
     yes, why = asker.confirm(proposal)
     return yes, why, asker, out.getvalue()
@@ -129,7 +130,8 @@ def ask_on_terminal(tmp_path: Path, ahead: bytes, answer: bytes, ears: Ears | No
 def test_a_key_typed_before_the_panel_never_answers_the_voice_prompt(tmp_path: Path, transcriber) -> None:
     """Typed ahead, then nobody answers (a quiet microphone): the prompt times out; it is not a yes."""
     source = WavSource(mic_saying(tmp_path, None, 4.0), realtime=True)
-    ears = Ears(SilentSpeaker(), lambda: source, build_segmenter(Config().vad), transcriber, contextlib.nullcontext)
+    bus = CaptureBus(source, threading.Event())
+    ears = Ears(SilentSpeaker(), bus, build_segmenter(Config().vad), transcriber, contextlib.nullcontext)
     yes, why = ask_on_terminal(tmp_path, b"y\n", b"", ears)
     assert not yes and "no answer in 2 s" in why
 

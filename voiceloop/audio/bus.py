@@ -97,6 +97,16 @@ class Tap:
         if self.bus.live:
             self.take_all()
 
+    def wait_out(self, samples: int, stop: threading.Event) -> None:
+        """The echo tail, half-duplex: drop what was delivered (our own voice, audio heard while busy), then
+        let `samples` more pass unheard, bounded by their duration plus a second of wall clock. Raises
+        AudioDeviceError when the source is lost meanwhile."""
+        self.drain()
+        deadline = time.monotonic() + samples / SAMPLE_RATE + 1.0
+        while samples > 0 and time.monotonic() < deadline and not stop.is_set():
+            chunk = self.read(READ_S)
+            samples -= len(chunk) if chunk is not None else 0
+
     @property
     def finished(self) -> bool:
         """The source was a recording that has ended, and this tap has read all of it."""
@@ -184,15 +194,14 @@ class CaptureBus:
             self._thread = None
         self.start()
 
-    def close(self) -> None:
-        """Stop the reader (bounded) and close the source."""
+    def halt(self) -> None:
+        """Stop the reader (bounded join); the source stays open (its owner closes it)."""
         with self.cond:
             self._generation += 1
             self.cond.notify_all()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(1.0)
-        self.source.close()
 
     def _current(self, generation: int) -> bool:
         return generation == self._generation and not self.stop.is_set()

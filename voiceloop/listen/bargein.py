@@ -20,9 +20,9 @@ from collections.abc import Callable
 import numpy as np
 
 from voiceloop.agent.assistant import Assistant
+from voiceloop.audio.bus import Tap
 from voiceloop.audio.formats import ms_to_samples, rms_dbfs
 from voiceloop.audio.frames import FrameChunker
-from voiceloop.audio.mic import AudioSource
 from voiceloop.audio.vad import IsSpeech, WebRtcVad
 from voiceloop.errors import AudioDeviceError
 from voiceloop.runtime import spawn
@@ -40,17 +40,18 @@ moment (a glitch in playback timing); the echo is never assumed quieter than thi
 
 
 class BargeIn:
-    """Runs on its own thread during a turn: start() when the turn starts, finish() when it ends."""
+    """Runs on its own thread during a turn: start() when the turn starts, finish() when it ends. It reads its
+    own tap of the capture bus, which the listen loop feeds only while the reply plays."""
 
     def __init__(
         self,
-        source: AudioSource,
+        tap: Tap,
         player: Player,
         is_speech: IsSpeech,
         margin_db: float,
         on_trigger: Callable[[], None] = lambda: None,
     ) -> None:
-        self.source = source
+        self.tap = tap
         self.player = player
         self.is_speech = is_speech
         self.margin_db = margin_db
@@ -63,7 +64,6 @@ class BargeIn:
         self.trigger_db: tuple[float, float, float] | None = None
         """(microphone, played, echo gain) in dB at the frame that stopped the reply, for the record."""
         self._stop = threading.Event()
-        self._held = threading.Event()  # set while someone else reads the microphone (a spoken yes/no)
         self._thread: threading.Thread | None = None
         self._captured: list[np.ndarray] = []
 
@@ -73,21 +73,17 @@ class BargeIn:
         self._captured = []
         self._thread = spawn("voiceloop-barge-in", self._run)
 
-    def hold(self, on: bool) -> None:
-        """Stop (or go back to) reading the microphone: someone else reads it meanwhile (the overhearing
-        before the reply plays, the write prompt listening for a spoken yes/no)."""
-        if on:
-            self._held.set()
-        else:
-            self._held.clear()
-
     def finish(self) -> np.ndarray | None:
-        """Stop watching; the person's speech (pre-roll included) if they barged in, else None."""
+        """Stop watching; the person's speech (pre-roll included) if they barged in, else None. What the tap
+        was handed before it was switched off and not read yet is theirs too."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2.0)
+        rest = self.tap.take_all() if self._thread is None or not self._thread.is_alive() else []
+        self.tap.close()
         if not self.triggered.is_set():
             return None
+        self._captured += [chunk.samples for chunk in rest]
         return np.concatenate(self._captured) if self._captured else np.zeros(0, np.int16)
 
     def _run(self) -> None:
@@ -96,11 +92,8 @@ class BargeIn:
         loud_run = 0
         frames = FrameChunker(self.frame)
         while not self._stop.is_set():
-            if self._held.is_set():
-                self._stop.wait(0.05)
-                continue
             try:
-                chunk = self.source.read(0.1)
+                chunk = self.tap.read(0.1)
             except AudioDeviceError:
                 return  # the main loop will notice and recover
             if chunk is None:
@@ -133,8 +126,9 @@ class BargeIn:
                     break
 
 
-def barge_in_for(assistant: Assistant, source: AudioSource) -> BargeIn | None:
-    """A watcher for the person talking over the reply, when vad.barge_in is on and we can speak."""
+def barge_in_for(assistant: Assistant, tap: Callable[[], Tap]) -> BargeIn | None:
+    """A watcher for the person talking over the reply, when vad.barge_in is on and we can speak; `tap` opens
+    its tap of the capture bus."""
     vad = assistant.cfg.vad
     player = assistant.speaker.player
     if not vad.barge_in or player is None:
@@ -145,4 +139,4 @@ def barge_in_for(assistant: Assistant, source: AudioSource) -> BargeIn | None:
         if stream is not None:
             stream.cancel()
 
-    return BargeIn(source, player, WebRtcVad(vad.aggressiveness), vad.barge_in_margin_db, stop_speaking)
+    return BargeIn(tap(), player, WebRtcVad(vad.aggressiveness), vad.barge_in_margin_db, stop_speaking)

@@ -1,10 +1,12 @@
-"""The always-listening loop: mic -> frames -> segmenter -> turn, half-duplex while speaking."""
+"""The always-listening loop: mic -> capture bus -> frames -> segmenter -> turn, half-duplex while speaking.
+
+Its state moves only through the turn machine (voiceloop/state.py), which decides which taps of the bus are
+fed (listen/switchboard.py): the loop's own, the overhearing, the barge-in watcher, the write prompt's."""
 
 from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -12,7 +14,8 @@ from rich.console import Console
 
 from voiceloop.agent.assistant import Assistant
 from voiceloop.agent.turn import HeadStart
-from voiceloop.audio.formats import SAMPLE_RATE, ms_to_samples, rms_dbfs
+from voiceloop.audio.bus import CaptureBus
+from voiceloop.audio.formats import ms_to_samples, rms_dbfs
 from voiceloop.audio.frames import FrameChunker
 from voiceloop.audio.mic import AudioSource
 from voiceloop.audio.vad import Segmenter, SegState, Utterance
@@ -24,8 +27,9 @@ from voiceloop.listen.live import LiveView
 from voiceloop.listen.overhear import Overhear
 from voiceloop.listen.ptt import PushToTalk
 from voiceloop.listen.speculate import early_start_for
+from voiceloop.listen.switchboard import Switchboard
 from voiceloop.listen.ui import print_turn
-from voiceloop.state import LoopState
+from voiceloop.state import Consumer, LoopState, TurnEvent
 from voiceloop.stt.transcript import Transcript
 
 READ_TIMEOUT_S = 0.1  # every wait is bounded so a stop request is seen quickly
@@ -63,11 +67,8 @@ class Listener:
         self._barged_in = False
         self._watcher: BargeIn | None = None
         self._overhear: Overhear | None = None
-        self._spoke = False  # this turn's reply has started to play
         self._lent = 0  # the write prompt holds the microphone (nested holds counted)
-        self._lent_any = False
         self.max_turns: int | None = None
-        self.source = source
         self.segmenter = segmenter
         self.console = console
         self.reopen = reopen
@@ -75,6 +76,11 @@ class Listener:
         """The live status line; voiceloop.cli hands the same view to the assistant (on_stage) and the confirmer."""
         self.stop = stop or threading.Event()
         """The session's stop token (Ctrl-C, SIGTERM): every wait in the loop is bounded and checks it."""
+        self.bus = CaptureBus(source, self.stop)
+        """The one reader of the microphone; everything here reads a tap of it."""
+        self.board = Switchboard(self.bus, self.view)
+        self.tap = self.board.loop
+        self.machine = self.board.machine
         self.turns = 0
         self._cut = False
         self._audio_in = False  # AUDIO_IN was printed for this microphone
@@ -88,21 +94,30 @@ class Listener:
         self.early, self.speculated = early_start_for(assistant, segmenter) if self.always else (None, None)
         assistant.before_reply = self._before_reply
 
+    @property
+    def source(self) -> AudioSource:
+        """The microphone now (a reopened one replaces a lost one)."""
+        return self.bus.source
+
     def run(self, max_turns: int | None = None) -> None:
         self.max_turns = max_turns
         self.view.hint = self.ptt.hint if self.ptt is not None else self.gate.hint
-        with self.view:
-            self._loop(max_turns)
+        self.bus.start()
+        try:
+            with self.view:
+                self._loop(max_turns)
+        finally:
+            self.bus.halt()
 
     def _loop(self, max_turns: int | None) -> None:
         while not self.stop.is_set():
             try:
-                chunk = self.source.read(READ_TIMEOUT_S)
+                chunk = self.tap.read(READ_TIMEOUT_S)
             except AudioDeviceError as e:
                 self._recover(e)
                 continue
             if chunk is None:
-                if self.source.finished:  # a recording, not a live mic: it has ended
+                if self.tap.finished:  # a recording, not a live mic: it has ended
                     last = self.segmenter.flush()
                     if last is not None:
                         self._turn(last)
@@ -111,13 +126,13 @@ class Listener:
             if not self._audio_in:
                 self._audio_in = True
                 self.console.print(f"[dim]{AUDIO_IN}[/dim]", highlight=False)
-            self.view.set_level(rms_dbfs(chunk), self.source.overflows)
+            self.view.set_level(rms_dbfs(chunk), self.source.overflows + self.tap.dropped)
             self.gate.hear(chunk)
             if self.ptt is not None and not self._barged_in:
                 said = self.ptt.feed(chunk)
                 if said is not None:
                     self._turn(said)
-                self.view.set_state(LoopState.HEARING if self.ptt.talking else LoopState.LISTENING)
+                self.board.hearing(self.ptt.talking)
                 if max_turns is not None and self.turns >= max_turns:
                     return
                 continue
@@ -137,15 +152,14 @@ class Listener:
             if utt is None:
                 if self.early is not None:
                     self.early.watch(self.segmenter)
-                speaking = self.segmenter.state is SegState.SPEECH
-                self.view.set_state(LoopState.HEARING if speaking else LoopState.LISTENING)
+                self.board.hearing(self.segmenter.state is SegState.SPEECH)
                 continue
             admitted, heard = self.gate.admit(utt) if not self._barged_in else (True, None)
             if admitted:
                 self._turn(utt, heard)
             if max_turns is not None and self.turns >= max_turns:
                 return True
-            self.view.set_state(LoopState.LISTENING)
+            self.board.show()  # the turn and its echo tail are over
             frames, i = self.frames.push(np.zeros(0, dtype=np.int16)), 0
         return False
 
@@ -159,13 +173,14 @@ class Listener:
                 highlight=False,
             )
             return
-        self._set_listening(False)  # from here the mic's audio is dropped on purpose until the echo tail ends
+        barged, self._barged_in = self._barged_in, False
+        self.board.move(TurnEvent.UTTERANCE, show=False)  # loop's tap off till the echo tail; the assistant shows
         try:
-            if self._barged_in:  # what they said over the reply: "stop" ends it there
-                self._barged_in = False
+            if barged:  # what they said over the reply: "stop" ends it there
                 heard = heard or self.assistant.transcriber.transcribe(utt.samples)
                 if is_stop(heard.text):
                     self.console.print(f"[bold]You said:[/bold] {heard.text} — stopped", highlight=False)
+                    self.board.move(TurnEvent.TURN_DONE, show=False)
                     self._deaf_for_echo_tail()
                     return
             self.turns += 1
@@ -179,7 +194,8 @@ class Listener:
         finally:
             if self.speculated is not None:
                 self.speculated.drop_all()  # an early reply the turn did not take is closed now
-            self._set_listening(True)
+            if self.machine.state not in (LoopState.LISTENING, LoopState.HEARING):
+                self.board.move(TurnEvent.TURN_DONE)  # an error on the way: listen again
         for later in kept:  # said while the turn was thinking: each is a turn of its own, in order
             if self.max_turns is None or self.turns < self.max_turns:
                 self.console.print("[dim]kept what you said while I was thinking[/dim]", highlight=False)
@@ -189,19 +205,16 @@ class Listener:
         """A watcher for speech while the turn thinks (always mode: every sentence is a turn)."""
         if not self.always:
             return None
-        overhear = Overhear(lambda: self.source, self.segmenter, self.stop)
+        overhear = Overhear(self.board.open(Consumer.OVERHEAR, "overhear"), self.segmenter, self.stop)
         overhear.start()
         return overhear
 
-    def _set_listening(self, on: bool) -> None:
-        self.source.listening = on
-
     def _run_turn(self, utt: Utterance, head: HeadStart | None) -> list[Utterance]:
         """Run the turn; returns the utterances said while it was thinking (the next turns)."""
-        overhear, self._spoke, self._lent, self._lent_any = self._overhear, False, 0, False
-        watcher = self._watcher = self._barge_in()
+        overhear, self._lent = self._overhear, 0
+        # a watcher for the person talking over the reply (vad.barge_in), its tap fed only while the reply plays
+        watcher = self._watcher = barge_in_for(self.assistant, lambda: self.board.open(Consumer.BARGE_IN, "barge-in"))
         if watcher is not None:
-            watcher.hold(overhear is not None)  # the overhearing reads the mic until the reply plays
             watcher.start()
         try:
             turn = self.assistant.handle(utt, head=head)
@@ -210,10 +223,14 @@ class Listener:
         except (LLMError, VoiceloopError, OSError) as e:
             self.console.print(f"[red]error:[/red] {e} — still listening", highlight=False, soft_wrap=True)
         finally:
+            barged = watcher is not None and watcher.triggered.is_set() and self.machine.can(TurnEvent.BARGED_IN)
+            # the loop's tap takes over in the same step: the watcher's and overhearing's rest is theirs
+            self.board.move(TurnEvent.BARGED_IN if barged else TurnEvent.TURN_DONE, show=False)
             theirs = watcher.finish() if watcher is not None else None
             if overhear is not None:
                 overhear.stop()
-            self._overhear = None
+            self._overhear = self._watcher = None
+            self.board.close_turn()
         kept = overhear.heard if overhear is not None else []
         if theirs is not None:  # they spoke over the reply: what they said starts the next turn
             self.console.print("[yellow]interrupted[/yellow] — you spoke, so I stopped; listening", highlight=False)
@@ -221,53 +238,41 @@ class Listener:
             self.frames.reset(theirs)
             self._barged_in = True
             return kept
-        if overhear is not None and not self._spoke and not self._lent_any:
+        if overhear is not None and not self.machine.visited & {LoopState.SPEAKING, LoopState.CONFIRMING}:
             return kept  # nothing was played, so no echo to wait out; speech under way goes on in the loop
         self._deaf_for_echo_tail()
         return kept
 
     def _before_reply(self) -> None:
         """Just before the reply's first sound: wait while they are still talking, then stop overhearing."""
-        if self._spoke:
+        if LoopState.SPEAKING in self.machine.visited:
             return
-        self._spoke = True
         if self._overhear is not None:
             self._overhear.settle(self.assistant.cfg.vad.max_utterance_s)
-        if self._watcher is not None:
-            self._watcher.hold(False)
+        self.board.move(TurnEvent.REPLY_STARTED)  # the barge-in watcher is fed from here
 
     @contextlib.contextmanager
     def lend_mic(self) -> Iterator[None]:
         """The write prompt has the microphone (a spoken yes/no, or the keyboard): nothing else reads it."""
         self._lent += 1
-        self._lent_any = True
-        if self._overhear is not None:
-            self._overhear.stop()  # what was said before the prompt is kept; the rest is the prompt's
-        if self._watcher is not None:
-            self._watcher.hold(True)
+        if self._lent == 1:
+            if self._overhear is not None:
+                self._overhear.stop()  # what was said before the prompt is kept; the rest is the prompt's
+            self.board.move(TurnEvent.ASKED)
         try:
             yield
         finally:
             self._lent -= 1
-            if self._watcher is not None and not self._lent:
-                self._watcher.hold(self._overhear is not None and not self._spoke)
-
-    def _barge_in(self) -> BargeIn | None:
-        """A watcher for the person talking over the reply, when vad.barge_in is on and we can speak."""
-        return barge_in_for(self.assistant, self.source)
+            if not self._lent:
+                self.board.move(TurnEvent.ANSWERED)
+                if LoopState.SPEAKING in self.machine.visited:  # the reply had begun: it goes on
+                    self.board.move(TurnEvent.REPLY_STARTED)
 
     def _deaf_for_echo_tail(self) -> None:
         """Half-duplex: drop what the mic caught while we worked and spoke (our own voice), then stay
         deaf for the echo tail after playback really ended (counted in samples, bounded in time)."""
-        self.source.drain()
-        tail = ms_to_samples(self.assistant.cfg.vad.echo_tail_ms)
-        deadline = time.monotonic() + tail / SAMPLE_RATE + 1.0
-        while tail > 0 and time.monotonic() < deadline and not self.stop.is_set():
-            try:
-                chunk = self.source.read(READ_TIMEOUT_S)
-            except AudioDeviceError:
-                break  # the main loop reports and recovers
-            tail -= len(chunk) if chunk is not None else 0
+        with contextlib.suppress(AudioDeviceError):  # the main loop reports and recovers
+            self.tap.wait_out(ms_to_samples(self.assistant.cfg.vad.echo_tail_ms), self.stop)
         self.segmenter.reset(resumed=not self._cut)  # else speech already under way is a clip, not a turn
         self.frames.reset()
 
@@ -275,7 +280,7 @@ class Listener:
         """The microphone is gone: say so, then try to reopen it until it is back or we are stopped."""
         if self.reopen is None:
             raise error
-        self.view.set_state(LoopState.MIC_LOST)
+        self.board.move(TurnEvent.MIC_LOST)
         self.console.print(
             f"[red]error:[/red] {error} — retrying every {REOPEN_EVERY_S:.0f} s", highlight=False, soft_wrap=True
         )
@@ -286,10 +291,10 @@ class Listener:
             if self.stop.wait(REOPEN_EVERY_S):
                 return
             try:
-                self.source = self.reopen()
+                self.bus.replace(self.reopen())
             except AudioDeviceError:
                 continue
             self.console.print("[green]microphone is back[/green]", highlight=False)
             self._audio_in = False
-            self.view.set_state(LoopState.LISTENING)
+            self.board.move(TurnEvent.MIC_BACK)
             return

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 
+import numpy as np
+
+from voiceloop.audio.bus import Tap
 from voiceloop.audio.frames import FrameChunker
-from voiceloop.audio.mic import AudioSource
 from voiceloop.audio.vad import Segmenter, SegState, Utterance
 from voiceloop.errors import AudioDeviceError
 from voiceloop.runtime import spawn
@@ -23,7 +24,7 @@ JOIN_S = 2.0
 
 
 class Overhear:
-    """Feeds the listener's own segmenter from the microphone on a worker thread while a turn runs.
+    """Feeds the listener's own segmenter from its tap of the capture bus on a worker thread while a turn runs.
 
     start() when the turn starts; settle() before the reply plays (waits, bounded, while the person is
     talking, then stops listening); stop() when the turn ends or the microphone is lent to the write prompt.
@@ -31,9 +32,10 @@ class Overhear:
     and not ended: the listen loop goes on feeding the same segmenter, so it ends as a turn of its own.
     """
 
-    def __init__(self, source: Callable[[], AudioSource], segmenter: Segmenter, stop: threading.Event) -> None:
-        self.source = source
+    def __init__(self, tap: Tap, segmenter: Segmenter, stop: threading.Event) -> None:
+        self.tap = tap
         self.segmenter = segmenter
+        self.frames = FrameChunker(segmenter.frame_samples)
         self.stop_token = stop
         self.heard: list[Utterance] = []
         self.talking = threading.Event()
@@ -57,24 +59,33 @@ class Overhear:
         self.stop()
 
     def stop(self) -> None:
+        """Stop listening (bounded join); what its tap was handed and the worker had not read yet is fed too,
+        so the listen loop's tap, switched on in the same step as this one was switched off, goes on from there."""
+        if self._done.is_set():
+            return
         self._done.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(JOIN_S)
+            if not self._thread.is_alive():
+                for chunk in self.tap.take_all():
+                    self._hear(chunk.samples)
+        self.tap.close()
 
     def _run(self) -> None:
-        frames = FrameChunker(self.segmenter.frame_samples)
         while not self._done.is_set() and not self.stop_token.is_set():
             try:
-                chunk = self.source().read(READ_S)
+                chunk = self.tap.read(READ_S)
             except AudioDeviceError:
                 return  # the listen loop notices and recovers
-            if chunk is None:
-                continue
-            for frame in frames.push(chunk):
-                utt = self.segmenter.feed(frame)
-                if utt is not None and not utt.clipped:
-                    self.heard.append(utt)
-                if self.segmenter.state is SegState.SPEECH:
-                    self.talking.set()
-                else:
-                    self.talking.clear()
+            if chunk is not None:
+                self._hear(chunk)
+
+    def _hear(self, chunk: np.ndarray) -> None:
+        for frame in self.frames.push(chunk):
+            utt = self.segmenter.feed(frame)
+            if utt is not None and not utt.clipped:
+                self.heard.append(utt)
+            if self.segmenter.state is SegState.SPEECH:
+                self.talking.set()
+            else:
+                self.talking.clear()

@@ -22,9 +22,9 @@ from rich.text import Text
 
 from voiceloop.agent.confirm import Said, answer_to, drop_typed_ahead, question, render
 from voiceloop.agent.sandbox import Proposal
-from voiceloop.audio.formats import SAMPLE_RATE, ms_to_samples
+from voiceloop.audio.bus import CaptureBus, Tap
+from voiceloop.audio.formats import ms_to_samples
 from voiceloop.audio.frames import FrameChunker
-from voiceloop.audio.mic import AudioSource
 from voiceloop.audio.vad import Segmenter
 from voiceloop.config import Config
 from voiceloop.errors import AudioDeviceError
@@ -43,15 +43,15 @@ def spoken_answer(heard: Transcript, min_avg_logprob: float, max_no_speech_prob:
 
 @dataclass(frozen=True)
 class Ears:
-    """What the confirmer asks and listens with: `listen`'s voice, microphone (it may be reopened), segmenter
-    and Whisper."""
+    """What the confirmer asks and listens with: `listen`'s voice, capture bus (the microphone, reopened when
+    lost), segmenter and Whisper."""
 
     speaker: Speaker
-    source: Callable[[], AudioSource]
+    bus: CaptureBus
     segmenter: Segmenter
     transcriber: Transcriber
     lend: Callable[[], AbstractContextManager[None]]
-    """While it is held, nothing else reads the microphone (the barge-in watcher steps aside)."""
+    """While it is held, the listen loop feeds no other consumer (the turn machine is at the prompt)."""
 
 
 class VoiceConfirmer:
@@ -81,8 +81,9 @@ class VoiceConfirmer:
         self.console.file.flush()
         if self.ears is None:
             return self._typed(keys) if keys else (False, "no terminal and no microphone to ask on")
-        with self.ears.lend():
-            return self._listen(self.ears, keys)
+        with self.ears.lend(), self.ears.bus.tap("yes/no") as tap:
+            self.ears.bus.start()  # already running inside `listen`
+            return self._listen(tap, self.ears, keys)
 
     def _keyboard(self) -> bool:
         try:
@@ -94,11 +95,10 @@ class VoiceConfirmer:
         line = self.stdin.readline() if keys else ""
         return (True, "") if answer_to(line) is Said.YES else (False, "you said no")
 
-    def _listen(self, ears: Ears, keys: bool) -> tuple[bool, str]:
-        source = ears.source()
+    def _listen(self, tap: Tap, ears: Ears, keys: bool) -> tuple[bool, str]:
         ears.transcriber.hint_files([])  # file names in Whisper's prompt turn a short "no" into "note"
         try:
-            self._past_echo(source)
+            tap.wait_out(ms_to_samples(self.cfg.vad.echo_tail_ms), self.stop)  # half-duplex: our question's echo
         except AudioDeviceError:
             return self._typed(keys) if keys else (False, "the microphone went away, so nothing was written")
         ears.segmenter.reset(resumed=True)  # speech already under way is not a whole answer
@@ -108,7 +108,7 @@ class VoiceConfirmer:
             if keys and select.select([self.stdin], [], [], 0)[0]:
                 return self._typed(True)
             try:
-                chunk = source.read(READ_S)
+                chunk = tap.read(READ_S)
             except AudioDeviceError:
                 return self._typed(keys) if keys else (False, "the microphone went away, so nothing was written")
             for frame in frames.push(chunk) if chunk is not None else []:
@@ -133,12 +133,3 @@ class VoiceConfirmer:
         if said is Said.UNCLEAR:
             self.console.print("Please say yes or no (or type y / n).", highlight=False)
         return said
-
-    def _past_echo(self, source: AudioSource) -> None:
-        """Half-duplex: what the microphone caught while the question played is dropped, then the echo tail."""
-        source.drain()
-        tail = ms_to_samples(self.cfg.vad.echo_tail_ms)
-        deadline = time.monotonic() + tail / SAMPLE_RATE + 1.0
-        while tail > 0 and time.monotonic() < deadline and not self.stop.is_set():
-            chunk = source.read(READ_S)
-            tail -= len(chunk) if chunk is not None else 0
