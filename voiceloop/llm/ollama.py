@@ -43,6 +43,35 @@ class ChatResult:
     """Seconds from sending the request to the end of the stream."""
 
 
+class Pieces:
+    """An answer as it streams in, for every backend: its pieces, when the first came, and a size cap checked as
+    the bytes arrive (a broken server's endless answer is refused, not held in memory)."""
+
+    def __init__(self, who: str, on_token: OnToken | None) -> None:
+        self.who = who
+        self.on_token = on_token
+        self.parts: list[str] = []
+        self.t0 = time.perf_counter()
+        self.first: float | None = None
+        self._size = 0
+
+    def add(self, piece: str) -> None:
+        if not piece:
+            return
+        if self.first is None:
+            self.first = time.perf_counter() - self.t0
+        self._size += len(piece)
+        if self._size > MAX_ANSWER_CHARS:
+            raise LLMError(f"{self.who} sent an answer over {MAX_ANSWER_CHARS:,} characters; stopped it")
+        self.parts.append(piece)
+        if self.on_token:
+            self.on_token(piece)
+
+    def result(self, model: str) -> ChatResult:
+        total = time.perf_counter() - self.t0
+        return ChatResult("".join(self.parts), model, self.first if self.first is not None else total, total)
+
+
 class LLMClient(Protocol):
     """What Assistant and Tools need from a chat server (Ollama or OpenAI-compatible)."""
 
@@ -156,14 +185,13 @@ class OllamaClient:
             body["format"] = fmt
         if options:
             body["options"] = options
-        t0 = time.perf_counter()
-        pieces: list[str] = []
+        pieces = Pieces("Ollama", on_token)
         deadline, post = self._deadline(), self.http.get().post
         try:
             with deadline, post(self.url + "/api/chat", json=body, stream=True, timeout=self.timeout) as resp:
                 if resp.status_code != 200:
                     raise self._http_error(reply_of(resp), model)
-                done, first = self._read_lines(resp, pieces, on_token, t0)
+                done = self._read_lines(resp, pieces)
         except (requests.RequestException, LLMError) as e:
             # a deadline that fired is the reason, whatever the cut connection looked like
             cut = cut_short(deadline, "Ollama")
@@ -171,22 +199,17 @@ class OllamaClient:
                 raise cut from e
             if isinstance(e, LLMError):
                 raise
-            raise self._transport_error(e, started=bool(pieces)) from e
+            raise self._transport_error(e, started=bool(pieces.parts)) from e
         cut = cut_short(deadline, "Ollama")
         if cut is not None:
             raise cut
         if not done:
             raise LLMError("Ollama closed the stream before the answer was done; try again")
-        total = time.perf_counter() - t0
-        return ChatResult("".join(pieces), model, first if first is not None else total, total)
+        return pieces.result(model)
 
     @staticmethod
-    def _read_lines(
-        resp: requests.Response, pieces: list[str], on_token: OnToken | None, t0: float
-    ) -> tuple[bool, float | None]:
-        """Consume the NDJSON stream into pieces; returns (done properly, seconds to first token)."""
-        first: float | None = None
-        size = 0
+    def _read_lines(resp: requests.Response, pieces: Pieces) -> bool:
+        """Consume the NDJSON stream into pieces; returns whether it was done properly."""
         for line in lines(resp, too_long_line("Ollama")):
             if not line:
                 continue
@@ -198,16 +221,7 @@ class OllamaClient:
                 raise LLMError("Ollama sent an unexpected stream line; is the host really Ollama?")
             if chunk.get("error"):
                 raise LLMError(f"Ollama failed mid-answer: {str(chunk['error'])[:200]}")
-            piece = str((chunk.get("message") or {}).get("content") or "")
-            if piece:
-                if first is None:
-                    first = time.perf_counter() - t0
-                size += len(piece)
-                if size > MAX_ANSWER_CHARS:
-                    raise LLMError(f"Ollama sent an answer over {MAX_ANSWER_CHARS:,} characters; stopped it")
-                pieces.append(piece)
-                if on_token:
-                    on_token(piece)
+            pieces.add(str((chunk.get("message") or {}).get("content") or ""))
             if chunk.get("done"):
-                return True, first
-        return False, first
+                return True
+        return False

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
 from typing import Any, ClassVar
 
 import requests
 
 from voiceloop.errors import LLMError
 from voiceloop.llm.address import shown
-from voiceloop.llm.deadline import MAX_ANSWER_CHARS, AnswerDeadline
+from voiceloop.llm.deadline import AnswerDeadline
 from voiceloop.llm.http import (
     Reply,
     ThreadSessions,
@@ -23,7 +22,7 @@ from voiceloop.llm.http import (
     too_long_line,
     transport_error,
 )
-from voiceloop.llm.ollama import ChatResult, Message, OnToken
+from voiceloop.llm.ollama import ChatResult, Message, OnToken, Pieces
 
 API_KEY_ENV = "VOICELOOP_LLM_API_KEY"
 """Sent as a Bearer token when set (vLLM --api-key, hosted gateways); never read from config.toml."""
@@ -169,14 +168,13 @@ class OpenAIClient:
             if name:
                 body[name] = value
         path = "/v1/chat/completions"
-        t0 = time.perf_counter()
-        pieces: list[str] = []
+        pieces = Pieces(self.who, on_token)
         deadline = self._deadline()
         try:
             with deadline, self.http.get().post(self.url + path, json=body, stream=True, timeout=self.timeout) as resp:
                 if resp.status_code != 200:
                     raise self._http_error(reply_of(resp), path, model)
-                finished, first = self._read_events(resp, pieces, on_token, t0)
+                finished = self._read_events(resp, pieces)
         except (requests.RequestException, LLMError) as e:
             # a deadline that fired is the reason, whatever the cut connection looked like
             cut = cut_short(deadline, self.who)
@@ -184,22 +182,17 @@ class OpenAIClient:
                 raise cut from e
             if isinstance(e, LLMError):
                 raise
-            raise self._transport_error(e, started=bool(pieces)) from e
+            raise self._transport_error(e, started=bool(pieces.parts)) from e
         cut = cut_short(deadline, self.who)
         if cut is not None:
             raise cut
         if not finished:
             raise LLMError(f"{self.who} closed the stream before the answer was done; try again")
-        total = time.perf_counter() - t0
-        return ChatResult("".join(pieces), model, first if first is not None else total, total)
+        return pieces.result(model)
 
-    def _read_events(
-        self, resp: requests.Response, pieces: list[str], on_token: OnToken | None, t0: float
-    ) -> tuple[bool, float | None]:
-        """Consume the SSE stream into pieces; returns (finished properly, seconds to first token)."""
-        first: float | None = None
+    def _read_events(self, resp: requests.Response, pieces: Pieces) -> bool:
+        """Consume the SSE stream into pieces; returns whether it finished properly."""
         finished = False
-        size = 0
         for raw in lines(resp, too_long_line(self.who)):
             line = raw.decode("utf-8", "replace").strip()
             if not line or line.startswith(":"):
@@ -211,7 +204,7 @@ class OpenAIClient:
             if field != "data":
                 continue
             if value == "[DONE]":
-                return True, first
+                return True
             chunk = _loads(value)
             if chunk is None:
                 raise LLMError(f"{self.who} sent a broken stream line; try again or restart the server")
@@ -222,19 +215,10 @@ class OpenAIClient:
             for choice in chunk.get("choices") or []:
                 if not isinstance(choice, dict):
                     continue
-                piece = str((choice.get("delta") or {}).get("content") or "")
-                if piece:
-                    if first is None:
-                        first = time.perf_counter() - t0
-                    size += len(piece)
-                    if size > MAX_ANSWER_CHARS:
-                        raise LLMError(f"{self.who} sent over {MAX_ANSWER_CHARS:,} characters; stopped it")
-                    pieces.append(piece)
-                    if on_token:
-                        on_token(piece)
+                pieces.add(str((choice.get("delta") or {}).get("content") or ""))
                 if choice.get("finish_reason"):
                     finished = True  # some servers end here without a [DONE] line
-        return finished, first
+        return finished
 
 
 def _loads(text: str) -> Any:
