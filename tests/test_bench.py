@@ -163,7 +163,7 @@ def test_a_stages_only_table_leaves_out_the_comparisons(report: BenchReport) -> 
     out = console.file.getvalue()  # type: ignore[attr-defined]
     for _, label in STAGES:
         assert label in out
-    assert "comparisons" not in out and "speech to text" not in out
+    assert "side by side" not in out and "STT engine" not in out  # the comparisons' and engines' tables
 
 
 def test_bench_on_a_folder_without_wavs_is_one_line(tmp_path: Path) -> None:

@@ -80,6 +80,9 @@ def test_finished_questions_end_sooner_than_the_plain_timer(transcriber) -> None
         ("Why do cats", True),
         ("What is the tallest", True),
         ("Summarize.", True),
+        ("Sumerize.", True),  # tiny.en's first hearing of a hesitant "Summarize … notes dot txt"
+        ("Right.", False),
+        ("Stop.", False),
         ("What is the capital of France?", False),
         ("Why do cats purr?", False),
         ("Tell me a joke.", False),

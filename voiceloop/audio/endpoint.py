@@ -11,6 +11,7 @@ Ends at once when the model hears a finished sentence and the words agree; waits
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 
@@ -48,8 +49,8 @@ def sounds_unfinished(text: str) -> bool:
     last = words[-1]
     if last in UNFINISHED_LAST or text.rstrip().endswith(("...", "…", ",", "-")):
         return True
-    if len(words) == 1 and last in COMMAND_VERBS:  # "Summarize" … what?
-        return True
+    if len(words) == 1 and difflib.get_close_matches(last, COMMAND_VERBS, n=1, cutoff=0.8):
+        return True  # "Summarize" … what? (also as first heard: "Sumerize")
     if len(words) >= 2 and words[-2] in ("the", "a", "an") and last.endswith("est"):  # "the tallest" … what?
         return True
     return len(words) == 3 and words[0] in QUESTION_WORDS and words[1] in DO  # "why do cats" … do what?
