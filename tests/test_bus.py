@@ -130,3 +130,18 @@ def test_stop_ends_the_reader_and_a_tap_read_is_bounded(tmp_path: Path) -> None:
     assert not bus.running
     tap.drain()
     assert tap.next(0.05) is None and not tap.finished
+
+
+def test_a_tap_on_an_ended_recording_waits_out_its_timeout_instead_of_spinning(tmp_path: Path) -> None:
+    """A consumer that keeps reading after the recording ended (the overhearing while a turn thinks) must not
+    burn a core: each read waits its timeout. Counted in reads, not timed: 0.2 s of 0.05 s reads is a few."""
+    wav, _ = ramp_wav(tmp_path, seconds=0.3)
+    bus = CaptureBus(WavSource(wav), threading.Event())
+    tap = bus.tap("overhear")
+    bus.start()
+    read_all(tap)
+    reads, until = 0, time.monotonic() + 0.2
+    while time.monotonic() < until:
+        assert tap.read(0.05) is None
+        reads += 1
+    assert reads <= 6, f"{reads} reads in 0.2 s: the tap returned at once instead of waiting"

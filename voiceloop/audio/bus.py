@@ -71,8 +71,8 @@ class Tap:
                 if self.bus.error is not None:
                     raise self.bus.error
                 left = deadline - time.monotonic()
-                if left <= 0 or self.bus.ended:
-                    return None
+                if left <= 0:
+                    return None  # an ended recording too waits out the timeout: a reading loop must not spin
                 self.bus.cond.wait(left)
             self.last = self.queue.popleft()
             self.bus.cond.notify_all()  # a recording's reader may be waiting for room
