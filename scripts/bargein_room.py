@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 AUDIO = str(ROOT / "scripts" / "audio_devices.sh")
 REPLIES = [
@@ -63,13 +65,17 @@ def main() -> int:
     env = room(args.echo_volume)
     os.environ.update(env)  # PortAudio reaches the private server through these
 
+    import threading
+
     from voiceloop.audio.aec import EchoCancelledSource, FarEnd
+    from voiceloop.audio.bus import CaptureBus
     from voiceloop.audio.devices import open_pyaudio
     from voiceloop.audio.mic import PyAudioSource
     from voiceloop.audio.stream_player import StreamPlayer
     from voiceloop.audio.vad import WebRtcVad
-    from voiceloop.config import TtsConfig
+    from voiceloop.config import SttConfig, TtsConfig
     from voiceloop.listen.bargein import BargeIn
+    from voiceloop.stt.engines import load_transcriber
     from voiceloop.voice.engines import load_synth
     from voiceloop.voice.speech import SentenceSpeaker
 
@@ -81,14 +87,21 @@ def main() -> int:
     if not args.no_aec:
         player.far_end = far
     voices = [SentenceSpeaker(load_synth(TtsConfig(engine=e)), player) for e in ("pyttsx3", "piper")]
+    stop = threading.Event()
+    bus = CaptureBus(source, stop)  # the microphone is read in one place, as in `listen`
+    bus.start()
+    loop_tap = bus.tap("loop")  # what the listen loop reads between replies
     for _ in range(60):  # a fresh capture stream on a null-sink monitor takes a moment to deliver
-        source.read(0.1)
+        loop_tap.read(0.1)
 
     last = [""]
+    ears = load_transcriber(SttConfig())  # what `listen` would make of the words caught over the reply
+    heard: list[str] = []
 
     def one_reply(text: str, speaker: SentenceSpeaker, person: str | None) -> tuple[bool, float | None]:
         stream = speaker.stream()
-        watcher = BargeIn(source, player, WebRtcVad(2), args.margin_db, stream.cancel)
+        bus.switch(off=[loop_tap])
+        watcher = BargeIn(bus.tap("barge-in"), player, WebRtcVad(2), args.margin_db, stream.cancel)
         watcher.start()
         talker = None
         t_talk = None
@@ -102,14 +115,20 @@ def main() -> int:
                 )
             stream.close()
         finally:
-            watcher.finish()
+            theirs = watcher.finish()
+            bus.switch(on=[loop_tap])
         caught_after = None
         if watcher.triggered.is_set() and t_talk is not None and watcher.triggered_at is not None:
             caught_after = watcher.triggered_at - t_talk
         if talker is not None:
             talker.wait(timeout=15)
+            time.sleep(0.5)  # the person's last words are still on their way through the room
+            # the next turn is what the watcher caught, then what the loop hears until they stop
+            rest = [chunk.samples for chunk in loop_tap.take_all()]
+            if theirs is not None:
+                heard.append(ears.transcribe(np.concatenate([theirs, *rest])).text)
         for _ in range(10):  # the gap between turns, read as the loop reads it
-            source.read(0.1)
+            loop_tap.read(0.1)
         last[0] = f"mic/played/gain dB {watcher.trigger_db}" if watcher.trigger_db else ""
         return watcher.triggered.is_set(), caught_after
 
@@ -120,20 +139,32 @@ def main() -> int:
         self_interruptions += hit
         print(f"reply {i + 1:3d}/{args.replies}: {'SELF-INTERRUPTED' if hit else 'ok'} {last[0]}", flush=True)
     erle = getattr(source, "erle_db", None)  # replies alone: the person's voice would count as "not removed"
-    caught, delays = 0, []
+    caught, whole, delays = 0, 0, []
     for i in range(args.talk_over):
+        heard.clear()
         hit, after = one_reply(REPLIES[4], voices[i % 2], "create_notes.wav")
         caught += hit
+        said = heard[0] if heard else ""
+        # create_notes.wav: "Create a file called notes dot txt with a shopping list." — first and last words
+        ok = all(w in said.lower() for w in ("create", "list"))
+        whole += ok
         if after is not None:
             delays.append(after)
-        print(f"talked over {i + 1:3d}/{args.talk_over}: {'caught' if hit else 'MISSED'}", flush=True)
+        print(
+            f"talked over {i + 1:3d}/{args.talk_over}: {'caught' if hit else 'MISSED'}"
+            + (f", heard {'whole' if ok else 'CUT'}: {said!r}" if hit else ""),
+            flush=True,
+        )
     delays.sort()
     print(
         f"\nself-interruptions {self_interruptions}/{args.replies} replies; talk-overs caught {caught}/{args.talk_over}"
+        + f", heard whole {whole}/{args.talk_over}"
         + (f" (median {delays[len(delays) // 2] * 1000:.0f} ms after the person started)" if delays else "")
         + (f"; live ERLE {erle:.1f} dB" if erle is not None else "")
         + f"; echo at {args.echo_volume}, {'level only' if args.no_aec else 'AEC3'}"
     )
+    stop.set()
+    bus.halt()
     source.close()
     player.close()
     subprocess.run(["bash", AUDIO, "stop"], env=env, check=False)

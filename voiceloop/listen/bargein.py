@@ -32,7 +32,8 @@ FRAME_MS = 30
 ECHO_WINDOW_S = 0.4  # what we played this recently may be arriving at the microphone now
 LEARN_FRAMES = 33  # about 1 s of audible playback teaches the echo gain of each reply
 TRIGGER_FRAMES = 3  # 90 ms of the person's voice ends our speech
-PRE_ROLL_FRAMES = 10  # kept from before the trigger, so their first word reaches the next turn
+PRE_ROLL_FRAMES = 34  # about 1 s kept from before the trigger, so their first word reaches the next turn
+# (a soft first word rarely counts as loud: in the looped room the trigger came about 0.8 s after they began)
 AUDIBLE_DBFS = -50.0  # quieter playback teaches nothing about the echo
 MIN_ECHO_GAIN_DB = -25.0
 """Echo cancellation can leave our voice 40-60 dB down once it has learned the room, and then leak for a
