@@ -3,11 +3,15 @@ and a stale one is closed mid-answer instead of running to its end."""
 
 from __future__ import annotations
 
+import dataclasses
+import http.client
 import json
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,13 +23,15 @@ from voiceloop.agent.tools import Tools
 from voiceloop.audio.formats import read_wav, wav_bytes
 from voiceloop.audio.mic import WavSource
 from voiceloop.audio.vad import build_segmenter
+from voiceloop.config import AnswerConfig
 from voiceloop.listen.loop import Listener
 from voiceloop.listen.speculate import CancellableLLM, Cancelled, SpeculativeLLM
 from voiceloop.llm.ollama import OllamaClient
+from voiceloop.voice.budget import Cut, Enough
 from voiceloop.voice.speech import SilentSpeaker
 
 from .conftest import DATA
-from .wire import fake_ollama
+from .wire import fake_ollama, stream
 
 TOKENS = 200
 
@@ -94,3 +100,126 @@ def test_the_turn_speaks_the_reply_started_at_the_pause(tmp_path: Path, cfg, llm
     out = console.file.getvalue()  # type: ignore[attr-defined]
     assert listener.speculated.taken == 1, out  # the turn's chat came from the early stream, not a new request
     assert "paris" in out.lower(), out
+
+
+class ChatCounter:
+    """A pass-through HTTP proxy in front of the real server (the wire seam): every request is relayed as
+    it is and the answer streamed back as it comes; the bodies of the POST /api/chat requests are kept."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = urllib.parse.urlsplit(upstream)
+        self.chats: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+
+    def answers(self) -> list[dict[str, Any]]:
+        """The chat requests that asked for a spoken answer (not the intent call, which sends a schema)."""
+        with self.lock:
+            return [c for c in self.chats if "format" not in c and "voice assistant" in c["messages"][0]["content"]]
+
+    def __call__(self, h: BaseHTTPRequestHandler) -> None:
+        body = getattr(h, "body", b"")
+        if h.command == "POST" and h.path == "/api/chat":
+            with self.lock:
+                self.chats.append(json.loads(body))
+        conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=120)
+        try:
+            headers = {"Content-Type": h.headers.get("Content-Type", "application/json")}
+            conn.request(h.command, h.path, body=body or None, headers=headers)
+            resp = conn.getresponse()
+            h.send_response(resp.status)
+            h.send_header("Content-Type", resp.getheader("Content-Type", "application/json"))
+            h.send_header("Transfer-Encoding", "chunked")
+            h.end_headers()
+            while piece := resp.read1(65536):
+                h.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                h.wfile.flush()
+            h.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            h.close_connection = True  # our client hung up (a stale stream): closing upstream stops the model too
+        finally:
+            conn.close()
+
+
+def settle_early_replies(timeout_s: float = 30.0) -> None:
+    """Wait (bounded) until no early reply is still asking the server: what it sent is then all counted."""
+    deadline = time.monotonic() + timeout_s
+    while any(t.name == "voiceloop-early-reply" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+@pytest.mark.llm
+@pytest.mark.parametrize("answer", [AnswerConfig(), AnswerConfig(sentences=2, frequency_penalty=0.4)])
+def test_a_spoken_question_is_answered_with_one_request(
+    tmp_path: Path, cfg, transcriber, console, answer: AnswerConfig
+) -> None:
+    """The answer started at the pause is the turn's answer: one answer request reaches the server, not a
+    second identical one (the early job's own guard saw no token and asked again), whatever [answer] says."""
+    cfg = dataclasses.replace(cfg, answer=answer)
+    wav = tmp_path / "mic.wav"
+    wav.write_bytes(wav_bytes(np.concatenate([read_wav(DATA / "question.wav"), np.zeros(32000, np.int16)])))
+    counter = ChatCounter(cfg.ollama_host)
+    with fake_ollama(counter) as url:
+        llm = OllamaClient(url, cfg.llm.model, read_timeout_s=cfg.llm.read_timeout_s)
+        tools = Tools(llm, Sandbox(Path(cfg.output.dir)), TerminalConfirmer(console), cfg.llm.num_predict, cfg.answer)
+        assistant = Assistant(cfg, transcriber, llm, tools, SilentSpeaker())
+        listener = Listener(assistant, WavSource(wav), build_segmenter(cfg.vad), console)
+        listener.run(max_turns=1)
+        settle_early_replies()
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "paris" in out.lower(), out
+    assert listener.speculated is not None and listener.speculated.taken == 1, out
+    asked = counter.answers()
+    assert len(asked) == 1, [c["messages"][-1]["content"] for c in asked]
+    assert asked[0]["messages"][-1]["content"].lower().startswith("what"), asked  # the question itself
+
+
+class CountedStream:
+    """Answers every chat with `words` as separate stream pieces, then done; counts the requests."""
+
+    def __init__(self, words: int) -> None:
+        self.requests = 0
+        self.words = words
+
+    def __call__(self, h: BaseHTTPRequestHandler) -> None:
+        self.requests += 1
+        pieces = [json.dumps({"message": {"content": f"w{i}. "}, "done": False}).encode() for i in range(self.words)]
+        stream([*pieces, json.dumps({"message": {"content": ""}, "done": True}).encode()])(h)
+
+
+def test_the_early_readers_stop_ends_the_turns_copy_there_without_an_error() -> None:
+    """The early job reads its own stream (its answer guard stops it at the budget); the turn that takes it over
+    gets the same tokens, up to that stop, and no error: it does not ask again."""
+    server = CountedStream(50)
+    with fake_ollama(server) as url:
+        spec = SpeculativeLLM(OllamaClient(url, "m"))
+        early = CancellableLLM(spec.inner, threading.Event(), record=spec)
+        seen: list[str] = []
+
+        def guard(piece: str) -> None:
+            seen.append(piece)
+            if len(seen) == 3:
+                raise Enough(Cut.BUDGET)
+
+        with pytest.raises(Enough):
+            early.chat([{"role": "user", "content": "count"}], on_token=guard)
+        turn: list[str] = []
+        result = spec.chat([{"role": "user", "content": "count"}], on_token=turn.append)
+    assert seen == ["w0. ", "w1. ", "w2. "]  # the early reader saw every token (it saw none before)
+    assert turn == seen and result.content == "w0. w1. w2. "
+    assert spec.taken == 1 and server.requests == 1
+
+
+def test_a_turn_asking_before_the_early_request_is_made_waits_for_it() -> None:
+    server = CountedStream(3)
+    with fake_ollama(server) as url:
+        spec = SpeculativeLLM(OllamaClient(url, "m"))
+        spec.expect()  # the early reply has started; its thread has not made the request yet
+        early = CancellableLLM(spec.inner, threading.Event(), record=spec)
+        ask = [{"role": "user", "content": "why"}]
+        late = threading.Timer(0.7, lambda: early.chat(ask))  # type: ignore[arg-type]  # a slow worker thread
+        late.start()
+        result = spec.chat(ask)  # type: ignore[arg-type]
+        late.join(5)
+    assert result.content == "w0. w1. w2. "
+    assert spec.taken == 1 and server.requests == 1  # taken over, not asked a second time

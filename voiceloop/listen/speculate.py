@@ -1,8 +1,10 @@
 """Speculation: at the first short pause, listen's early job starts the reply itself, not only the transcript
 and the intents. For a question the chat answer is requested at once and its tokens are kept, unspoken.
 When the pause really ends the turn, the turn's own chat request is answered from that stream (same
-messages, model and options) — tokens already there at once, the rest as they arrive. When speech
-resumes, the job's cancel token is set and the stale stream is closed at its next chunk.
+messages, model and options) — tokens already there at once, the rest as they arrive; a turn that asks
+before the early request is made waits for it. The early job reads its stream too, through the same answer
+guard and [answer] settings as the turn, so it stops where the turn's answer stops and never asks again.
+When speech resumes, the job's cancel token is set and the stale stream is closed at its next chunk.
 
 Nothing is written or spoken early: only general_chat is speculated, through a Tools whose confirmer
 refuses everything, and the tokens go nowhere until the turn asks for exactly that request.
@@ -30,7 +32,7 @@ from voiceloop.llm.ollama import ChatResult, LLMClient, Message, OnToken
 from voiceloop.runtime import spawn
 
 WAIT_STEP_S = 0.1  # bounded waits for the next speculated token
-OFFER_WAIT_S = 0.5  # how long the early job waits for its reply request to be on its way
+OFFER_WAIT_S = 30.0  # the most the turn's chat waits for a reply started early to be on its way (it takes ms)
 
 
 class Cancelled(LLMError):
@@ -50,14 +52,23 @@ class Speculation:
         self.result: ChatResult | None = None
         self.error: BaseException | None = None
         self.started = time.perf_counter()
+        self.first_at: float | None = None
+        """perf_counter() when the first token came."""
         self.cond = threading.Condition()
 
     def put(self, piece: str) -> None:
         if self.cancel.is_set():
             raise Cancelled("the early reply went stale")  # raised inside the client's read loop: it closes
         with self.cond:
+            if self.first_at is None:
+                self.first_at = time.perf_counter()
             self.tokens.append(piece)
             self.cond.notify_all()
+
+    def so_far(self, model: str) -> ChatResult:
+        """The answer as far as it came, as a finished chat."""
+        first = (self.first_at or time.perf_counter()) - self.started
+        return ChatResult("".join(self.tokens), model, first, time.perf_counter() - self.started)
 
     def end(self, result: ChatResult | None, error: BaseException | None) -> None:
         with self.cond:
@@ -76,8 +87,8 @@ class CancellableLLM:
     def __init__(self, inner: LLMClient, cancel: threading.Event, record: SpeculativeLLM | None = None) -> None:
         self.inner, self.cancel, self.record = inner, cancel, record
         self.host, self.model, self.backend = inner.host, inner.model, inner.backend
-        self.offered = threading.Event()
-        """Set once a request was made (and, with `record`, offered to the turn)."""
+        self.asked = False
+        """A chat was asked (and, with `record`, offered to the turn)."""
 
     def chat(
         self,
@@ -91,14 +102,29 @@ class CancellableLLM:
         spec = Speculation(self.cancel)
         if self.record is not None:
             self.record.offer(_key(messages, fmt, options, model), spec)
-        self.offered.set()
+            if not self.asked:
+                self.record.settled()
+        self.asked = True
         if self.cancel.is_set():
             spec.end(None, Cancelled("stale"))
             raise Cancelled("the early job went stale before its request")
+        stopped: list[BaseException] = []
+
+        def put(piece: str) -> None:
+            spec.put(piece)  # the turn's copy first: it sees every token the job's own reader saw
+            if on_token is not None:
+                try:
+                    on_token(piece)
+                except BaseException as e:
+                    stopped.append(e)
+                    raise
+
         try:
-            result = self.inner.chat(messages, fmt=fmt, options=options, on_token=spec.put, model=model)
+            result = self.inner.chat(messages, fmt=fmt, options=options, on_token=put, model=model)
         except BaseException as e:
-            spec.end(None, e)
+            # the job's own reader closed the stream (its answer guard: budget spent, run-on, loop): the answer
+            # ends there, where the turn's own guard ends it on the same tokens; anything else is an error
+            spec.end(spec.so_far(model or self.model) if stopped else None, None if stopped else e)
             raise
         spec.end(result, None)
         return result
@@ -117,21 +143,42 @@ class SpeculativeLLM:
         self.inner = inner
         self.host, self.model, self.backend = inner.host, inner.model, inner.backend
         self.read_timeout_s = read_timeout_s
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
         self._offers: dict[str, Speculation] = {}
+        self._coming = 0  # replies started early whose request is not on its way yet
         self.taken = 0
         """Chats answered from a speculated stream."""
 
+    def expect(self) -> None:
+        """A reply was started early: its request is offered in a moment (or its worker ends, settled()), and a
+        chat asked before then waits for it rather than asking the server the same thing."""
+        with self._cond:
+            self._coming += 1
+
+    def settled(self) -> None:
+        """An expected reply's request is on its way, or its worker ended without one."""
+        with self._cond:
+            self._coming = max(0, self._coming - 1)
+            self._cond.notify_all()
+
     def offer(self, key: str, spec: Speculation) -> None:
-        with self._lock:
+        with self._cond:
             self._offers[key] = spec
+            self._cond.notify_all()
 
     def drop_all(self) -> None:
         """Cancel whatever was speculated and not taken (the turn went another way, or it ended)."""
-        with self._lock:
-            offers, self._offers = self._offers, {}
+        with self._cond:
+            offers, self._offers, self._coming = self._offers, {}, 0
         for spec in offers.values():
             spec.cancel.set()
+
+    def _take(self, key: str) -> Speculation | None:
+        deadline = time.monotonic() + OFFER_WAIT_S
+        with self._cond:
+            while key not in self._offers and self._coming and (left := deadline - time.monotonic()) > 0:
+                self._cond.wait(min(left, WAIT_STEP_S))  # short waits, so Ctrl-C is seen at once
+            return self._offers.pop(key, None)
 
     def chat(
         self,
@@ -142,8 +189,7 @@ class SpeculativeLLM:
         on_token: OnToken | None = None,
         model: str | None = None,
     ) -> ChatResult:
-        with self._lock:
-            spec = self._offers.pop(_key(messages, fmt, options, model), None)
+        spec = self._take(_key(messages, fmt, options, model))
         if spec is None or spec.cancel.is_set() or (spec.error is not None and not spec.tokens):
             return self.inner.chat(messages, fmt=fmt, options=options, on_token=on_token, model=model)
         self.taken += 1
@@ -221,11 +267,18 @@ class Speculator:
         assert head.decided is not None
         intent = head.decided.intents[0]
         client = CancellableLLM(self.llm.inner, job.cancel, record=self.llm)
-        tools = Tools(client, a.tools.sandbox, Refuse(), a.tools.num_predict)
+        tools = Tools(client, a.tools.sandbox, Refuse(), a.tools.num_predict, a.tools.answer)  # the turn's request
         args = (intent, a.memory.messages(), a.model_for(intent.action))
-        spawn("voiceloop-early-reply", tools.run, *args)
-        client.offered.wait(OFFER_WAIT_S)  # so the turn, starting right after, finds the stream to take over
+        self.llm.expect()  # the turn, which may start before the request is made, waits for it to take it over
+        spawn("voiceloop-early-reply", self._reply, tools, args, client)
         self.replies += 1
+
+    def _reply(self, tools: Tools, args: tuple[Any, ...], client: CancellableLLM) -> None:
+        try:
+            tools.run(*args)
+        finally:
+            if not client.asked:
+                self.llm.settled()  # it ended before its request: nothing to wait for
 
 
 def early_start_for(
