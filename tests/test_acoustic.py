@@ -79,3 +79,56 @@ def test_the_timings_listen_prints_are_read_back() -> None:
     timings = {"stt": 312.0, "intent": 0.0, "act": 1234.0, "confirm": 5000.0, "first_audio": 900.0, "total": 7446.0}
     print_turn(out, Turn("why is the sky blue", reply="Because of Rayleigh scattering.", timings_ms=timings))
     assert printed_timings(out.file.getvalue()) == timings  # type: ignore[attr-defined]
+
+
+def test_a_turn_breaks_down_on_the_device_clock() -> None:
+    """listen's trace (its end of speech on the monotonic clock, its timings from there) is set beside the
+    recording: every milestone in ms after the last speech sample at the mic."""
+    from voiceloop.devtools.acoustic_turns import breakdown
+
+    traced = {"speech_ended": 100.040, "timings_ms": {"endpoint": 260.0, "transcript": 210.0, "first_token": 900.0}}
+    traced["timings_ms"] |= {"first_audio": 1300.0, "stt": 0.0, "intent": 400.0, "total": 3000.0}
+    got = breakdown(100.0, traced, 1450.0, None)
+    assert got == pytest.approx(
+        {
+            "heard_end": 40.0,  # listen saw the speech end 40 ms after the mic did
+            "declared": 300.0,
+            "transcript": 250.0,  # known before the turn was declared over: early work
+            "first_token": 940.0,
+            "first_clause": 1340.0,
+            "speaker": 1450.0,
+            "panel": None,
+        }
+    )
+    assert breakdown(100.0, None, 1450.0, None)["declared"] is None  # nothing traced: only the devices' numbers
+
+
+def test_the_report_shows_where_the_time_goes_and_every_turn() -> None:
+    import io
+
+    from rich.console import Console
+
+    from voiceloop.devtools.acoustic_turns import AcousticTurn, headline_rows, missing
+    from voiceloop.devtools.bench_acoustic import AcousticReport, render_acoustic
+
+    def turn(side: str, wav: str, kind: str, speaker: float, taken: bool) -> AcousticTurn:
+        ms = {"heard_end": 30.0, "declared": 300.0, "transcript": 250.0, "first_token": 800.0}
+        ms |= {"first_clause": 1200.0, "speaker": speaker, "panel": 900.0 if kind == "write" else None}
+        panel = 900.0 if kind == "write" else None
+        return AcousticTurn(side, wav, kind, speaker, panel, {}, "", ms, 1, side == "new", taken)
+
+    turns = [turn("new", "q_sky.wav", "question", 1400.0, True), turn("baseline", "q_sky.wav", "question", 1600, False)]
+    turns += [turn("new", "w_notes.wav", "write", 2000.0, False), turn("baseline", "w_notes.wav", "write", 2100, False)]
+
+    report = AcousticReport("test box", 1.0, tuple(headline_rows(turns)), tuple(turns), missing(turns))
+    out = Console(file=io.StringIO(), width=250, color_system=None)
+    render_acoustic(out, report)
+    text = out.file.getvalue()  # type: ignore[attr-defined]
+    assert "where the time goes" in text and "every turn" in text
+    assert "first clause synthesized" in text and "turn declared over" in text
+    assert "replies started early / taken over: new 2/1, baseline 0/0" in text
+    data = report.to_json()
+    assert data["early_replies"] == {"new": {"started": 2, "taken": 1}, "baseline": {"started": 0, "taken": 0}}
+    speaker = next(r for r in data["milestones"]["question"] if r["label"] == "first sample at the speaker")
+    assert (speaker["new_median_ms"], speaker["baseline_median_ms"]) == (1400, 1600)
+    assert data["turns"][0]["milestones_ms"]["declared"] == 300.0

@@ -3,6 +3,8 @@ quiet, thrown away when they go on. Real segmenter, real Whisper, real model ser
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +15,16 @@ from voiceloop.agent.confirm import TerminalConfirmer
 from voiceloop.agent.intents import Action
 from voiceloop.agent.sandbox import Sandbox
 from voiceloop.agent.tools import Tools
+from voiceloop.audio.bus import AudioChunk
 from voiceloop.audio.formats import read_wav, wav_bytes
+from voiceloop.audio.frames import FrameChunker
 from voiceloop.audio.mic import WavSource
-from voiceloop.audio.vad import Segmenter, WebRtcVad
+from voiceloop.audio.vad import Segmenter, WebRtcVad, build_segmenter
 from voiceloop.config import VadConfig
+from voiceloop.devtools.acoustic_room import last_loud
 from voiceloop.listen.early import EarlyStart
 from voiceloop.listen.loop import Listener
+from voiceloop.listen.turn_clock import TRACE_ENV, speech_clock
 from voiceloop.voice.speech import SilentSpeaker
 
 from .conftest import DATA
@@ -105,3 +111,48 @@ def test_a_pause_mid_sentence_does_not_split_or_act_early(tmp_path: Path, cfg, l
     assert len(said) == 1, out
     assert "create" in said[0].lower() and "shopping" in said[0].lower()  # both halves, one turn
     assert not Path(cfg.output.dir).exists()
+
+
+def test_the_turn_clock_starts_at_the_end_of_speech() -> None:
+    """An utterance ended by 10 silent frames (then the one that ended it), in a chunk that reached the mic 0.5 s
+    ago with 2 frames and 100 samples after that frame: the speech ended that long ago, the clock's start."""
+    now = time.monotonic()
+    chunk = AudioChunk(np.zeros(480 * 4, np.int16), now - 0.5 - 4 * 0.03, 0)
+    frames = FrameChunker(480)
+    assert len(frames.push(np.zeros(480 * 2 + 100, np.int16))) == 2  # 100 samples wait for a whole frame
+    clock = speech_clock(chunk, frames, 2, 10)  # 2 whole frames came after it, and the 100 pending
+    ended_s_ago = 0.5 + (2 * 480 + 100) / 16000 + 11 * 0.03
+    assert abs((time.perf_counter() - clock.origin) - ended_s_ago) < 0.02
+    assert abs(clock.ms["endpoint"] - ended_s_ago * 1000) < 20  # the silence that ended it is the first stage
+    clock.lap("stt", at=clock.origin)  # the transcript was known before the turn was declared over: no time
+    clock.mark("transcript", at=clock.origin + 0.2)
+    clock.mark("transcript")  # only the first counts
+    assert clock.ms["stt"] == 0 and abs(clock.marks["transcript"] - 200) < 1e-6
+
+
+@pytest.mark.slow
+@pytest.mark.llm
+def test_a_listen_turn_is_timed_from_the_end_of_speech(
+    tmp_path: Path, cfg, llm, transcriber, console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped endpointing on a question said in real time: the turn's stages start where the speech ended,
+    so the silence that ended it and the wait for the early intent call are stages (they read 0 before)."""
+    trace = tmp_path / "trace.jsonl"
+    monkeypatch.setenv(TRACE_ENV, str(trace))
+    speech = read_wav(DATA / "question.wav")
+    wav = tmp_path / "mic.wav"
+    wav.write_bytes(wav_bytes(np.concatenate([speech, GAP])))
+    tools = Tools(llm, Sandbox(Path(cfg.output.dir)), TerminalConfirmer(console), cfg.llm.num_predict, cfg.answer)
+    assistant = Assistant(cfg, transcriber, llm, tools, SilentSpeaker())
+    listener = Listener(assistant, WavSource(wav, realtime=True), build_segmenter(cfg.vad), console)
+    started = time.monotonic()
+    listener.run(max_turns=1)
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    [line] = [json.loads(x) for x in trace.read_text().splitlines()]
+    ms = line["timings_ms"]
+    spoken_end = last_loud(speech, 300) / 16000  # type: ignore[operator]
+    assert abs(line["speech_ended"] - (started + spoken_end)) < 0.3, (line, started + spoken_end)
+    assert 150 <= ms["endpoint"] <= 1500, ms  # the silence the segmenter waited out
+    assert ms["intent"] > 0, ms  # the wait for the early intent call is the intent stage
+    assert ms["transcript"] <= ms["first_token"] <= ms["total"], ms
+    assert "paris" in out.lower(), out

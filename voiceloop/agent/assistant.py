@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import numpy as np
 from voiceloop.agent.answers import Answers, speak_result
 from voiceloop.agent.classifier import Classification, Classifier
 from voiceloop.agent.clock import Clock, TimedConfirmer
-from voiceloop.agent.commands import Command, Kind, closest_models, match_model, parse_command
+from voiceloop.agent.commands import Command, Kind, parse_command, switch_reply
 from voiceloop.agent.intents import Action, Intent
 from voiceloop.agent.memory import Memory, llm_summarizer
 from voiceloop.agent.progress import acknowledgement
@@ -33,7 +34,6 @@ NO_SPEECH_REPLY = "I didn't hear any speech."
 NOT_CAUGHT_REPLY = "Sorry, I didn't catch that. Please say it again."
 START_OVER_REPLY = "Okay, starting over: I forgot our conversation and the files we worked on."
 OnHeard = Callable[[Transcript], None] | None
-MODELS_LISTED = 10  # an unknown model's answer lists this many, so it stays one spoken line
 
 
 class Assistant:
@@ -108,24 +108,29 @@ class Assistant:
         """The side-effect-free start of a turn (transcript, intents) for listen's early start; on_heard sees the
         transcript before the intent call; `by`: a classifier on a cancellable client."""
         heard = self.transcriber.transcribe(samples)
+        at = time.perf_counter()
         if on_heard is not None:
             on_heard(heard)
         if not self._confident(heard) or parse_command(heard.text) is not None:
-            return HeadStart(heard)
+            return HeadStart(heard, heard_at=at, decided_at=at)
         try:
-            return HeadStart(heard, self.classify_turn(heard.text, by))
-        except LLMError as e:
-            return HeadStart(heard, failed=str(e))  # one deadline per turn: the turn reports it, never asks again
+            return HeadStart(heard, self.classify_turn(heard.text, by), heard_at=at, decided_at=time.perf_counter())
+        except LLMError as e:  # one deadline per turn: the turn reports it, never asks again
+            return HeadStart(heard, failed=str(e), heard_at=at, decided_at=time.perf_counter())
 
     def handle(self, utt: Utterance, clock: Clock | None = None, head: HeadStart | None = None) -> Turn:
-        """One turn for an utterance; `head` is its transcript (and intents) worked out early, if any."""
+        """One turn for an utterance; `head` is its transcript (and intents) worked out early, if any: the stages
+        it took are timed as they really ended, so a wait for early work shows as stt and intent, not as nothing."""
         clock = clock or Clock()
         self.on_stage(LoopState.TRANSCRIBING)
         heard = head.heard if head is not None else self.transcriber.transcribe(utt.samples)
-        clock.lap("stt")
+        clock.lap("stt", head.heard_at if head is not None else None)
+        clock.mark("transcript", head.heard_at if head is not None else None)
         if not self._confident(heard):
             turn = Turn(heard.text, heard.avg_logprob, heard.no_speech_prob, reply=NOT_CAUGHT_REPLY)
             return self._finish(turn, clock)
+        if head is not None:
+            clock.lap("intent", head.decided_at)
         if head is not None and head.failed:
             clock.lap("intent")
             failed = Turn(heard.text, heard.avg_logprob, heard.no_speech_prob, reply=head.failed, error=head.failed)
@@ -174,13 +179,18 @@ class Assistant:
         models = {"intent": decided.model} if decided.model else {}
         stream = self._open_stream()
         results: list[ActionResult] = []
+
+        def feed(piece: str) -> None:  # the reply's words as they are written: the first one is a milestone
+            clock.mark("first_token")
+            stream.feed(piece)
+
         confirmer = self.tools.confirmer
         self.tools.confirmer = TimedConfirmer(confirmer, clock)  # the person's time at the prompt is not "act"
         try:
             for intent in decided.intents:  # each reply is spoken as soon as it exists, chat token by token
                 model = self.model_for(intent.action)
                 stream.say(acknowledgement(intent))  # "Writing fib.py." while the model writes it
-                done = self.answers.act(text, intent, model, self.memory.messages(), stream.feed, more)
+                done = self.answers.act(text, intent, model, self.memory.messages(), feed, more)
                 results.append(done)
                 models.setdefault(intent.action.value, model)
                 speak_result(stream, done)
@@ -242,17 +252,11 @@ class Assistant:
             return dataclasses.replace(base, reply=START_OVER_REPLY)
 
         try:
-            names = self.llm.models()
+            found, reply = switch_reply(command.arg, self.llm.models())
         except LLMError as e:
             return dataclasses.replace(base, reply=str(e), error=str(e))
-        found = match_model(command.arg, names)
-        if found is None:
-            listed = ", ".join(closest_models(command.arg, names)[:MODELS_LISTED]) or "none"
-            if len(names) > MODELS_LISTED:
-                listed += f" and {len(names) - MODELS_LISTED} more (voiceloop models lists them)"
-            return dataclasses.replace(base, reply=f"I have no model called {command.arg}. Available: {listed}.")
-        self.model = found
-        return dataclasses.replace(base, reply=f"Switched to {found}.", models={"session": found})
+        self.model = found or self.model
+        return dataclasses.replace(base, reply=reply, models={"session": found} if found else {})
 
     def _open_stream(self) -> SpeechStream:
         """The reply's speech stream; kept in self.speaking so barge-in can cancel it."""
@@ -282,6 +286,7 @@ class Assistant:
         clock.lap("speak")
         timings = dict(clock.ms)
         timings["total"] = sum(clock.ms.values())
+        timings.update(clock.marks)
         if spoken is not None and spoken.first_audio_at is not None:
             timings["first_audio"] = clock.since_start_ms(spoken.first_audio_at)
         if spoken is None:

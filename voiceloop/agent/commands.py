@@ -109,3 +109,17 @@ def closest_models(spoken: str, names: list[str]) -> list[str]:
     """All names, the ones most like what was said first (for the "no such model" answer)."""
     want = _compact(spoken)
     return sorted(names, key=lambda n: -difflib.SequenceMatcher(None, want, _compact(n)).ratio())
+
+
+MODELS_LISTED = 10  # an unknown model's answer lists this many, so it stays one spoken line
+
+
+def switch_reply(spoken: str, names: list[str]) -> tuple[str | None, str]:
+    """"switch to <spoken>" against the server's models: (the model meant, or None; what to say)."""
+    found = match_model(spoken, names)
+    if found is not None:
+        return found, f"Switched to {found}."
+    listed = ", ".join(closest_models(spoken, names)[:MODELS_LISTED]) or "none"
+    if len(names) > MODELS_LISTED:
+        listed += f" and {len(names) - MODELS_LISTED} more (voiceloop models lists them)"
+    return None, f"I have no model called {spoken}. Available: {listed}."

@@ -62,3 +62,7 @@ class HeadStart:
     """The intents, when the transcript was confident enough to classify and the call succeeded."""
     failed: str = ""
     """The intent call's error, if it failed: the turn reports it rather than waiting out a second call."""
+    heard_at: float | None = None
+    """perf_counter() when the transcript was known (None: not recorded)."""
+    decided_at: float | None = None
+    """perf_counter() when the intents were known (or the intent call failed, or was not needed)."""

@@ -216,6 +216,9 @@ def bench(
     baseline: Path | None = typer.Option(
         None, "--baseline-config", help="--acoustic: config to compare against (default: the earlier shipped timers)"
     ),
+    baseline_host: str | None = typer.Option(
+        None, "--baseline-llm-host", help="--acoustic: the baseline side's own LLM server (neither evicts the other's)"
+    ),
     stages_only: bool = typer.Option(
         False, "--stages-only", help="time the stages only, without the side-by-side comparisons (a quick check)"
     ),
@@ -225,7 +228,8 @@ def bench(
     try:
         cfg = session_config(config, model)
         if acoustic:
-            _bench_acoustic(console, cfg, session_config(baseline, model) if baseline else None, wav_dir, runs, as_json)
+            base = session_config(baseline, model) if baseline else None
+            _bench_acoustic(console, cfg, base, wav_dir, runs, as_json, baseline_host)
             return
         from voiceloop.devtools.bench_report import render, run_bench
 
@@ -249,13 +253,14 @@ def bench(
 
 
 def _bench_acoustic(
-    console: Console, cfg: Config, base: Config | None, wav_dir: Path | None, runs: int, as_json: bool
+    console: Console, cfg: Config, base: Config | None, wav_dir: Path | None, runs: int, as_json: bool, host: str | None
 ) -> None:
     from voiceloop.devtools.bench_acoustic import baseline_of, render_acoustic, run_acoustic
     from voiceloop.devtools.bench_report import machine
 
     say = lambda msg: console.print(f"[dim]{msg}…[/dim]", highlight=False)  # noqa: E731
-    report = run_acoustic(cfg, base or baseline_of(cfg), wav_dir, runs, say, machine())
+    hosts = {"new": cfg.ollama_host, "baseline": host} if host else None
+    report = run_acoustic(cfg, base or baseline_of(cfg), wav_dir, runs, say, machine(), hosts)
     if as_json:
         sys.stdout.write(json.dumps(report.to_json()) + "\n")
     else:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -24,7 +23,16 @@ from typing import Any
 
 from voiceloop.config import Config
 from voiceloop.devtools.acoustic_room import Room, StereoRecorder, first_loud, last_loud
-from voiceloop.devtools.bench import pct
+from voiceloop.devtools.acoustic_turns import (
+    MILESTONES,
+    AcousticTurn,
+    Row,
+    breakdown,
+    early_counts,
+    headline_rows,
+    milestone_rows,
+    missing,
+)
 from voiceloop.devtools.bench_output import measure_output
 from voiceloop.devtools.listen_driver import ListenProcess
 from voiceloop.errors import AudioFormatError
@@ -57,55 +65,24 @@ def baseline_of(cfg: Config) -> Config:
     return cfg
 
 
-@dataclass(frozen=True)
-class AcousticTurn:
-    """One WAV spoken to one side."""
-
-    side: str
-    wav: str
-    kind: str
-    """"question" (first reply sample is timed) or "write" (the confirmation panel is timed)."""
-    reply_ms: float | None
-    """End of speech -> first reply sample at the speaker (None: no reply was heard)."""
-    panel_ms: float | None
-    """End of speech -> the panel on the terminal (writes; None: no panel)."""
-    stages: dict[str, float] = dataclasses.field(default_factory=dict)
-    """The turn's own timings as `listen` printed them (stt, intent, act, first_audio, ...)."""
-    heard: str = ""
-    """What `listen` printed as heard ("You said: ..."), to see a cut-off or a misheard turn."""
-
-    def to_json(self) -> dict[str, Any]:
-        def r(v: float | None) -> float | None:
-            return None if v is None else round(v, 1)
-
-        return {
-            "side": self.side,
-            "wav": self.wav,
-            "kind": self.kind,
-            "reply_ms": r(self.reply_ms),
-            "panel_ms": r(self.panel_ms),
-            "stages_ms": self.stages,
-            "heard": self.heard,
-        }
-
-
 class Side:
-    """One listen process with its room and recorder."""
+    """One listen process with its room and recorder; `llm_host`: its own LLM server (OLLAMA_HOST), if given."""
 
-    def __init__(self, name: str, cfg: Config) -> None:
+    def __init__(self, name: str, cfg: Config, llm_host: str | None = None) -> None:
         self.name = name
         self.room = Room()
         self.dir = tempfile.TemporaryDirectory(prefix=f"voiceloop-acoustic-{name}-")
+        env = dict(self.room.env, OLLAMA_HOST=llm_host) if llm_host else self.room.env
         try:
             self.recorder = StereoRecorder(self.room)
-            self.listen = ListenProcess(cfg, Path(self.dir.name), self.room.env)
+            self.listen = ListenProcess(cfg, Path(self.dir.name), env)
         except BaseException:
             self.room.close()
             raise
 
     def turn(self, wav: Path, kind: str) -> AcousticTurn:
         rec, proc = self.recorder, self.listen
-        start, mark = rec.frames(), proc.mark()
+        start, mark, before = rec.frames(), proc.mark(), proc.turns()
         player = self.room.play(wav)
         player.wait(timeout=TURN_TIMEOUT_S)
         deadline = time.monotonic() + TURN_TIMEOUT_S
@@ -121,14 +98,23 @@ class Side:
         reply = first_loud(audio[end:, 1], SPEAKER_THRESHOLD)
         panel_at = proc.find(PANEL, mark)
         end_at = rec.time_of(start + end)
+        reply_ms = None if reply is None else reply / 16.0
+        panel_ms = None if panel_at is None else (panel_at - end_at) * 1000
+        traced = proc.turns()[len(before) :]
+        last = traced[-1] if traced else None  # split at a pause: the last part heard the end of speech
+        counts = before[-1] if before else {}
         return AcousticTurn(
             self.name,
             wav.name,
             kind,
-            None if reply is None else reply / 16.0,
-            None if panel_at is None else (panel_at - end_at) * 1000,
-            printed_timings(proc.text_since(mark)),
+            reply_ms,
+            panel_ms,
+            last["timings_ms"] if last else printed_timings(proc.text_since(mark)),
             " | ".join(m.strip() for m in re.findall(r"You said:([^\n(]*)", proc.text_since(mark))),
+            breakdown(end_at, last, reply_ms, panel_ms),
+            len(traced),
+            last is not None and last["replies_started"] > counts.get("replies_started", 0),
+            last is not None and last["replies_taken"] > counts.get("replies_taken", 0),
         )
 
     def close(self) -> None:
@@ -137,20 +123,6 @@ class Side:
                 step()
             except Exception:  # keep closing the rest
                 pass
-
-
-@dataclass(frozen=True)
-class Row:
-    """One metric, both sides."""
-
-    label: str
-    new: tuple[float, float, int]
-    """median, p90, count."""
-    base: tuple[float, float, int]
-
-    @property
-    def ratio(self) -> float:
-        return self.new[0] / self.base[0] if self.base[0] else 0.0
 
 
 @dataclass(frozen=True)
@@ -163,23 +135,33 @@ class AcousticReport:
     """Turns where the expected reply or panel never came."""
     output_ms: tuple[float, float, int] = (0.0, 0.0, 0)
     """Synthesis done -> first sample at the speaker (median, p90, n), the output path alone."""
+    load_before: float = 0.0
+    hosts: dict[str, str] = dataclasses.field(default_factory=dict)
+    """The LLM server each side asked (one each: neither evicts the other's prompt cache)."""
+
+    def milestones(self, kind: str) -> list[Row]:
+        return milestone_rows(list(self.turns), kind)
 
     def to_json(self) -> dict[str, Any]:
+        def row(r: Row) -> dict[str, Any]:
+            return {
+                "label": r.label,
+                "new_median_ms": round(r.new[0]),
+                "new_p90_ms": round(r.new[1]),
+                "baseline_median_ms": round(r.base[0]),
+                "baseline_p90_ms": round(r.base[1]),
+                "n": r.new[2],
+                "ratio": round(r.ratio, 3),
+            }
+
         return {
             "machine": self.machine,
+            "load_average_before": round(self.load_before, 2),
             "load_average_after": round(self.load_after, 2),
-            "rows": [
-                {
-                    "label": r.label,
-                    "new_median_ms": round(r.new[0]),
-                    "new_p90_ms": round(r.new[1]),
-                    "baseline_median_ms": round(r.base[0]),
-                    "baseline_p90_ms": round(r.base[1]),
-                    "n": r.new[2],
-                    "ratio": round(r.ratio, 3),
-                }
-                for r in self.rows
-            ],
+            "llm_hosts": self.hosts,
+            "rows": [row(r) for r in self.rows],
+            "milestones": {kind: [row(r) for r in self.milestones(kind)] for kind in ("question", "write")},
+            "early_replies": early_counts(list(self.turns)),
             "missing": self.missing,
             "output_path_ms": {"median": round(self.output_ms[0], 1), "p90": round(self.output_ms[1], 1)},
             "turns": [t.to_json() for t in self.turns],
@@ -200,13 +182,25 @@ def find_acoustic_wavs(folder: Path | None) -> list[tuple[Path, str]]:
     return [(p, "write" if p.name.startswith("w_") else "question") for p in paths]
 
 
-def run_acoustic(cfg: Config, base: Config, folder: Path | None, runs: int, say: Say, machine: str) -> AcousticReport:
+def run_acoustic(
+    cfg: Config,
+    base: Config,
+    folder: Path | None,
+    runs: int,
+    say: Say,
+    machine: str,
+    hosts: dict[str, str] | None = None,
+) -> AcousticReport:
+    """hosts: side name -> its own LLM server URL (else both ask the one config names, and evict each other's
+    cached prompt on a one-slot server)."""
     wavs = find_acoustic_wavs(folder)
+    hosts = hosts or {}
+    load_before = os.getloadavg()[0]
     say("starting two private sound servers and two `voiceloop listen` processes (new, baseline)")
     sides: list[Side] = []
     try:
         for name, c in (("new", cfg), ("baseline", base)):
-            sides.append(Side(name, c))
+            sides.append(Side(name, c, hosts.get(name)))
         for side in sides:
             side.listen.wait_ready()
         time.sleep(SETTLE_S)
@@ -225,47 +219,20 @@ def run_acoustic(cfg: Config, base: Config, folder: Path | None, runs: int, say:
             side.close()
     say("the output path: synthesis done -> first sample at the speaker")
     output = measure_output(cfg)
-    return AcousticReport(machine, os.getloadavg()[0], tuple(_rows(turns)), tuple(turns), _missing(turns), output)
-
-
-def _stats(values: list[float]) -> tuple[float, float, int]:
-    return (statistics.median(values), pct(values, 90), len(values)) if values else (0.0, 0.0, 0)
-
-
-def _rows(turns: list[AcousticTurn]) -> list[Row]:
-    rows = []
-    for label, kind, key in (
-        ("question: end of speech → first reply sample", "question", "reply_ms"),
-        ("write: end of speech → confirmation panel", "write", "panel_ms"),
-        ("write: end of speech → first reply sample", "write", "reply_ms"),
-    ):
-        per = {
-            s: [getattr(t, key) for t in turns if t.side == s and t.kind == kind and getattr(t, key) is not None]
-            for s in ("new", "baseline")
-        }
-        if per["new"] or per["baseline"]:
-            rows.append(Row(label, _stats(per["new"]), _stats(per["baseline"])))
-    return rows
-
-
-def _missing(turns: list[AcousticTurn]) -> int:
-    return sum((t.reply_ms if t.kind == "question" else t.panel_ms) is None for t in turns)
+    rows = tuple(headline_rows(turns))
+    return AcousticReport(
+        machine, os.getloadavg()[0], rows, tuple(turns), missing(turns), output, load_before, dict(hosts)
+    )
 
 
 def render_acoustic(console: Any, report: AcousticReport) -> None:
     from rich.table import Table
 
+    title = f"acoustic bench — {report.machine}, load average {report.load_after:.2f} at the end"
     table = Table(
-        "measured at the devices",
-        "new median",
-        "new p90",
-        "baseline median",
-        "baseline p90",
-        "new/baseline",
-        "n",
-        title=f"acoustic bench — {report.machine}, load average {report.load_after:.2f} at the end",
-        title_justify="left",
-    )
+        "measured at the devices", "new median", "new p90", "baseline median", "baseline p90", "new/baseline", "n",
+        title=title, title_justify="left",
+    )  # fmt: skip
     for r in report.rows:
         table.add_row(
             r.label,
@@ -277,9 +244,33 @@ def render_acoustic(console: Any, report: AcousticReport) -> None:
             str(r.new[2]),
         )
     console.print(table)
+    where = Table(
+        "ms after the last speech sample (medians)", "questions: new", "baseline", "writes: new", "baseline",
+        title="where the time goes", title_justify="left",
+    )  # fmt: skip
+    questions = {r.label: r for r in report.milestones("question")}
+    writes = {r.label: r for r in report.milestones("write")}
+    for label in MILESTONES.values():
+        cells = [_median(rows.get(label), side) for rows in (questions, writes) for side in (0, 1)]
+        where.add_row(label, *cells)
+    console.print(where)
+    turns = Table("side", "wav", *MILESTONES.values(), "early reply", title="every turn", title_justify="left")
+    for t in report.turns:
+        ms = [f"{v:,.0f}" if (v := t.milestones.get(k)) is not None else "—" for k in MILESTONES]
+        early = ("taken over" if t.taken else "started, not taken") if t.early_reply else "—"
+        turns.add_row(t.side, t.wav, *ms, early)
+    console.print(turns)
+    counts = early_counts(list(report.turns))
+    started = ", ".join(f"{s} {c['started']}/{c['taken']}" for s, c in counts.items())
+    console.print(f"replies started early / taken over: {started}", highlight=False)
     out = report.output_ms
     console.print(
         f"output path: synthesis done → first sample at the speaker {out[0]:.0f} ms median, {out[1]:.0f} ms p90"
     )
     if report.missing:
         console.print(f"[yellow]{report.missing} turn(s) gave no reply or panel (left out of the numbers)[/yellow]")
+
+
+def _median(row: Row | None, side: int) -> str:
+    stats = (row.new, row.base)[side] if row is not None else (0.0, 0.0, 0)
+    return f"{stats[0]:,.0f}" if stats[2] else "—"

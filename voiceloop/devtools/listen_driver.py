@@ -22,6 +22,7 @@ from typing import Any
 
 from voiceloop.config import Config
 from voiceloop.errors import AudioDeviceError
+from voiceloop.listen.turn_clock import TRACE_ENV
 
 PROMPT = "Write this file?"
 READY_TIMEOUT_S = 180.0  # loading Whisper, the voice and the LLM connection on a busy machine
@@ -53,11 +54,13 @@ def to_toml(cfg: Config) -> str:
 
 
 class ListenProcess:
-    """`python -m voiceloop listen --config <file>` in `cwd`, with env (the room's sound server)."""
+    """`python -m voiceloop listen --config <file>` in `cwd`, with env (the room's sound server); each turn it
+    takes is traced (VOICELOOP_TRACE) to cwd/trace.jsonl."""
 
     def __init__(self, cfg: Config, cwd: Path, env: dict[str, str]) -> None:
         import pty
 
+        self.trace = cwd / "trace.jsonl"
         config = cwd / "config.toml"
         config.write_text(to_toml(cfg), encoding="utf-8")
         master, slave = pty.openpty()
@@ -68,7 +71,7 @@ class ListenProcess:
             stdout=slave,
             stderr=slave,
             cwd=str(cwd),
-            env=dict(env, TERM="xterm-256color", COLUMNS="200", LINES="50"),
+            env=dict(env, TERM="xterm-256color", COLUMNS="200", LINES="50", **{TRACE_ENV: str(self.trace)}),
             start_new_session=True,
         )
         os.close(slave)
@@ -113,6 +116,13 @@ class ListenProcess:
                 return None
             i = bisect.bisect_right(self._starts, m.end() - 1) - 1
             return self._times[max(i, 0)]
+
+    def turns(self) -> list[dict[str, Any]]:
+        """Every turn traced so far: when its speech ended (monotonic) and its timings from there."""
+        if not self.trace.exists():
+            return []
+        lines = self.trace.read_text(encoding="utf-8").splitlines()
+        return [json.loads(x) for x in lines if x.strip()]
 
     def text_since(self, since: int) -> str:
         with self._lock:

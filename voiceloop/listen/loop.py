@@ -22,12 +22,12 @@ from voiceloop.audio.vad import Segmenter, SegState, Utterance
 from voiceloop.errors import AudioDeviceError, LLMError, VoiceloopError
 from voiceloop.listen.activation import AlwaysGate, Gate, is_stop
 from voiceloop.listen.bargein import BargeIn, barge_in_for
-from voiceloop.listen.early import EarlyStart
 from voiceloop.listen.live import LiveView
 from voiceloop.listen.overhear import Overhear
 from voiceloop.listen.ptt import PushToTalk
 from voiceloop.listen.speculate import early_start_for
 from voiceloop.listen.switchboard import Switchboard
+from voiceloop.listen.turn_clock import Clock, speech_clock, trace_turn
 from voiceloop.listen.ui import print_turn
 from voiceloop.state import Consumer, LoopState, TurnEvent
 from voiceloop.stt.transcript import Transcript
@@ -87,8 +87,6 @@ class Listener:
         self.last_head: HeadStart | None = None
         """What the early start handed the last turn (its transcript and intents), or None."""
         self.frames = FrameChunker(segmenter.frame_samples)
-        self.early: EarlyStart[HeadStart] | None
-        """Transcribes, classifies and starts a question's reply at a short pause (vad.early_start_ms)."""
         self.always = isinstance(self.gate, AlwaysGate) and ptt is None
         """Every sentence is a turn: early work and overhearing are for sentences sure to be turns."""
         self.early, self.speculated = early_start_for(assistant, segmenter) if self.always else (None, None)
@@ -147,23 +145,24 @@ class Listener:
         while i < len(frames):
             if self.stop.is_set():
                 return True
-            utt = self.segmenter.feed(frames[i])
+            silent, utt = self.segmenter.silence_frames, self.segmenter.feed(frames[i])
             i += 1
             if utt is None:
                 if self.early is not None:
                     self.early.watch(self.segmenter)
                 self.board.hearing(self.segmenter.state is SegState.SPEECH)
                 continue
+            clock = speech_clock(self.tap.last, self.frames, len(frames) - i, 0 if utt.cut else silent)
             admitted, heard = self.gate.admit(utt) if not self._barged_in else (True, None)
             if admitted:
-                self._turn(utt, heard)
+                self._turn(utt, heard, clock)
             if max_turns is not None and self.turns >= max_turns:
                 return True
             self.board.show()  # the turn and its echo tail are over
             frames, i = self.frames.push(np.zeros(0, dtype=np.int16)), 0
         return False
 
-    def _turn(self, utt: Utterance, heard: Transcript | None = None) -> None:
+    def _turn(self, utt: Utterance, heard: Transcript | None = None, clock: Clock | None = None) -> None:
         self._cut = utt.cut  # cut at vad.max_utterance_s: the speech goes on, and its next piece is wanted
         if utt.clipped:  # it began while we were not listening: acting on half a sentence is worse than asking
             if self.early is not None:
@@ -190,7 +189,7 @@ class Listener:
                 self.view.set_state(LoopState.THINKING)  # the utterance is over; what is left is the early work
                 head = self.early.take(utt)
             self.last_head = head
-            kept = self._run_turn(utt, head)
+            kept = self._run_turn(utt, head, clock or Clock())
         finally:
             if self.speculated is not None:
                 self.speculated.drop_all()  # an early reply the turn did not take is closed now
@@ -209,7 +208,7 @@ class Listener:
         overhear.start()
         return overhear
 
-    def _run_turn(self, utt: Utterance, head: HeadStart | None) -> list[Utterance]:
+    def _run_turn(self, utt: Utterance, head: HeadStart | None, clock: Clock) -> list[Utterance]:
         """Run the turn; returns the utterances said while it was thinking (the next turns)."""
         overhear, self._lent = self._overhear, 0
         # a watcher for the person talking over the reply (vad.barge_in), its tap fed only while the reply plays
@@ -217,8 +216,9 @@ class Listener:
         if watcher is not None:
             watcher.start()
         try:
-            turn = self.assistant.handle(utt, head=head)
+            turn = self.assistant.handle(utt, clock, head)
             print_turn(self.console, turn)
+            trace_turn(clock, turn, self.early, self.speculated)
             self.view.set_turn(turn.transcript, turn.reply, turn.timings_ms)
         except (LLMError, VoiceloopError, OSError) as e:
             self.console.print(f"[red]error:[/red] {e} — still listening", highlight=False, soft_wrap=True)
