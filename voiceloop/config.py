@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from voiceloop.atomic import NotARegularFile, open_regular
-from voiceloop.config_checks import CHECKS, conflict, type_name, type_ok
+from voiceloop.config_checks import CHECKS, REASONS, conflict, type_name, type_ok
 from voiceloop.errors import ConfigError
+from voiceloop.llm.address import problem, shown, with_scheme
 from voiceloop.output_dir import checked_output
 
 SttEngine = Literal["faster-whisper", "openai-whisper", "moonshine"]
@@ -223,10 +224,12 @@ class Config:
     def ollama_host(self) -> str:
         """The LLM host, with OLLAMA_HOST taking precedence the way Ollama's own tools do."""
         env = os.environ.get("OLLAMA_HOST", "").strip()
-        host = env or self.llm.host
-        if "://" not in host:
-            host = "http://" + host
-        return host.rstrip("/")
+        host = with_scheme(env or self.llm.host)
+        why = problem(host)
+        if why:  # a malformed host is a setting to fix, never a traceback or a silent fall-back
+            name = "OLLAMA_HOST (it overrides llm.host)" if env else "config: llm.host"
+            raise ConfigError(f"{name} must be {CHECKS['llm.host'][1]}, got {shown(env or self.llm.host)!r}: {why}")
+        return host
 
 
 def _section(cls: type, raw: Any, name: str) -> Any:
@@ -248,7 +251,9 @@ def _section(cls: type, raw: Any, name: str) -> Any:
             value = float(value)
         check = CHECKS.get(dotted)
         if check and not check[0](value):
-            raise ConfigError(f"config: {dotted} must be {check[1]}, got {value!r}")
+            why = REASONS[dotted](value) if dotted in REASONS else ""
+            said = shown(value) if dotted == "llm.host" else value  # a proxy's password stays hidden
+            raise ConfigError(f"config: {dotted} must be {check[1]}, got {said!r}" + (f": {why}" if why else ""))
         values[key] = value
     built = cls(**values)
     why = conflict(name, built)
@@ -270,13 +275,16 @@ def from_dict(raw: dict[str, Any]) -> Config:
 
 def load(path: Path | None, project: Path | None = None) -> Config:
     """Load config.toml (None: the defaults); output.dir is checked against project (default: cwd)."""
-    return checked_output(_read(path) if path is not None else Config(), project or Path.cwd())
+    cfg = checked_output(_read(path) if path is not None else Config(), project or Path.cwd())
+    if cfg.llm.backend != "embedded":  # OLLAMA_HOST is checked at start-up too, not at the first request
+        _ = cfg.ollama_host
+    return cfg
 
 
 def _read(path: Path) -> Config:
     try:
         with open_regular(path, 1_000_000) as f:  # a config.toml is a few kilobytes; never a FIFO or device
-            text = f.read(1_000_001).decode("utf-8")
+            text = f.read(1_000_001).decode("utf-8-sig")  # Notepad saves UTF-8 with a BOM; TOML has none
     except FileNotFoundError as e:
         raise ConfigError(f"config: {path} not found; create it or pass --config") from e
     except (OSError, UnicodeDecodeError, NotARegularFile) as e:

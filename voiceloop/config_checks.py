@@ -10,6 +10,8 @@ import typing
 from collections.abc import Callable
 from typing import Any, Literal
 
+from voiceloop.llm.address import problem, with_scheme
+
 Check = Callable[[Any], bool]
 
 CHECKS: dict[str, tuple[Check, str]] = {
@@ -34,7 +36,7 @@ CHECKS: dict[str, tuple[Check, str]] = {
     "stt.beam_size": (lambda v: 1 <= v <= 10, "an integer from 1 to 10"),
     "stt.min_avg_logprob": (lambda v: -10 <= v <= 0, "a number from -10 to 0"),
     "stt.max_no_speech_prob": (lambda v: 0 <= v <= 1, "a number from 0 to 1"),
-    "llm.host": (lambda v: bool(v.strip()), 'a URL like "http://127.0.0.1:11434"'),
+    "llm.host": (lambda v: not problem(with_scheme(v)), 'an http(s) URL like "http://127.0.0.1:11434"'),
     "llm.model": (lambda v: bool(v.strip()), 'a model name like "gemma3:4b"'),
     "llm.temperature": (lambda v: 0 <= v <= 2, "a number from 0 to 2"),
     "llm.connect_timeout_s": (lambda v: 0 < v <= 60, "more than 0 and at most 60"),
@@ -58,6 +60,10 @@ CHECKS: dict[str, tuple[Check, str]] = {
     "memory.max_turns": (lambda v: 1 <= v <= 100, "an integer from 1 to 100"),
     "memory.max_tokens": (lambda v: 100 <= v <= 100_000, "an integer from 100 to 100000"),
 }
+
+
+REASONS: dict[str, Callable[[Any], str]] = {"llm.host": lambda v: problem(with_scheme(v))}
+"""Keys whose refusal says why after the value ("its port is not a number from 1 to 65535")."""
 
 
 def conflict(section: str, values: Any) -> str:

@@ -14,7 +14,7 @@ from rich.console import Console
 from voiceloop import __version__
 from voiceloop.cli.app import ConfigOpt, ModelOpt, app, build_assistant, fail, session_config
 from voiceloop.config import Config
-from voiceloop.errors import VoiceloopError
+from voiceloop.errors import ConfigError, VoiceloopError
 from voiceloop.runtime import RUNTIME, install_signals
 
 
@@ -55,9 +55,14 @@ def once(
 
 
 def _listen_config(cfg: Config, mode: str | None, wake_word: str | None) -> Config:
-    """--mode and --wake-word over [listen], checked like config keys (bad values name the option)."""
+    """--mode and --wake-word over [listen], checked like config keys (bad values name the option).
+    --wake-word alone means wake_word mode: left at "always", every sentence would be answered without it."""
     from voiceloop.config import from_dict
 
+    if wake_word is not None and mode is None:
+        mode = "wake_word"
+    elif wake_word is not None and mode != "wake_word":
+        raise ConfigError(f"--wake-word works only in wake_word mode, not with --mode {mode}: leave --mode out")
     raw: dict[str, Any] = {}
     if mode is not None:
         raw["mode"] = mode
@@ -82,7 +87,9 @@ def listen(
         None, "--mode", help="always | wake_word | push_to_talk (overrides listen.mode)", show_default=False
     ),
     wake_word: str | None = typer.Option(
-        None, "--wake-word", help="hey_jarvis | okay_nabu | hey_mycroft | alexa (overrides listen.wake_word)"
+        None,
+        "--wake-word",
+        help="hey_jarvis | okay_nabu | hey_mycroft | alexa (overrides listen.wake_word; implies --mode wake_word)",
     ),
 ) -> None:
     """Listen on the microphone and handle every sentence you say (or those after the wake word, or while
@@ -101,6 +108,8 @@ def listen(
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>` prints every thread's stack
     try:
         cfg = _listen_config(session_config(config, model, no_speak), mode, wake_word)
+        if wake_word is not None and mode is None:
+            console.print(f"[dim]--wake-word: wake_word mode, only what follows {wake_word} is a turn[/dim]")
         from voiceloop.agent.confirm import TerminalConfirmer
         from voiceloop.audio.devices import native_stderr_hidden, open_pyaudio
         from voiceloop.audio.mic import PyAudioSource
