@@ -1,6 +1,7 @@
-"""Where voiceloop may write: output.dir is refused at config load when it is a system folder (the FHS
-trees, a folder on PATH), the home or project folder, a link, a file, or a folder outside the project that
-is not empty and not already voiceloop's."""
+"""Where voiceloop may write: output.dir is refused at config load when its name holds control characters,
+when it is a system folder (the FHS trees, a folder on PATH), a folder whose files may run as code (hidden
+settings folders, *.d start-up folders, ~/bin), the home or project folder, a link, a file, or a folder
+outside the project that is not empty and not already voiceloop's."""
 
 from __future__ import annotations
 
@@ -46,8 +47,38 @@ def on_path(real: Path) -> bool:
     return any(Path(os.path.realpath(os.path.expanduser(e))) == real for e in entries)
 
 
+SETTINGS_HOMES = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")
+"""Where programs keep settings (autostart entries, systemd units, plugins) when these are moved out of ~/."""
+
+
+def runs_code(real: Path, here: Path) -> str:
+    """Why files written in this resolved folder could run as code, or "" when they cannot: a hidden settings
+    folder at any depth (~/.config/autostart, ~/.config/systemd/user, ~/.local/bin, ~/.ssh, ~/.bashrc.d, a
+    project's .git/hooks; the list of such places has no end, so every hidden folder counts), a start-up
+    folder named *.d, ~/bin (a login puts it on PATH once it exists) and the XDG settings folders.
+    Only the folders below the project, the home folder or the folder the project shares with output.dir
+    are looked at: a project kept under a hidden folder may still write to its own output/."""
+    home = Path(os.path.realpath(Path.home()))
+    settings = {Path(os.path.realpath(v)) for v in map(os.environ.get, SETTINGS_HOMES) if v}
+    keep = {here, *here.parents, home}  # home itself is no settings folder (a hidden one is only odd)
+    for folder in (real, *real.parents):
+        if folder in keep:
+            return ""
+        if folder.name.startswith("."):
+            return f"in {folder.name}, a hidden settings folder (files there may run as code)"
+        if folder.name.endswith(".d"):
+            return f"in {folder.name}, a start-up folder (*.d: a shell, cron or a service runs what is in it)"
+        if folder == home / "bin":
+            return "in ~/bin, which a login puts on PATH once it exists (a file there could run as a command)"
+        if folder in settings:
+            return f"in {folder}, a folder where programs keep settings (files there may run as code)"
+    return ""
+
+
 def output_dir_problem(value: str, project: Path) -> str:
     """Why output.dir = value must not be used from the project folder, or "" when it is fine."""
+    if not value.isprintable():  # \n would forge a second line in every message naming the folder, ESC a colour
+        return f'{value!r} holds control characters; use a plain folder name such as "output"'
     path = Path(os.path.expanduser(value))
     path = Path(os.path.normpath(path if path.is_absolute() else project / path))
     if os.path.islink(path):
@@ -63,6 +94,9 @@ def output_dir_problem(value: str, project: Path) -> str:
         return f'{value!r} is {real}, in a project kept in a system folder; use a folder such as "~/voice-notes"'
     if system_folder(real):
         return f"{value!r} is {real}, a system folder; {own}"
+    why = runs_code(real, here)
+    if why:
+        return f"{value!r} is {real}, {why}; {own}"
     if real == here or real in here.parents:
         return f'{value!r} is {real}, the project folder or one above it; use a subfolder such as "output"'
     if real.exists() and not real.is_dir():
