@@ -5,6 +5,9 @@ start-up delay; echo cancellation has to find that delay again at every sentence
 leaks through meanwhile. This player keeps one stream open and feeds it from a queue (zeros when there
 is nothing to say), so every sample it plays sits on one sample clock: the echo delay stays put, and
 the far-end reference it reports is exact, silence included.
+
+When the sound server goes away (restarted, a USB speaker unplugged) the stream dies for good; the next
+sentence opens a new one, as listen reopens the microphone, so speech comes back with the server.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class StreamPlayer:
         """Told every chunk played, silence included, and when it is heard (an aec.FarEnd)."""
         self.stop_flag = threading.Event()
         """Set: what is playing is cut and the queue dropped. Written only by SpeechStream."""
+        self._closed = False
 
     def _open(self) -> None:
         import pyaudio
@@ -63,6 +67,20 @@ class StreamPlayer:
         except OSError as e:
             raise AudioDeviceError(f"cannot open the speaker: {e}; check `voiceloop devices`") from e
         self._latency = float(self._stream.get_output_latency() or 0.0)
+        self._clock = None  # a new stream starts its own sample clock
+
+    def _alive(self) -> bool:
+        stream = self._stream
+        try:
+            return stream is not None and bool(stream.is_active())
+        except OSError:  # PortAudio calls a stream whose server is gone "not open"
+            return False
+
+    def _reopen(self) -> None:
+        """A dead stream (its sound server went away) is dropped and a new one opened: AudioDeviceError
+        while the server is not back, and then the next sentence tries again."""
+        self._drop()
+        self._open()
 
     def _stamp(self, n: int, info: Any) -> float:
         """When the buffer being filled now starts to be heard: a sample clock (smooth), set again from
@@ -105,14 +123,15 @@ class StreamPlayer:
 
     def play(self, samples: np.ndarray) -> None:
         """Queue the samples and wait until they have been heard (or stop_flag cuts them)."""
-        if self.stop_flag.is_set() or len(samples) == 0:
+        if self.stop_flag.is_set() or len(samples) == 0 or self._closed:
             return
-        if self._stream is None:
-            self._open()
+        if not self._alive():
+            self._reopen()
         pcm = np.asarray(samples, dtype=np.int16)
         with self._lock:
             self._queue.append(pcm.copy())
         deadline = time.monotonic() + len(pcm) / SAMPLE_RATE + self._latency + END_SLACK_S
+        reopened = False
         while time.monotonic() < deadline:
             if self.stop_flag.is_set():
                 with self._lock:
@@ -122,9 +141,28 @@ class StreamPlayer:
                 queued = bool(self._queue)
             if not queued and time.monotonic() >= self._heard_until:
                 return
-            if not self._stream.is_active():
-                raise AudioDeviceError("the speaker stopped playing (unplugged?); check `voiceloop devices`")
+            if self._closed:  # the session is ending
+                return
+            if not self._alive():
+                if reopened:  # once per sentence: a server that keeps dying is reported, not chased
+                    self._drop()  # the next sentence starts on a new stream
+                    raise AudioDeviceError("the speaker stopped playing (unplugged?); check `voiceloop devices`")
+                self._reopen_or_report()
+                reopened = True
+                deadline = time.monotonic() + self._queued_s() + self._latency + END_SLACK_S
             time.sleep(WAIT_STEP_S)
+
+    def _reopen_or_report(self) -> None:
+        try:
+            self._reopen()
+        except AudioDeviceError as e:
+            with self._lock:
+                self._queue.clear()  # the rest of this sentence is not played late on a stream opened later
+            raise AudioDeviceError(f"the speaker stopped playing: {e}") from e
+
+    def _queued_s(self) -> float:
+        with self._lock:
+            return sum(map(len, self._queue)) / SAMPLE_RATE
 
     def recent_level(self, window_s: float) -> float | None:
         """Loudest level (dBFS) heard from the speaker in the last window_s, or None if it was silent."""
@@ -133,7 +171,11 @@ class StreamPlayer:
         return max(levels) if levels else None
 
     def close(self) -> None:
-        """Stop the stream (before the interpreter exits: PortAudio calls back into Python)."""
+        """Stop the stream for good (before the interpreter exits: PortAudio calls back into Python)."""
+        self._closed = True
+        self._drop()
+
+    def _drop(self) -> None:
         stream, self._stream = self._stream, None
         if stream is not None:
             try:
