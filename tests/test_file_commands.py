@@ -151,12 +151,13 @@ def _outside(tmp_path: Path) -> Path:
     ("setup", "said", "why"),
     [
         (lambda out, secret: (out / "link.txt").symlink_to(secret), "read me link.txt", "is a link"),
-        (lambda out, secret: None, "read me ../secret.txt", "only names inside the output folder"),
+        (lambda out, secret: None, "read me ../secret.txt", "'../secret.txt': empty, '.' and '..' parts are not"),
         (lambda out, secret: None, f"read me {Path('/etc/hostname')}", "only names inside the output folder"),
         (lambda out, secret: (out / "data.txt").write_bytes(b"PK\x03\x04\x00\x00abc"), "read me data.txt", "binary"),
         (lambda out, secret: (out / "latin.txt").write_bytes(b"caf\xe9"), "read me latin.txt", "not UTF-8"),
         (lambda out, secret: (out / "big.txt").write_text("word " * MAX_READ_BYTES), "read me big.txt", "too long"),
         (lambda out, secret: None, "read me nothing.txt", "no file 'nothing.txt'"),
+        (lambda out, secret: os.mkfifo(out / "pipe.txt"), "read me pipe.txt", "it exists and is not a regular file"),
         (lambda out, secret: (out / "a.txt").write_text("a"), "read back the shopping list", "no file called"),
     ],
 )
@@ -185,7 +186,7 @@ def test_undo_removes_the_file_the_last_write_created(cfg, llm) -> None:
     assert person.shown[-1].removes and "+++ /dev/null" in person.shown[-1].diff()  # asked first, shown as a diff
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
     again = assistant.handle_text("undo that")  # one change is taken back, not the one before it
-    assert _only(again, Action.UNDO, Status.ANSWERED).startswith("There is nothing to undo")
+    assert _only(again, Action.UNDO, Status.ANSWERED).startswith("There is nothing more to undo: I already took back")
 
 
 @pytest.mark.llm

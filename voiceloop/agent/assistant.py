@@ -234,7 +234,7 @@ class Assistant:
     def classify_turn(self, text: str, classifier: Classifier | None = None) -> Classification:
         """One schema-constrained call on the session model; one retry with the error fed back; then chat."""
         known = tuple(a.filename for a in self.memory.actions)
-        return (classifier or self.classifier).classify(text, self.memory.files(), known, self.model)
+        return (classifier or self.classifier).classify(text, self.memory.files(), known, self.model, self.tools.exists)
 
     def model_for(self, action: Action) -> str:
         """The model that carries out `action`: its [llm.routes] entry, else the session's model."""

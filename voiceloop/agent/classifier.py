@@ -7,6 +7,7 @@ with the error fed back, then chat; every model answer is grounded in what was s
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from voiceloop.agent.intents import Action, Intent, IntentParseError, Via
@@ -14,7 +15,7 @@ from voiceloop.agent.understand.fastpath import fast_path
 from voiceloop.agent.understand.grounding import ground, settle_name
 from voiceloop.agent.understand.prompt import SCHEMA, parse_answer, prompt_messages
 from voiceloop.agent.understand.split import split
-from voiceloop.agent.understand.words import prepare
+from voiceloop.agent.understand.words import escapes, names_in, prepare
 from voiceloop.llm.ollama import LLMClient
 
 log = logging.getLogger(__name__)
@@ -47,10 +48,15 @@ class Classifier:
         self.options = {"temperature": temperature, "num_predict": min(num_predict, 256)}
 
     def classify(
-        self, text: str, files: str = "", known: tuple[str, ...] = (), model: str | None = None
+        self,
+        text: str,
+        files: str = "",
+        known: tuple[str, ...] = (),
+        model: str | None = None,
+        exists: Callable[[str], bool] | None = None,
     ) -> Classification:
         """files: the session's action log for the prompt, newest first; known: those file names,
-        newest last (the last is what "it" means)."""
+        newest last (the last is what "it" means); exists: whether a name is a file in output/ now."""
         model = model or self.llm.model
         seen = list(known)
         intents: list[Intent] = []
@@ -60,15 +66,16 @@ class Classifier:
         if len(parts) > MAX_PARTS:
             parts = [prepare(text)]
         for part in parts:
-            got = fast_path(part, seen)
+            view = [*on_disk(part, seen, exists), *seen]  # quotes.txt said and in output/ is quotes.txt, not notes.txt
+            got = fast_path(part, view)
             if got is None:
-                one, used, problem = self._ask_model(part, files, seen, model, tuple(seen[len(known) :]))
+                one, used, problem = self._ask_model(part, files, view, model, tuple(seen[len(known) :]))
                 got, calls, asked = [one], calls + used, asked + 1
                 invalid += used > 1  # its first answer did not fit the schema
                 if problem:
                     warnings.append(problem)
             for intent in got:
-                intent = settle_name(intent, part, seen)  # "whether.py" is the weather.py made before
+                intent = settle_name(intent, part, view)  # "whether.py" is the weather.py made before
                 if intents and intent.action is Action.GENERAL_CHAT is intents[-1].action:
                     intent = _joined(intents.pop(), intent)  # "hello, how are you?" is one thing to answer
                 intents.append(intent)
@@ -98,6 +105,15 @@ class Classifier:
         why = f"the model's intent answer was invalid twice ({problem}); treated as chat. It said: {raw!r}"
         log.warning("%s", why)
         return Intent(Action.GENERAL_CHAT, request=part, via=Via.MODEL), 2, why
+
+
+def on_disk(part: str, seen: list[str], exists: Callable[[str], bool] | None) -> list[str]:
+    """The names said in this part that are files in output/ already, and not yet known: each is itself,
+    never a near name of the session's ("quotes.txt" exists, so it is not the notes.txt made just now). They
+    go before the session's files, so "it" still means the newest of those."""
+    if exists is None:
+        return []
+    return [n for n in dict.fromkeys(names_in(part)) if n not in seen and not escapes(n) and exists(n)]
 
 
 def _joined(first: Intent, second: Intent) -> Intent:

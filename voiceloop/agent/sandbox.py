@@ -89,6 +89,8 @@ class Sandbox:
         self.mark = mark
         self.last: Written | None = None
         """The last confirmed write (only the last: "undo" takes back one change, then there is nothing)."""
+        self.undone: Written | None = None
+        """The write the last undo took back (so a second "undo" is told that, not that nothing was written)."""
 
     def check_name(self, name: str) -> PurePosixPath:
         """Reject every name that is not a plain relative path of ordinary parts (checked in NFKC form)."""
@@ -183,6 +185,7 @@ class Sandbox:
 
     def undo(self, p: Proposal) -> Path:
         """Carry out a confirmed undo_proposal(); like write(), refused if the file changed meanwhile."""
+        taken = self.last
         if not p.removes:
             path = self.write(p)
         else:
@@ -195,7 +198,7 @@ class Sandbox:
             except OSError as e:
                 raise SandboxError(f"could not remove {p.rel!r}: {e.strerror or e}") from e
             path = self.root.joinpath(*rel.parts)
-        self.last = None  # one change is taken back; undoing the undo is not offered
+        self.undone, self.last = taken, None  # one change is taken back; undoing the undo is not offered
         return path
 
     def _read_existing(self, rel: PurePosixPath) -> bytes | None:

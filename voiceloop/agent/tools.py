@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -121,6 +122,13 @@ class Tools:
             return ActionResult(intent.action, Status.REFUSED, intent.filename, str(e))
         except LLMError as e:
             return ActionResult(intent.action, Status.FAILED, intent.filename, str(e), llm_failed=True)
+
+    def exists(self, name: str) -> bool:
+        """Whether anything is at name in output/ now: grounding takes a said name that exists as itself."""
+        try:
+            return os.path.lexists(self.sandbox.root.joinpath(*self.sandbox.check_name(name).parts))
+        except SandboxError:
+            return False
 
     def _create_or_edit(self, intent: Intent) -> ActionResult:
         """Dictated text as said; otherwise a generated file, rewritten from its current content if it

@@ -11,8 +11,8 @@ import re
 from pathlib import PurePosixPath
 
 from voiceloop.agent.confirm import Confirmer
-from voiceloop.agent.filecmds.list_files import files_in
-from voiceloop.agent.intents import Action, Intent, Via
+from voiceloop.agent.filecmds.list_files import listing
+from voiceloop.agent.intents import Action, Intent, Via, normalize_filename
 from voiceloop.agent.sandbox import Sandbox
 from voiceloop.agent.tools import ActionResult, Status
 from voiceloop.agent.understand.clarify import ask_for_file
@@ -23,6 +23,11 @@ ACTION = Action.READ_FILE
 MAX_READ_BYTES = 3_000  # about four minutes of speech: longer is better summarized or opened in an editor
 _JUST_A_NAME = re.compile(rf"^(?:the\s+)?(?:file\s+)?(?:called\s+|named\s+)?(?P<name>{NAME})(?:\s+file)?$", re.I)
 _IT = re.compile(r"^(?:it|that|this|that file|this file|the file|that one|what you (?:just )?wrote)$", re.I)
+_PATH = re.compile(r"^[\w.~-]*(?:/[\w.-]+)+/?$")
+"""A path with no extension ("proc/self/status", "/etc/hostname"): read (or refused) as said, never answered by
+the model, which would make up what the file says."""
+_SPOKEN_PATH = re.compile(r"^(?:slash\s+)?[\w.-]+(?:\s+slash\s+[\w.-]+)+$", re.I)
+"""The same path as Whisper writes it when said aloud ("slash proc slash self slash status")."""
 _NOT_A_FILE = frozenset({"a", "an", "some", "any", "another", "me", "us", "back", "out"})
 """Words before the file word that mean something to make up ("read me a ... list of ideas"), or
 template words caught in the wildcard, not a file's name."""
@@ -33,8 +38,10 @@ def ground(slots: dict[str, str], said: str, known: list[str]) -> Intent | None:
     "read me a story about dragons" goes on to be answered."""
     if "filename" in slots:
         spoken = slots["filename"].strip(" .,!?")
-        if escapes(spoken):  # kept whole, so the sandbox refuses it aloud instead of reading something else
-            return Intent(ACTION, spoken, request=said, via=Via.FAST)
+        if _SPOKEN_PATH.match(spoken):
+            spoken = normalize_filename(spoken)
+        if escapes(spoken) or _PATH.match(spoken):  # kept whole: the sandbox reads it or says why not, aloud
+            return Intent(ACTION, _as_said(spoken, said), request=said, via=Via.FAST)
         if _IT.match(spoken):
             return Intent(ACTION, known[-1], request=said, via=Via.FAST) if known else ask_for_file(said, "read")
         m = _JUST_A_NAME.match(spoken)
@@ -50,9 +57,16 @@ def ground(slots: dict[str, str], said: str, known: list[str]) -> Intent | None:
     return Intent(ACTION, named, request="" if named else reference, via=Via.FAST)
 
 
+def _as_said(path: str, said: str) -> str:
+    """The path with what the template's wildcard dropped in front of it ("../secret.txt", not "/secret.txt"):
+    a refusal names the path the person gave."""
+    whole = re.search(rf"(?<!\S)\S*{re.escape(path)}", said)
+    return whole.group(0).rstrip(".,!?") if whole else path
+
+
 def find(reference: str, sandbox: Sandbox) -> str:
     """The file in output/ that "shopping list" names (shopping_list.txt, shopping-list.md, shopping.txt)."""
-    names = [e.rel for e in files_in(sandbox.root)]
+    names = [e.rel for e in listing(sandbox.root).entries]
     said = [squash(reference), squash(" ".join(reference.split()[:-1]))]
     for want in filter(None, said):
         exact = [n for n in names if squash(PurePosixPath(n).stem) == want]

@@ -15,6 +15,7 @@ from voiceloop.agent.understand.words import escapes, names_in
 
 ACTION = Action.UNDO
 NOTHING_REPLY = "There is nothing to undo: I have not written anything since voiceloop started."
+UNDONE_REPLY = "There is nothing more to undo: I already took back my last change, to {}, and I keep only that one."
 
 
 def ground(slots: dict[str, str], said: str, known: list[str]) -> Intent | None:
@@ -30,13 +31,13 @@ def ground(slots: dict[str, str], said: str, known: list[str]) -> Intent | None:
 
 def handle(intent: Intent, sandbox: Sandbox, confirmer: Confirmer) -> ActionResult:
     last = sandbox.last
+    if last is None and sandbox.undone is not None:  # a second "undo": the first one took the last change back
+        return ActionResult(ACTION, Status.ANSWERED, "", UNDONE_REPLY.format(sandbox.undone.rel))
     if last is None:
         return ActionResult(ACTION, Status.ANSWERED, "", NOTHING_REPLY)
     if intent.filename and intent.filename != last.rel:
-        return ActionResult(
-            ACTION, Status.ANSWERED, "", f"The last change I made was to {last.rel}, not {intent.filename}; "
-            "I can only undo the last one."
-        )
+        why = f"The last change I made was to {last.rel}, not {intent.filename}; I can only undo the last one."
+        return ActionResult(ACTION, Status.ANSWERED, "", why)
     proposal = sandbox.undo_proposal()  # SandboxError (changed since, a link): refused, nothing touched
     ok, why = confirmer.confirm(proposal)
     if not ok:

@@ -9,7 +9,9 @@
 - A question is never a write; a write with no name asks for one.
 - A name nobody made, read, summarized or changed before is matched to the session's files and the names said
   earlier in the turn: a near one is taken ("whether.py" -> weather.py), a farther one is asked about
-  ("Did you mean weather.py?"); a new file's name is never changed.
+  ("Did you mean weather.py?"); a new file's name is never changed. A name said that is already in output/
+  is that file, never a near one (the classifier counts it as known: quotes.txt is not the session's notes.txt).
+- A language is not a file: "In Python, ..." never writes a file called python.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from voiceloop.agent.intents import PROSE, WRITES, Action, Intent, Via, normaliz
 from voiceloop.agent.understand.clarify import ask_for_file, ask_for_name, ask_if_meant
 from voiceloop.agent.understand.prompt import ModelIntent
 from voiceloop.agent.understand.words import (
+    LANGUAGES,
     closest,
     escapes,
     has_pronoun,
@@ -92,6 +95,8 @@ def ground(m: ModelIntent, part: str, known: list[str], earlier: tuple[str, ...]
         name = session_file(name, known)  # heard a little wrong, but plainly a file of this session
     if name and not (mentioned(name, part) or name in known or escapes(name)):
         name = ""  # a name nobody said
+    if name.lower() in LANGUAGES:
+        name = ""  # "In Python, ...": a language, not a file called python
     own = names_in(part)
     if name and own and not mentioned(name, part) and not escapes(name):
         name = session_file(own[0], known) or own[0]  # the part said which file: that one, not the model's pick

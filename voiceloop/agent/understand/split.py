@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from voiceloop.agent.filecmds.matcher import match_file_command
-from voiceloop.agent.understand.words import NAME, is_question, names_in, strip_lead
+from voiceloop.agent.understand.words import NAME, is_context, is_question, names_in, strip_lead
 
 _OPENER = re.compile(
     r"^(?:create|make|write|generate|code|build|implement|draft|compose|summari[sz]e|sum (?:it|this|that|them) up|"
@@ -85,11 +85,16 @@ def _starts_request(left: str, right: str, joint: str) -> bool:
     head = strip_lead(right)
     if not strip_lead(left).strip(" ,.!?"):
         return False  # "Okay, ..." / "Right, ...": nothing was asked before the comma
+    if is_context(strip_lead(left)):
+        return False  # "In Python, what matches a slash?": the lead-in belongs to the request it opens
     strong = bool(_STRONG.match(joint))
     if rest := _file_command(right):  # "..., then read me notes.txt", "... and undo that": the file commands' templates
         if match_file_command(f"{left}{joint}{rest}", []) is not None:
             return False  # "oh no, take that back" is one command with its lead-in
         return strong or not _AFTER_DICTATION.search(left)
+    lead, comma, after = head.partition(",")
+    if comma and is_context(lead):
+        head = after.strip()  # "..., then in Python, what is a list?": the request after its lead-in
     if not _OPENER.match(right) and not _OPENER.match(head):
         return False
     if head.lower().startswith(("it ", "them ", "that ")) or _SAME_THING.match(head):

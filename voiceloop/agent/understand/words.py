@@ -14,6 +14,11 @@ from voiceloop.agent.intents import PROSE, normalize_filename, spoken_names
 CODE_SUFFIXES = frozenset(
     {".py", ".js", ".ts", ".sh", ".bash", ".rs", ".go", ".c", ".h", ".cpp", ".java", ".rb", ".html", ".css", ".sql"}
 )
+LANGUAGES = frozenset(
+    {"python", "bash", "shell", "javascript", "typescript", "java", "rust", "go", "golang", "ruby", "perl", "php"}
+    | {"html", "css", "sql", "json", "yaml", "toml", "markdown", "regex", "c", "cpp", "kotlin", "swift", "lua"}
+)
+"""Languages and formats: "python" said alone is the language, never a file's name ("In Python, what ...")."""
 NAME = r"(?:[\w~][\w/-]*(?:\.[\w-]+)*\.[A-Za-z][A-Za-z0-9]{0,4}|/[\w/.-]+)(?![\w/])"
 """A file name as written in a sentence (after spoken_names): a stem, a dot, an extension that starts with
 a letter ("2.5" is no file), or an absolute path (kept, so that the sandbox can refuse it aloud)."""
@@ -36,6 +41,10 @@ _QUESTION = re.compile(
     r"i (?:wonder|don't understand|do not understand)|any idea|is there|are there|remind me|say|talk)\b",
     re.I,
 )
+_CONTEXT = re.compile(
+    r"^(?:in|for|with|using|on|about|regarding|within|inside|under|as)\s+[\w+#.-]+(?:\s+[\w+#.-]+){0,3}$", re.I
+)
+"""A lead-in that only sets the scene ("In Python", "For a beginner"): no request of its own."""
 _PRONOUN = re.compile(
     r"\b(?:it|that|this|them|the (?:file|code|script|function|class|list|poem|note|notes|text|module|program)|"
     r"(?:that|this) (?:file|code|script|function|class|list|one|module|program))\b",
@@ -78,8 +87,18 @@ def strip_lead(text: str) -> str:
 
 
 def is_question(text: str) -> bool:
-    """A question (after the fillers are gone): answered, never acted on."""
+    """A question (after the fillers are gone): answered, never acted on. A lead-in may come first:
+    "In Python, what matches a slash?" is a question about Python, not a file to write."""
+    lead, comma, rest = text.partition(",")
+    if comma and is_context(lead):
+        text = rest.strip()
     return bool(_QUESTION.match(text))
+
+
+def is_context(text: str) -> bool:
+    """True when text is only a lead-in that sets the scene ("In Python", "using bash"), naming no file."""
+    text = text.strip()
+    return bool(_CONTEXT.match(text)) and not names_in(text)
 
 
 def names_in(text: str) -> list[str]:
