@@ -42,6 +42,7 @@ MIC_THRESHOLD = 300  # |sample| that still counts as speech in the mic feed (abo
 SPEAKER_THRESHOLD = 100  # the null sink is digital silence between replies: anything above is reply audio
 TURN_TIMEOUT_S = 60.0
 QUIET_S = 0.6  # speaker silence after the turn was printed before the next WAV (covers the echo tail)
+TRACE_WAIT_S = 2.0  # listen traces a turn just after printing it (a turn that failed traces nothing)
 SETTLE_S = 3.0  # after "listening": the capture stream's first reads and the warm-ups in the background
 TURN_DONE = r"You said:|error:|didn't hear|didn't catch"
 PANEL = r"─ (Create|Overwrite) "
@@ -90,6 +91,9 @@ class Side:
             done = proc.find(TURN_DONE, mark) is not None
             if done and not (abs(rec.clip(max(start, rec.frames() - int(QUIET_S * 16000)))[:, 1]) >= 100).any():
                 break
+            time.sleep(0.05)
+        traced_by = time.monotonic() + TRACE_WAIT_S
+        while len(proc.turns()) == len(before) and time.monotonic() < traced_by:
             time.sleep(0.05)
         audio = rec.clip(start)
         end = last_loud(audio[:, 0], MIC_THRESHOLD)
