@@ -3,7 +3,8 @@ PY ?= python3
 VENV := .venv
 LLM_VENV := .venv-llm
 BIN := $(VENV)/bin
-APT_PACKAGES := portaudio19-dev espeak-ng libespeak-ng1 sox pulseaudio pulseaudio-utils libasound2-plugins alsa-utils strace
+APT_PACKAGES := portaudio19-dev espeak-ng libespeak-ng1 sox pulseaudio pulseaudio-utils libasound2-plugins alsa-utils strace \
+  qemu-user
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export VOICELOOP_CACHE ?= $(CURDIR)/.cache
 export XDG_RUNTIME_DIR ?= /tmp/voiceloop-runtime-$(shell id -u)

@@ -116,8 +116,9 @@ def compare_stt(parts: Parts, replays: list[Replay], runs: int, say: Say) -> Stt
         t = time.perf_counter()
         try:
             engine = build()
-        except (ImportError, VoiceloopError, OSError) as e:
-            missing[label] = str(e).splitlines()[0] if str(e) else type(e).__name__
+        except (ImportError, VoiceloopError, OSError) as e:  # not installed, or cannot run on this CPU
+            why = missing[label] = str(e).splitlines()[0] if str(e) else type(e).__name__
+            say(why if why.startswith(label) else f"{label}: {why}")  # one line, and the comparison goes on
             continue
         load_ms = (time.perf_counter() - t) * 1000
         warm_up(engine)

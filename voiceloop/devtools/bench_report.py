@@ -276,7 +276,7 @@ def render(console: Console, report: BenchReport) -> None:
             e.name, f"{e.load_ms:,.0f}" if e.load_ms else "—", f"{statistics.mean(e.median_ms):,.0f}", f"{e.rtf:.3f}"
         )
     for name, why in report.engines_missing.items():
-        engines.add_row(name, "—", "not installed", why)
+        engines.add_row(name, "—", "not measured", why)  # not installed, or not runnable on this CPU
     if report.engines or report.engines_missing:
         console.print(engines)
     c = report.cache

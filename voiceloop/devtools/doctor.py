@@ -74,6 +74,21 @@ def _whisper(cfg: Config) -> Check:
     return Check("Whisper model", True, f"{getattr(engine, 'name', model)} loads offline")
 
 
+def _native(cfg: Config) -> list[Check]:
+    """Does the optional Moonshine engine run on this CPU? Asked of a child process (once per machine), so a
+    library built for instructions this CPU lacks is reported in one line instead of killing doctor."""
+    import importlib.util
+
+    from voiceloop.stt import native_probe
+
+    if cfg.stt.engine == "moonshine" or importlib.util.find_spec("moonshine_cpp") is None:
+        return []  # the speech-to-text check loads it when configured; not installed is no problem
+    verdict = native_probe.check("moonshine")
+    if verdict.ok:
+        return [Check("moonshine", True, "optional engine (stt.engine = \"moonshine\"): runs on this CPU")]
+    return [Check("moonshine", True, f"{verdict.message} (optional; stt.engine does not use it)")]
+
+
 def _llm(cfg: Config) -> Check:
     from voiceloop.llm.backend import connect, model_present
     from voiceloop.llm.ollama import OllamaClient
@@ -139,7 +154,7 @@ def _output(cfg: Config) -> Check:
     return Check("output dir", True, f"{target} is writable{made}")
 
 
-CHECKS: tuple[Callable[[Config], Any], ...] = (_audio, _whisper, _embedded, _llm, _tts, _output)
+CHECKS: tuple[Callable[[Config], Any], ...] = (_audio, _whisper, _native, _embedded, _llm, _tts, _output)
 
 
 def run_checks(cfg: Config, on_check: Callable[[Check], None] | None = None) -> list[Check]:
