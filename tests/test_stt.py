@@ -11,7 +11,14 @@ from voiceloop.audio.formats import read_wav
 from voiceloop.audio.vad import Segmenter, WebRtcVad, join_utterances
 from voiceloop.config import SttConfig, VadConfig
 from voiceloop.errors import ModelError
-from voiceloop.stt.engines import FasterWhisper, OpenAIWhisper, TieredTranscriber, load_transcriber
+from voiceloop.stt.engines import (
+    LOOPED_LOGPROB,
+    FasterWhisper,
+    OpenAIWhisper,
+    TieredTranscriber,
+    confidence,
+    load_transcriber,
+)
 from voiceloop.stt.moonshine import Moonshine
 from voiceloop.stt.native_probe import missing_instructions
 
@@ -72,6 +79,27 @@ def test_openai_whisper_engine_on_packaged_weights_matches_faster_whisper(transc
     assert pt.is_file()
     by_path = OpenAIWhisper(SttConfig(engine="openai-whisper", model=str(pt)))
     assert by_path.transcribe(audio).text == ours.text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["write_code.wav", "story.wav"])
+def test_unsure_audio_gives_the_same_words_every_time(transcriber, name: str) -> None:
+    """Speech played backwards leaves tiny.en unsure (avg_logprob below -1): Whisper used to retry it at sampled
+    temperatures up to 1.0, so each run heard other words. Greedy only, it hears the same, and the gate refuses it."""
+    backwards = read_wav(DATA / name)[::-1].copy()
+    heard = [transcriber.transcribe(backwards) for _ in range(3)]
+    assert len({(h.text, h.avg_logprob) for h in heard}) == 1, [h.text for h in heard]
+    assert heard[0].avg_logprob < SttConfig().min_avg_logprob
+
+
+def test_a_decode_stuck_in_a_loop_counts_as_unsure() -> None:
+    # (tokens, avg_logprob, no_speech_prob, compression_ratio) per segment, as Whisper reports them
+    assert confidence([(12, -0.2, 0.1, 1.1)]) == pytest.approx((-0.2, 0.1))
+    # tiny.en on create_notes.wav under loud noise: "Create a file called no.vx.vx.vx…", sure of each token
+    assert confidence([(200, -0.09, 0.2, 6.72)]) == pytest.approx((LOOPED_LOGPROB, 0.2))
+    avg, _ = confidence([(10, -0.2, 0.1, 1.1), (30, -0.1, 0.1, 3.0)])  # weighted by tokens
+    assert avg == pytest.approx((10 * -0.2 + 30 * LOOPED_LOGPROB) / 40)
+    assert confidence([]) == (-10.0, 1.0)
 
 
 def test_missing_and_corrupt_models_give_clear_errors(tmp_path: Path) -> None:

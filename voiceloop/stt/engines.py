@@ -23,14 +23,24 @@ from voiceloop.stt.moonshine import Moonshine
 from voiceloop.stt.transcript import Transcriber, Transcript, float_audio
 from voiceloop.stt.vocabulary import bias_prompt
 
+MAX_COMPRESSION = 2.4  # Whisper's own limit: text that zips to under 1/2.4 of its size is the model repeating itself
+LOOPED_LOGPROB = -10.0  # a repetition loop counts as no confidence at all, however sure each repeated token was
 
-def _weighted(values: Sequence[tuple[float, float, float]]) -> tuple[float, float]:
-    """(weight, avg_logprob, no_speech_prob) per segment -> weighted means."""
-    total = sum(w for w, _, _ in values) or 1.0
-    return (
-        sum(w * lp for w, lp, _ in values) / total,
-        sum(w * ns for w, _, ns in values) / total,
-    )
+
+def confidence(segments: Sequence[tuple[int, float, float, float]]) -> tuple[float, float]:
+    """(tokens, avg_logprob, no_speech_prob, compression_ratio) per segment -> (avg_logprob, no_speech_prob),
+    weighted by tokens.
+
+    Whisper decodes greedily here (temperature 0, no sampled retries: the same audio always gives the same
+    words). Its retries at higher temperatures were its answer to two failures; ours are the confidence gate
+    for an unsure decode (at its default -0.8 it refuses all that a retry was for: below -1) and this rule for a
+    decode stuck in a loop ("called no.vx.vx.vx…" at -0.09: sure of every token), which the gate alone would pass.
+    """
+    if not segments:
+        return -10.0, 1.0
+    total = sum(max(n, 1) for n, _, _, _ in segments)
+    logprob = sum(max(n, 1) * (lp if ratio <= MAX_COMPRESSION else LOOPED_LOGPROB) for n, lp, _, ratio in segments)
+    return logprob / total, sum(max(n, 1) * ns for n, _, ns, _ in segments) / total
 
 
 class FasterWhisper:
@@ -87,11 +97,12 @@ class FasterWhisper:
                 condition_on_previous_text=False,
                 without_timestamps=True,
                 initial_prompt=self.prompt or None,
+                temperature=0.0,  # greedy only, never a sampled retry (see confidence())
             )
             parts = list(segments)  # the generator does the work; finish it here
         text = " ".join(s.text.strip() for s in parts).strip()
-        stats = [(max(len(s.tokens), 1), s.avg_logprob, s.no_speech_prob) for s in parts]
-        avg, no_speech = _weighted(stats) if stats else (-10.0, 1.0)
+        stats = [(len(s.tokens), s.avg_logprob, s.no_speech_prob, s.compression_ratio) for s in parts]
+        avg, no_speech = confidence(stats)
         return Transcript(text, avg, no_speech, time.perf_counter() - t0)
 
 
@@ -147,7 +158,8 @@ class OpenAIWhisper:
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
         t0 = time.perf_counter()
-        opts: dict[str, Any] = {"language": self.cfg.language or None, "fp16": self._fp16}
+        # greedy only, never a sampled retry (see confidence())
+        opts: dict[str, Any] = {"language": self.cfg.language or None, "fp16": self._fp16, "temperature": 0.0}
         if self.prompt:
             opts["initial_prompt"] = self.prompt
         if self.cfg.beam_size > 1:
@@ -157,8 +169,9 @@ class OpenAIWhisper:
                 float_audio(samples), condition_on_previous_text=False, without_timestamps=True, **opts
             )
         segs = result.get("segments", [])
-        stats = [(max(len(s["tokens"]), 1), s["avg_logprob"], s["no_speech_prob"]) for s in segs]
-        avg, no_speech = _weighted(stats) if stats else (-10.0, 1.0)
+        avg, no_speech = confidence(
+            [(len(s["tokens"]), s["avg_logprob"], s["no_speech_prob"], s["compression_ratio"]) for s in segs]
+        )
         return Transcript(str(result.get("text", "")).strip(), avg, no_speech, time.perf_counter() - t0)
 
 
