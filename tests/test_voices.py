@@ -38,6 +38,17 @@ def test_piper_audio_transcribes_back_to_the_words(piper: PiperSynth, transcribe
         assert heard.avg_logprob > -0.8  # clear enough to pass our own confidence gate
 
 
+def test_the_same_sentence_sounds_the_same_every_time(piper: PiperSynth) -> None:
+    """No sampled noise: the tests that hear Piper through tiny.en hear the same audio on every run (before, each
+    call drew new noise, and a test heard notes.txt on one run and no.txt on the next)."""
+    import numpy as np
+
+    text = "Create a file called notes dot txt."
+    first = piper.synth(text)
+    assert np.array_equal(first, piper.synth(text))
+    assert np.array_equal(first, PiperSynth(TtsConfig(engine="piper")).synth(text))  # a new voice, a new session
+
+
 def test_rate_changes_how_long_it_speaks(piper: PiperSynth) -> None:
     fast = PiperSynth(TtsConfig(engine="piper", rate=350))
     text = "This sentence is spoken at two different speeds."
