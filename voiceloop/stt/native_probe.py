@@ -73,7 +73,10 @@ def missing_instructions(engine: str) -> list[str]:
 
 
 def _cache_file(engine: str) -> Path:
-    version = metadata.version(PACKAGES[engine])
+    try:
+        version = metadata.version(PACKAGES[engine])
+    except metadata.PackageNotFoundError:  # importable without its metadata (a copied folder): checked per machine
+        version = "unknown"
     # the prefix is part of the machine: an emulated CPU must not read the host's verdict
     machine = " ".join(sorted(cpu_flags())) + "|" + os.environ.get(PREFIX_ENV, "")
     key = hashlib.sha256(machine.encode()).hexdigest()[:16]
@@ -81,9 +84,7 @@ def _cache_file(engine: str) -> Path:
 
 
 def check(engine: str) -> Verdict:
-    """The verdict for `engine` on this machine: from the cache, else from a child process (then cached).
-
-    The engine's package must be installed (its version keys the verdict)."""
+    """The verdict for `engine` on this machine: from the cache, else from a child process (then cached)."""
     path = _cache_file(engine)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
