@@ -10,12 +10,14 @@ from enum import Enum
 from pathlib import PurePosixPath
 from typing import Protocol, TextIO
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
-from rich.syntax import Syntax
+from rich.table import Table
 from rich.text import Text
 
+from voiceloop.agent.diff import file_lines
 from voiceloop.agent.sandbox import Proposal
+from voiceloop.safetext import CONTROL_STYLE, controls, glyphs_of, line, shown
 
 _LEXERS = {
     ".py": "python",
@@ -81,23 +83,57 @@ def question(proposal: Proposal) -> str:
 
 
 def render(proposal: Proposal) -> Panel:
-    """The panel a person sees: the exact final path, then the content or the diff."""
+    """The panel a person sees: the exact final path, then every line of the content, numbered, or the diff;
+    then what the file will be (lines, bytes), and a warning when it holds control characters. Nothing in it
+    is obeyed by the terminal: a line cannot erase itself, hide, or restyle the panel (safetext)."""
     if proposal.undo:
-        title = f"Undo: {'remove' if proposal.removes else 'restore'} {proposal.path}"
+        verb = f"Undo: {'remove' if proposal.removes else 'restore'} "
     else:
-        title = f"{'Overwrite' if proposal.is_overwrite else 'Create'} {proposal.path}"
-    body: Syntax | Text
+        verb = "Overwrite " if proposal.is_overwrite else "Create "
+    body: RenderableType
     if proposal.is_overwrite:
-        body = Syntax(proposal.diff() or "(no change)", "diff", theme="ansi_dark", word_wrap=True)
+        diff = proposal.diff()
+        body = shown(diff.removesuffix("\n"), lexer="diff") if diff else Text("(no change)", style="dim")
     elif not proposal.content:
         body = Text("(empty file)", style="dim")
     else:
-        lexer = _LEXERS.get(PurePosixPath(proposal.rel).suffix.lower(), "text")
-        body = Syntax(proposal.content, lexer, theme="ansi_dark", line_numbers=True, word_wrap=True)
-    size = len(proposal.content.encode("utf-8", "surrogatepass"))
+        body = numbered(proposal.content, _LEXERS.get(PurePosixPath(proposal.rel).suffix.lower(), "text"))
     return Panel(
-        Group(body, Text(f"{size} bytes", style="dim")), title=title, title_align="left", border_style="yellow"
+        Group(body, *facts(proposal.content)),
+        title=line((verb, ""), str(proposal.path)),
+        title_align="left",
+        border_style="yellow",
     )
+
+
+def numbered(content: str, lexer: str) -> Table:
+    """Each line of content on a row of its own, numbered (a line ends at a newline only, as the diff and the
+    line count have it); a long line wraps inside its row."""
+    rows = list(shown(content, lexer=lexer).split("\n", allow_blank=True))
+    if content.endswith("\n"):
+        rows.pop()  # the empty "line" after the last newline
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(justify="right", style="dim", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for number, row in enumerate(rows, 1):
+        grid.add_row(str(number), row)
+    return grid
+
+
+def facts(content: str) -> list[Text]:
+    """What the written file will be, under the panel: its lines and bytes, whether it ends without a newline,
+    and (in bold red) how many control characters it holds and how they are shown."""
+    n = len(file_lines(content))
+    size = len(content.encode("utf-8", "surrogatepass"))
+    ending = ", no newline at the end" if content and not content.endswith("\n") else ""
+    out = [Text(f"{n} line{'' if n == 1 else 's'}, {size} bytes{ending}", style="dim")]
+    count = controls(content)
+    if count:
+        warn = Text(f"contains {count} control character{'' if count == 1 else 's'} (shown as", style="bold red")
+        for glyph in glyphs_of(content):
+            warn.append(" ").append(glyph, style=CONTROL_STYLE)
+        out.append(warn.append("): a terminal would obey them, not show them; look before you say yes"))
+    return out
 
 
 class TerminalConfirmer:

@@ -8,7 +8,6 @@ for a link while the person decides cannot redirect the write.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import errno
 import os
 import re
@@ -17,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from voiceloop.agent.diff import unified
 from voiceloop.agent.names import canonical, problem
 from voiceloop.atomic import DIR_FLAGS, atomic_write_at
 from voiceloop.errors import SandboxError
@@ -56,8 +56,8 @@ class Proposal:
         if self.old is None:
             return ""
         new = "/dev/null" if self.removes else f"b/{self.rel}"
-        lines = difflib.unified_diff(self.old.splitlines(True), self.content.splitlines(True), f"a/{self.rel}", new)
-        return "".join(lines) or (f"--- a/{self.rel}\n+++ {new}\n" if self.removes else "")
+        diff = unified(self.old, self.content, f"a/{self.rel}", new)
+        return diff or (f"--- a/{self.rel}\n+++ {new}\n" if self.removes else "")
 
 
 @dataclass(frozen=True)

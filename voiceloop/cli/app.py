@@ -13,6 +13,7 @@ from rich.console import Console
 from voiceloop.config import Config, load
 from voiceloop.errors import AudioDeviceError, VoiceloopError
 from voiceloop.runtime import RUNTIME, Runtime
+from voiceloop.safetext import line, shown
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="voiceloop: a private, always-listening voice agent."
@@ -38,10 +39,9 @@ def session_config(path: Path | None, model: str | None = None, no_speak: bool =
 
 
 def fail(console: Console, e: VoiceloopError) -> None:
-    """Print the error in one line and exit with its code (the only way a command exits on an error)."""
-    from rich.markup import escape
-
-    console.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
+    """Print the error in one line and exit with its code (the only way a command exits on an error). The
+    message may echo a file name, a path or a server's words: safetext shows it, the terminal obeys none of it."""
+    console.print(line(("error: ", "red"), str(e)), soft_wrap=True)
     raise typer.Exit(e.exit_code)
 
 
@@ -69,9 +69,9 @@ def build_assistant(
 
     runtime = runtime or RUNTIME
     # the stop token reaches every request in flight: Ctrl-C ends a stuck answer instead of waiting it out
-    llm, how = connect(cfg, lambda msg: console.print(f"[dim]{msg}[/dim]", highlight=False), runtime.stop)
+    llm, how = connect(cfg, lambda msg: console.print(shown(msg, "dim", one_line=True)), runtime.stop)
     if cfg.llm.backend in ("auto", "embedded"):
-        console.print(f"[dim]LLM: {how}[/dim]", highlight=False)
+        console.print(shown(f"LLM: {how}", "dim", one_line=True))
     # the model is loaded and the intent prompt read while we load the rest
     warm_llm_soon(llm, runtime, cfg.llm.temperature)
     llm = with_cache(llm, stateless_prompts(), cfg.llm.cache_entries)
@@ -92,7 +92,7 @@ def build_assistant(
             else:
                 player = PyAudioPlayer(open_pyaudio(), cfg.audio.output_device)
         except AudioDeviceError as e:
-            console.print(f"[yellow]warning:[/yellow] {e}; replies are printed, not played", highlight=False)
+            console.print(line(("warning: ", "yellow"), str(e), ("; replies are printed, not played", "")))
             player = None
         speaker = SentenceSpeaker(load_synth(cfg.tts), player)
     return Assistant(cfg, load_transcriber(cfg.stt), llm, tools, speaker, on_stage=on_stage)

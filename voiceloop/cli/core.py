@@ -16,6 +16,7 @@ from voiceloop.cli.app import ConfigOpt, ModelOpt, app, build_assistant, fail, s
 from voiceloop.config import Config
 from voiceloop.errors import ConfigError, VoiceloopError
 from voiceloop.runtime import RUNTIME, install_signals
+from voiceloop.safetext import line
 
 
 @app.command()
@@ -178,7 +179,7 @@ def devices() -> None:
         return
     for d in list_devices(pa):
         kinds = "/".join(k for k, n in (("in", d.inputs), ("out", d.outputs)) if n)
-        console.print(f"{d.index:>3}  {kinds:<6}  {d.name}  [dim]{d.default_rate:.0f} Hz[/dim]", highlight=False)
+        console.print(line((f"{d.index:>3}  {kinds:<6}  ", ""), d.name, (f"  {d.default_rate:.0f} Hz", "dim")))
 
 
 @app.command()
@@ -195,7 +196,7 @@ def models(config: Path | None = ConfigOpt) -> None:
         return
     for name in names:
         mark = "*" if name == cfg.llm.model else " "
-        console.print(f"{mark} {name}", highlight=False)
+        console.print(line((f"{mark} ", ""), name))  # the server's names, shown as they are
 
 
 

@@ -15,6 +15,7 @@ from rich.console import Console
 from voiceloop.cli.app import ConfigOpt, ModelOpt, app, fail, session_config
 from voiceloop.config import Config, load
 from voiceloop.errors import AudioDeviceError, VoiceloopError
+from voiceloop.safetext import line, shown
 
 
 @app.command("eval")
@@ -107,13 +108,11 @@ def doctor(config: Path | None = ConfigOpt, model: str | None = ModelOpt) -> Non
     except VoiceloopError as e:
         fail(console, e)
         return
-    from rich.markup import escape
-
     from voiceloop.devtools.doctor import run_checks
 
-    def show(c: Any) -> None:
-        mark = "[green]✓[/green]" if c.ok else "[red]✗[/red]"
-        console.print(f"{mark} {c.name:<14} {escape(c.message)}", highlight=False, soft_wrap=True)
+    def show(c: Any) -> None:  # a message names devices, paths and models: shown, not obeyed
+        mark = ("✓", "green") if c.ok else ("✗", "red")
+        console.print(line(mark, (f" {c.name:<14} ", ""), c.message), soft_wrap=True)
 
     failed = [c for c in run_checks(cfg, show) if not c.ok]
     if failed:
@@ -171,19 +170,19 @@ def calibrate(
         console.print("[yellow]warning:[/yellow] your voice is barely above the room; move closer to the microphone")
     todo = changes(cfg.vad, report)
     if not todo:
-        console.print(f"{target} already fits this room and voice; nothing to change.", highlight=False)
+        console.print(line(str(target), (" already fits this room and voice; nothing to change.", "")))
         return
     table = Table("[vad] key", "now", "proposed", box=None)
     for key, (old, new) in todo.items():
         table.add_row(key, str(old), str(new))
     console.print(table)
     if not sys.stdin.isatty():
-        console.print(f"not written: no terminal to ask on; set these in {target} yourself", highlight=False)
+        console.print(line(("not written: no terminal to ask on; set these in ", ""), str(target), (" yourself", "")))
         return
     from voiceloop.agent.confirm import Said, answer_to, drop_typed_ahead
 
     drop_typed_ahead(sys.stdin)  # a key pressed while it measured is not the answer
-    console.print(Text(f"Write these to {target}? [y/N] ", style="bold"), end="")
+    console.print(Text.assemble("Write these to ", shown(str(target), one_line=True), "? [y/N] ", style="bold"), end="")
     if answer_to(sys.stdin.readline()) is not Said.YES:  # the same rule as the write prompt
         console.print("left unchanged", highlight=False)
         return
@@ -197,9 +196,9 @@ def calibrate(
         write_atomically(target, new_text)
         load(target)
     except (OSError, VoiceloopError, ValueError) as e:
-        console.print(f"[red]error:[/red] could not update {target}: {e}", highlight=False)
+        console.print(line(("error: ", "red"), f"could not update {target}: {e}"))
         raise typer.Exit(3) from e
-    console.print(f"updated {target}", highlight=False)
+    console.print(line(("updated ", ""), str(target)))
 
 
 @app.command()
@@ -237,7 +236,7 @@ def bench(
             cfg,
             wav_dir,
             runs,
-            lambda msg: console.print(f"[dim]{msg}…[/dim]", highlight=False),
+            lambda msg: console.print(shown(f"{msg}…", "dim", one_line=True)),
             config_path=config,
             model=model,
             idle_s=idle_s,
@@ -258,7 +257,7 @@ def _bench_acoustic(
     from voiceloop.devtools.bench_acoustic import baseline_of, render_acoustic, run_acoustic
     from voiceloop.devtools.bench_report import machine
 
-    say = lambda msg: console.print(f"[dim]{msg}…[/dim]", highlight=False)  # noqa: E731
+    say = lambda msg: console.print(shown(f"{msg}…", "dim", one_line=True))  # noqa: E731
     hosts = {"new": cfg.ollama_host, "baseline": host} if host else None
     report = run_acoustic(cfg, base or baseline_of(cfg), wav_dir, runs, say, machine(), hosts)
     if as_json:

@@ -1,4 +1,7 @@
-"""The live status line of `listen`: state, input level meter, overflows, last transcript/reply/timings."""
+"""The live status line of `listen`: state, input level meter, overflows, last transcript/reply/timings.
+
+What was heard and replied is shown one-line through safetext: a newline or an escape code in it cannot
+move the cursor inside the region Live redraws."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.text import Text
 
+from voiceloop.safetext import line
 from voiceloop.state import LoopState
 
 METER_WIDTH = 24
@@ -67,9 +71,9 @@ class LiveView:
         if self.hint and self.state is LoopState.LISTENING:
             lines.append(Text.assemble(("  waiting: ", "dim"), (self.hint, "bold")))
         if self.last_heard:
-            lines.append(Text.assemble(("  heard: ", "dim"), self.last_heard[:200]))
+            lines.append(line(("  heard: ", "dim"), self.last_heard[:200]))
         if self.last_reply:
-            lines.append(Text.assemble(("  reply: ", "dim"), self.last_reply[:200]))
+            lines.append(line(("  reply: ", "dim"), self.last_reply[:200]))
         if self.last_timings:
             lines.append(Text.assemble(("  last turn: ", "dim"), self.last_timings))
         return Group(*lines)
@@ -90,7 +94,7 @@ class LiveView:
     def _print_state(self) -> None:
         style = _STATE_STYLE.get(self.state, "bold")
         hint = f" — {self.hint}" if self.hint and self.state is LoopState.LISTENING else ""
-        self.console.print(f"[{style}]● {self.state.value}[/{style}]{hint}", highlight=False)
+        self.console.print(line((f"● {self.state.value}", style), hint))
 
     def set_state(self, state: LoopState) -> None:
         with self._lock:

@@ -28,7 +28,7 @@ from voiceloop.listen.ptt import PushToTalk
 from voiceloop.listen.speculate import early_start_for
 from voiceloop.listen.switchboard import Switchboard
 from voiceloop.listen.turn_clock import Clock, speech_clock, trace_turn
-from voiceloop.listen.ui import print_turn
+from voiceloop.listen.ui import error_line, heard_line, print_turn
 from voiceloop.state import Consumer, LoopState, TurnEvent
 from voiceloop.stt.transcript import Transcript
 
@@ -178,7 +178,7 @@ class Listener:
             if barged:  # what they said over the reply: "stop" ends it there
                 heard = heard or self.assistant.transcriber.transcribe(utt.samples)
                 if is_stop(heard.text):
-                    self.console.print(f"[bold]You said:[/bold] {heard.text} — stopped", highlight=False)
+                    self.console.print(heard_line(heard.text, "stopped"))
                     self.board.move(TurnEvent.TURN_DONE, show=False)
                     self._deaf_for_echo_tail()
                     return
@@ -221,7 +221,7 @@ class Listener:
             trace_turn(clock, turn, self.early, self.speculated)
             self.view.set_turn(turn.transcript, turn.reply, turn.timings_ms)
         except (LLMError, VoiceloopError, OSError) as e:
-            self.console.print(f"[red]error:[/red] {e} — still listening", highlight=False, soft_wrap=True)
+            self.console.print(error_line(e, " — still listening"), soft_wrap=True)
         finally:
             barged = watcher is not None and watcher.triggered.is_set() and self.machine.can(TurnEvent.BARGED_IN)
             # the loop's tap takes over in the same step: the watcher's and overhearing's rest is theirs
@@ -281,9 +281,7 @@ class Listener:
         if self.reopen is None:
             raise error
         self.board.move(TurnEvent.MIC_LOST)
-        self.console.print(
-            f"[red]error:[/red] {error} — retrying every {REOPEN_EVERY_S:.0f} s", highlight=False, soft_wrap=True
-        )
+        self.console.print(error_line(error, f" — retrying every {REOPEN_EVERY_S:.0f} s"), soft_wrap=True)
         self.source.close()
         self.segmenter.reset(resumed=True)
         self.frames.reset()

@@ -28,6 +28,7 @@ from voiceloop.audio.frames import FrameChunker
 from voiceloop.audio.vad import Segmenter
 from voiceloop.config import Config
 from voiceloop.errors import AudioDeviceError
+from voiceloop.listen.ui import heard_line
 from voiceloop.stt.transcript import Transcriber, Transcript
 from voiceloop.voice.speech import Speaker
 
@@ -129,7 +130,7 @@ class VoiceConfirmer:
         stt = self.cfg.stt
         said = spoken_answer(heard, stt.min_avg_logprob, stt.max_no_speech_prob)
         self.heard.append((heard.text, said))
-        self.console.print(f"\n[bold]You said:[/bold] {heard.text} — {said.value}", highlight=False)
+        self.console.print(Text.assemble("\n", heard_line(heard.text, said.value)))
         if said is Said.UNCLEAR:
             self.console.print("Please say yes or no (or type y / n).", highlight=False)
         return said
