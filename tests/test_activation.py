@@ -115,13 +115,22 @@ def test_wake_word_accepts_no_look_alike_and_misses_at_most_one_in_ten(gate: Wak
 
 
 def test_the_wake_word_alone_opens_a_window_for_the_command(gate: WakeWordGate) -> None:
-    gate.armed_until = 0.0
-    ok, _ = _admitted(gate, CLIPS / "positive" / "04_joe.wav")  # "Hey Jarvis."
-    assert not ok
-    ok, text = _admitted(gate, DATA / "question.wav")  # then the question, without the wake word
-    assert ok and text
-    ok, _ = _admitted(gate, DATA / "question.wav")  # the window was used: the next sentence is not a turn
-    assert not ok
+    """The wake word said alone ("Hey Jarvis."), in each of the four voices: it is no turn itself, and where the
+    model heard it (three voices of four at least: the set above allows one miss in ten) the question after it
+    is a turn without the wake word, and the sentence after that is not."""
+    opened = []
+    for clip in sorted((CLIPS / "positive").glob("04_*.wav")):
+        gate.armed_until = 0.0
+        ok, _ = _admitted(gate, clip)
+        assert not ok, clip.name
+        if gate.armed_until == 0.0:
+            continue  # the model missed it here
+        opened.append(clip.name)
+        ok, text = _admitted(gate, DATA / "question.wav")  # the question, without the wake word
+        assert ok and text, clip.name
+        ok, _ = _admitted(gate, DATA / "question.wav")  # the window was used: the next sentence is not a turn
+        assert not ok, clip.name
+    assert len(opened) >= 3, opened
 
 
 def test_speech_without_the_wake_word_is_noted_as_ignored(gate: WakeWordGate) -> None:
@@ -135,9 +144,16 @@ def test_speech_without_the_wake_word_is_noted_as_ignored(gate: WakeWordGate) ->
         assert out.getvalue().count(ignored) == 1, out.getvalue()
         assert not _admitted(gate, CLIPS / "negative" / "01_joe.wav")[0]  # "Hey Charles, create a file..."
         assert out.getvalue().count(ignored) == 2, out.getvalue()
-        ok, text = _admitted(gate, CLIPS / "positive" / "00_joe.wav")  # "Hey Jarvis, what is the capital..."
-        assert ok and "capital" in text.lower()
-        assert out.getvalue().count(ignored) == 2, out.getvalue()  # a turn is not noted as ignored
+        taken = []
+        for clip in sorted((CLIPS / "positive").glob("00_*.wav")):  # "Hey Jarvis, what is the capital..." x 4 voices
+            before = out.getvalue().count(ignored)
+            ok, text = _admitted(gate, clip)
+            if ok:  # a turn is not noted as ignored
+                taken.append(clip.name)
+                assert "capital" in text.lower() and out.getvalue().count(ignored) == before, (clip.name, text)
+            else:  # a missed wake word is, once
+                assert out.getvalue().count(ignored) == before + 1, (clip.name, out.getvalue())
+        assert len(taken) >= 3, taken
     finally:
         gate.console = None
 
