@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +30,7 @@ from voiceloop.llm.ollama import OllamaClient
 from voiceloop.voice.speech import SilentSpeaker
 
 from .conftest import DATA, ROOT, write_config
+from .wire import held
 
 AUDIO = str(ROOT / "scripts" / "audio_devices.sh")
 STOP_S = 15  # Ctrl-C must end listen; how fast is bench's business, a hang fails here
@@ -51,20 +54,40 @@ def test_each_spoken_command_is_one_turn(tmp_path: Path, cfg, llm, transcriber, 
     assert not Path(cfg.output.dir).exists()  # no terminal in this test: the write was refused
 
 
-def test_a_question_asked_while_the_last_turn_is_thinking_is_kept(tmp_path: Path, cfg, llm, transcriber, console):
-    """A write request, then a question one second after it: voiceloop is still writing the code (nothing is
-    played: speech off), so the question is heard whole and becomes the next turn instead of being lost."""
+def test_a_question_asked_while_the_last_turn_is_thinking_is_kept(tmp_path: Path, cfg, transcriber, console):
+    """A write request, then a question one second after it, said while voiceloop is still writing the code
+    (nothing is played: speech off): the question is heard whole and becomes the next turn instead of being lost.
+
+    The real model's answers reach voiceloop only once the question and the silence that ends it have been
+    said (a model that takes its time, as a 4B one does): so the question falls inside the first turn's
+    thinking on any machine. Before, this rested on the 0.5B model writing the code slower than the question
+    took to say, and on a faster or slower box the question came after the turn or met the write prompt."""
     second = np.zeros(16000, dtype=np.int16)
-    stream = [read_wav(DATA / "write_code.wav"), second, read_wav(DATA / "question.wav"), second, second]
+    first, question = read_wav(DATA / "write_code.wav"), read_wav(DATA / "question.wav")
     wav = tmp_path / "two.wav"
-    wav.write_bytes(wav_bytes(np.concatenate(stream)))
-    tools = Tools(llm, Sandbox(Path(cfg.output.dir)), RecordingConfirmer(answer=False), cfg.llm.num_predict)
-    assistant = Assistant(cfg, transcriber, llm, tools, SilentSpeaker())
-    listener = Listener(assistant, WavSource(wav, realtime=True), Segmenter(VadConfig(), WebRtcVad(2)), console)
-    listener.run(max_turns=2)
+    wav.write_bytes(wav_bytes(np.concatenate([first, second, question, second, second, second])))
+    # audio seconds until the question has ended: its speech, the silence timer and smart turn's longest wait
+    ended_s = (len(first) + len(second) + len(question)) / 16000 + 2.0
+    start: list[float] = []
+    asked_at: list[float] = []
+
+    def after_the_question() -> None:
+        asked_at.append(time.monotonic() - start[0])
+        time.sleep(max(0.0, start[0] + ended_s - time.monotonic()))
+
+    with held(cfg.ollama_host, after_the_question) as url:
+        slow = dataclasses.replace(cfg, llm=dataclasses.replace(cfg.llm, host=url))
+        llm = OllamaClient(url, slow.llm.model, read_timeout_s=slow.llm.read_timeout_s)
+        tools = Tools(llm, Sandbox(Path(slow.output.dir)), RecordingConfirmer(answer=False), slow.llm.num_predict)
+        assistant = Assistant(slow, transcriber, llm, tools, SilentSpeaker())
+        start.append(time.monotonic())  # the WAV microphone's clock starts with it, just after this
+        mic = WavSource(wav, realtime=True)
+        listener = Listener(assistant, mic, Segmenter(VadConfig(), WebRtcVad(2)), console)
+        listener.run(max_turns=2)
     out = console.file.getvalue()  # type: ignore[attr-defined]
+    assert asked_at, out  # the model was asked through the pass-through
     said = [line for line in out.splitlines() if line.startswith("You said:")]
-    assert len(said) == 2 and "math" in said[0] and "capital of France" in said[1], out
+    assert len(said) == 2 and "math" in said[0] and "capital of France" in said[1], (asked_at, out)
     assert "kept what you said while I was thinking" in out, out  # it came in while the first turn ran
     assert "ignored" not in out, out  # not clipped
 

@@ -145,3 +145,57 @@ def endless_line(prefix: bytes, total_bytes: int = 64_000_000) -> Script:
             pass  # the client stopped reading: that is the point
 
     return run
+
+
+@contextmanager
+def held(upstream: str, hold: Callable[[], None]) -> Iterator[str]:
+    """A pass-through to the real server at `upstream` whose POSTs wait for hold() to return before they are
+    sent on: a model that takes its time (as a 4B model does), with the real model's answer, streamed back as
+    it comes. Yields the base URL to use instead of upstream."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    target = urlsplit(upstream)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            self._forward(b"")
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            hold()
+            self._forward(body)
+
+        def _forward(self, body: bytes) -> None:
+            conn = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port or 80, timeout=300)
+            try:
+                headers = {"Content-Type": self.headers.get("Content-Type", "application/json")}
+                conn.request(self.command, self.path, body=body or None, headers=headers)
+                resp = conn.getresponse()
+                self.send_response(resp.status)
+                self.send_header("Content-Type", resp.getheader("Content-Type", "application/json"))
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                while piece := resp.read1(65536):
+                    self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                    self.wfile.flush()
+                self.wfile.write(b"0\r\n\r\n")
+            except OSError:
+                self.close_connection = True  # the client hung up (a cancelled stream): nothing more to send
+            finally:
+                conn.close()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
