@@ -35,7 +35,7 @@ def print_turn(console: Console, turn: Turn) -> None:
     if turn.error:
         console.print(line(("error: ", "red"), turn.error), soft_wrap=True)
     elif turn.reply:
-        console.print(Text.assemble(("Reply: ", "bold"), shown(turn.reply)))
+        console.print(Text.assemble(("Reply:", "bold"), " ", shown(turn.reply)))  # the space unstyled, as before
     if turn.warning:
         console.print(line(("warning: ", "yellow"), turn.warning), soft_wrap=True)
     if turn.timings_ms:
