@@ -148,10 +148,10 @@ def endless_line(prefix: bytes, total_bytes: int = 64_000_000) -> Script:
 
 
 @contextmanager
-def held(upstream: str, hold: Callable[[], None]) -> Iterator[str]:
+def held(upstream: str, hold: Callable[[], None] = lambda: None, line_s: float = 0.0) -> Iterator[str]:
     """A pass-through to the real server at `upstream` whose POSTs wait for hold() to return before they are
-    sent on: a model that takes its time (as a 4B model does), with the real model's answer, streamed back as
-    it comes. Yields the base URL to use instead of upstream."""
+    sent on, and whose answers come back one stream line (one token) every line_s at most: a model that takes
+    its time (as a 4B model does), with the real model's answer. Yields the base URL to use instead of upstream."""
     import http.client
     from urllib.parse import urlsplit
 
@@ -178,9 +178,10 @@ def held(upstream: str, hold: Callable[[], None]) -> Iterator[str]:
                 self.send_header("Content-Type", resp.getheader("Content-Type", "application/json"))
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
-                while piece := resp.read1(65536):
+                while piece := (resp.readline() if line_s else resp.read1(65536)):
                     self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
                     self.wfile.flush()
+                    time.sleep(line_s)
                 self.wfile.write(b"0\r\n\r\n")
             except OSError:
                 self.close_connection = True  # the client hung up (a cancelled stream): nothing more to send
