@@ -4,11 +4,9 @@ and a stale one is closed mid-answer instead of running to its end."""
 from __future__ import annotations
 
 import dataclasses
-import http.client
 import json
 import threading
 import time
-import urllib.parse
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -31,7 +29,7 @@ from voiceloop.voice.budget import Cut, Enough
 from voiceloop.voice.speech import SilentSpeaker
 
 from .conftest import DATA
-from .wire import fake_ollama, stream
+from .wire import fake_ollama, relay, stream
 
 TOKENS = 200
 
@@ -107,7 +105,7 @@ class ChatCounter:
     it is and the answer streamed back as it comes; the bodies of the POST /api/chat requests are kept."""
 
     def __init__(self, upstream: str) -> None:
-        self.upstream = urllib.parse.urlsplit(upstream)
+        self.upstream = upstream
         self.chats: list[dict[str, Any]] = []
         self.lock = threading.Lock()
 
@@ -121,23 +119,7 @@ class ChatCounter:
         if h.command == "POST" and h.path == "/api/chat":
             with self.lock:
                 self.chats.append(json.loads(body))
-        conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=120)
-        try:
-            headers = {"Content-Type": h.headers.get("Content-Type", "application/json")}
-            conn.request(h.command, h.path, body=body or None, headers=headers)
-            resp = conn.getresponse()
-            h.send_response(resp.status)
-            h.send_header("Content-Type", resp.getheader("Content-Type", "application/json"))
-            h.send_header("Transfer-Encoding", "chunked")
-            h.end_headers()
-            while piece := resp.read1(65536):
-                h.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
-                h.wfile.flush()
-            h.wfile.write(b"0\r\n\r\n")
-        except OSError:
-            h.close_connection = True  # our client hung up (a stale stream): closing upstream stops the model too
-        finally:
-            conn.close()
+        relay(h, self.upstream, timeout_s=120)
 
 
 def settle_early_replies(timeout_s: float = 30.0) -> None:

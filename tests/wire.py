@@ -147,56 +147,45 @@ def endless_line(prefix: bytes, total_bytes: int = 64_000_000) -> Script:
     return run
 
 
+def relay(h: BaseHTTPRequestHandler, upstream: str, line_s: float = 0.0, timeout_s: float = 300.0) -> None:
+    """Send the request `h` holds on to the real server at `upstream` as it is, and stream the answer back as it
+    comes (one stream line every line_s at most, when line_s is set). A client that hangs up closes the upstream
+    request too, which stops the model."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    target = urlsplit(upstream)
+    body = getattr(h, "body", b"")
+    conn = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port or 80, timeout=timeout_s)
+    try:
+        headers = {"Content-Type": h.headers.get("Content-Type", "application/json")}
+        conn.request(h.command, h.path, body=body or None, headers=headers)
+        resp = conn.getresponse()
+        h.send_response(resp.status)
+        h.send_header("Content-Type", resp.getheader("Content-Type", "application/json"))
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+        while piece := (resp.readline() if line_s else resp.read1(65536)):
+            h.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            h.wfile.flush()
+            time.sleep(line_s)
+        h.wfile.write(b"0\r\n\r\n")
+    except OSError:
+        h.close_connection = True  # the client hung up (a cancelled stream): nothing more to send
+    finally:
+        conn.close()
+
+
 @contextmanager
 def held(upstream: str, hold: Callable[[], None] = lambda: None, line_s: float = 0.0) -> Iterator[str]:
     """A pass-through to the real server at `upstream` whose POSTs wait for hold() to return before they are
     sent on, and whose answers come back one stream line (one token) every line_s at most: a model that takes
     its time (as a 4B model does), with the real model's answer. Yields the base URL to use instead of upstream."""
-    import http.client
-    from urllib.parse import urlsplit
 
-    target = urlsplit(upstream)
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            self._forward(b"")
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+    def run(h: BaseHTTPRequestHandler) -> None:
+        if h.command == "POST":
             hold()
-            self._forward(body)
+        relay(h, upstream, line_s)
 
-        def _forward(self, body: bytes) -> None:
-            conn = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port or 80, timeout=300)
-            try:
-                headers = {"Content-Type": self.headers.get("Content-Type", "application/json")}
-                conn.request(self.command, self.path, body=body or None, headers=headers)
-                resp = conn.getresponse()
-                self.send_response(resp.status)
-                self.send_header("Content-Type", resp.getheader("Content-Type", "application/json"))
-                self.send_header("Transfer-Encoding", "chunked")
-                self.end_headers()
-                while piece := (resp.readline() if line_s else resp.read1(65536)):
-                    self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
-                    self.wfile.flush()
-                    time.sleep(line_s)
-                self.wfile.write(b"0\r\n\r\n")
-            except OSError:
-                self.close_connection = True  # the client hung up (a cancelled stream): nothing more to send
-            finally:
-                conn.close()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with fake_ollama(run) as url:
+        yield url
