@@ -48,6 +48,26 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         subprocess.run(["bash", str(AUDIO_SCRIPT), "stop"], check=False, capture_output=True, timeout=60)
 
 
+@pytest.fixture(autouse=True)
+def _no_child_outlives_its_test(monkeypatch: pytest.MonkeyPatch):
+    """A test that fails half way leaves its `voiceloop listen` running: in a looped room it would go on
+    hearing and answering into the next test's microphone. Every pexpect child still alive is ended here."""
+    import pexpect
+
+    children: list[pexpect.spawn] = []
+    real_init = pexpect.spawn.__init__
+
+    def recording_init(self: pexpect.spawn, *args: object, **kwargs: object) -> None:
+        real_init(self, *args, **kwargs)
+        children.append(self)
+
+    monkeypatch.setattr(pexpect.spawn, "__init__", recording_init)
+    yield
+    for child in children:
+        if child.isalive():
+            child.terminate(force=True)
+
+
 def _join_packaged_models() -> None:
     """Join the models that ship in parts (Whisper base, the GGUF) into the cache, as their first use would."""
     from voiceloop.llm.gguf import assemble_gguf

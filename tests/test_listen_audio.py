@@ -85,6 +85,13 @@ def stop(child: pexpect.spawn) -> int:
     return int(child.exitstatus if child.exitstatus is not None else -(child.signalstatus or 0))
 
 
+def said_lines(log: str) -> list[str]:
+    """Each "You said: ..." as one line: listen wraps a long one at the terminal's width."""
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", log).replace("\r", "")
+    end = r"(?=\n\s*(?:Reply:|●|You said:|interrupted|kept what|stopped after|error:)|\Z)"
+    return [" ".join(m.split()) for m in re.findall(r"You said:(.*?)" + end, plain, re.S)]
+
+
 def next_turn_is_start_over(child: pexpect.spawn, env: dict[str, str]) -> None:
     """Say "Forget everything and start over." (a command: no model call): the next turn must be that, proof
     that nothing in between (the reply's echo, a self-interruption) was taken as a turn."""
@@ -143,10 +150,11 @@ def test_talking_over_the_reply_stops_it_and_is_the_next_turn(
     child.expect("interrupted")
     child.expect(r"Write this file\? \[y/N\]")  # what they said over the reply is the next turn
     child.sendline("n")
-    child.expect(r"You said:[^\n]*[Cc]reate a file[^\n]*notes")  # heard whole, first word included
     child.expect("did not write")
     assert stop(child) == 0
     log = child.logfile_read.getvalue()
+    said = said_lines(log)  # a long one (the reply's echo from before the trigger in it too) wraps at 160
+    assert re.search(r"[Cc]reate a file.*notes", said[-1]), said  # heard whole, first word included
     assert log.count("interrupted") == 1
     assert "Traceback" not in log
 

@@ -252,18 +252,32 @@ def test_embedded_errors_name_the_embedded_model_and_keep_the_deadline() -> None
     assert "LLM server" not in str(info.value) and "restart voiceloop" in str(info.value), info.value
 
 
+PASSAGE = (
+    "The allotment at the end of our road has eleven beds, a shed with a green door and a rain barrel that "
+    "leaks from the bottom. In March we turn the soil and pull out the roots the winter left behind. In April "
+    "the onions go in, then the beans along the fence, then the potatoes in two long rows. Every Saturday "
+    "someone forgets to close the gate, and every Sunday the neighbour's hens walk in and scratch at the "
+    "carrots. By June the beans are taller than the fence, the courgettes hide under their own leaves, and "
+    "there is more lettuce than any of us can eat. We leave bags of it by the gate with a note that says "
+    "help yourself, and by the evening the bags are always gone. In August the tomatoes split after the "
+    "storms, the wasps find the plums, and the rain barrel is empty again."
+)
+
+
 @pytest.mark.slow
 def test_the_real_embedded_model_keeps_the_deadline_and_names_itself(embedded_llm) -> None:
-    """llama.cpp in this process, asked for a long answer under a 1 s deadline. (A short prompt: llama.cpp
-    notices the dropped connection at its next token, not while it reads a prompt, and this process
-    waits for it on the way out.)"""
+    """llama.cpp in this process, asked for a long answer under a 1 s deadline. The answer is a copy of a
+    passage: a coder model asked to count may answer with a three-line loop instead (it did on another
+    CPU), while any answer to "copy this" is hundreds of tokens, seconds on any CPU. (A short prompt:
+    llama.cpp notices the dropped connection at its next token, not while it reads a prompt, and this
+    process waits for it on the way out.)"""
     import copy
 
     client = copy.copy(embedded_llm[0])  # the session's llama.cpp, under a deadline of its own
     client.answer_timeout_s = 1.0
-    count = [{"role": "user", "content": "Count from 1 to 500, one number a line."}]
+    ask = [{"role": "user", "content": f"Copy this text word for word, twice:\n\n{PASSAGE}"}]
     t0 = time.monotonic()
     with pytest.raises(LLMError) as info:
-        client.chat(count, options={"num_predict": 900})
+        client.chat(ask, options={"num_predict": 900})
     assert time.monotonic() - t0 < 1.0 + 10.0  # a generous bound
     assert str(info.value).startswith("the embedded model was still answering after 1 s"), info.value
