@@ -98,6 +98,8 @@ class SttConfig:
     """Tiered mode re-transcribes when avg_logprob is below this."""
     vocabulary_bias: bool = True
     """Whisper is prompted with the command vocabulary and the session's file names (better command WER)."""
+    short_window: bool = True
+    """faster-whisper: encode the utterance plus 1 s of silence, not Whisper's whole 30 s window (stt/short_window.py)."""
 
 
 @dataclass(frozen=True)

@@ -120,7 +120,7 @@ def probe(engine: str) -> tuple[Verdict, bool]:
 
 def crash_message(engine: str, signum: int, child_stdout: str) -> str:
     """The one line for a child that died by signal `signum`, from what it said about its CPU first."""
-    lacks = next((ln[len(LACKS_TAG):].split() for ln in child_stdout.splitlines() if ln.startswith(LACKS_TAG)), [])
+    lacks = next((ln[len(LACKS_TAG) :].split() for ln in child_stdout.splitlines() if ln.startswith(LACKS_TAG)), [])
     if signum == signal.SIGILL and lacks:
         return f"{engine}: needs AVX-512; this CPU lacks it"
     try:

@@ -1,0 +1,73 @@
+"""Whisper on a window fitted to the utterance (stt/short_window.py): the same words as on its 30 s window, with
+real tiny.en weights, and the whole window still used where a clip needs it."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voiceloop.audio.formats import SAMPLE_RATE, read_wav
+from voiceloop.config import SttConfig
+from voiceloop.devtools.wer import errors, recordings
+from voiceloop.stt.engines import FasterWhisper
+from voiceloop.stt.short_window import WINDOW_FRAMES, window_frames
+
+from .conftest import DATA
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def whole_window() -> FasterWhisper:
+    return FasterWhisper(dataclasses.replace(SttConfig(), short_window=False))
+
+
+def test_windows_are_the_speech_plus_two_seconds_in_whole_seconds() -> None:
+    assert window_frames(3 * SAMPLE_RATE) == 500  # 3 s of speech, 2 s of silence
+    assert window_frames(3 * SAMPLE_RATE + 1) == 600  # a sample more: the next whole second
+    assert window_frames(int(26.5 * SAMPLE_RATE)) == 2_900
+    assert window_frames(28 * SAMPLE_RATE) is None  # would fill Whisper's own window: that path is used
+    assert window_frames(45 * SAMPLE_RATE) is None
+    assert WINDOW_FRAMES == 3_000
+
+
+def test_the_fitted_window_hears_the_words_the_whole_window_hears(transcriber, whole_window) -> None:
+    """Every spoken command of the eval set and every hesitant request: no more word errors than the 30 s window
+    makes, summed over the set (a clip may differ in a word either way), and the confidence gate refuses none
+    that the whole window would pass (an unsure short decode is decoded again on the whole window)."""
+    cases = recordings(DATA / "eval") + hesitant()
+    assert len(cases) >= 55
+    fitted_errors = whole_errors = 0
+    gate = SttConfig()
+    for wav, said in cases:
+        audio = read_wav(wav)
+        fitted, whole = transcriber.transcribe(audio), whole_window.transcribe(audio)
+        fitted_errors += errors(said, fitted.text)[0]
+        whole_errors += errors(said, whole.text)[0]
+        if whole.avg_logprob >= gate.min_avg_logprob and whole.no_speech_prob <= gate.max_no_speech_prob:
+            assert fitted.avg_logprob >= gate.min_avg_logprob, (wav.name, fitted, whole)
+            assert fitted.no_speech_prob <= gate.max_no_speech_prob, (wav.name, fitted, whole)
+    assert fitted_errors <= whole_errors, (fitted_errors, whole_errors)
+
+
+def hesitant() -> list[tuple[Path, str]]:
+    folder = DATA / "hesitant"
+    cases = tomllib.loads((folder / "manifest.toml").read_text(encoding="utf-8"))["case"]
+    return [(folder / c["wav"], c["text"]) for c in cases]
+
+
+def test_a_clip_longer_than_the_window_is_heard_whole(transcriber) -> None:
+    """Past Whisper's window (the story told again and again, 35 s and more): faster-whisper's own path, window
+    after window, so every telling is heard, not only what fits one window."""
+    story = read_wav(DATA / "story.wav")
+    pause = np.zeros(SAMPLE_RATE, np.int16)
+    times = int(35 * SAMPLE_RATE / (len(story) + len(pause))) + 1
+    clip = np.concatenate([story, pause] * times)
+    assert window_frames(len(clip)) is None
+    once = transcriber.transcribe(story).text.lower().split()
+    heard = transcriber.transcribe(clip).text.lower().split()
+    assert len(heard) >= (times - 1) * len(once), (once, heard)
