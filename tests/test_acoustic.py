@@ -88,13 +88,17 @@ def test_a_turn_breaks_down_on_the_device_clock() -> None:
 
     traced = {"speech_ended": 100.040, "timings_ms": {"endpoint": 260.0, "transcript": 210.0, "first_token": 900.0}}
     traced["timings_ms"] |= {"first_audio": 1300.0, "stt": 0.0, "intent": 400.0, "total": 3000.0}
+    traced["timings_ms"] |= {"early_start": 110.0, "reply_asked": 215.0, "llm_first_token": 520.0}
     got = breakdown(100.0, traced, 1450.0, None)
     assert got == pytest.approx(
         {
             "heard_end": 40.0,  # listen saw the speech end 40 ms after the mic did
+            "early_start": 150.0,  # the early job began transcribing
             "declared": 300.0,
             "transcript": 250.0,  # known before the turn was declared over: early work
-            "first_token": 940.0,
+            "reply_asked": 255.0,  # the early reply's request
+            "llm_first_token": 560.0,  # the model's first token
+            "first_token": 940.0,  # the first clause the answer guard passed on
             "first_clause": 1340.0,
             "speaker": 1450.0,
             "panel": None,

@@ -63,7 +63,7 @@ class VadConfig:
     """With smart_turn, the longest silence waited for a speaker the model thinks is not done."""
     barge_in: bool = False
     """listen: talking over the reply stops it and starts a new turn (else the mic is muted while speaking)."""
-    early_start_ms: int = 200
+    early_start_ms: int = 150
     """listen: after this much silence, transcribe and classify already (thrown away if speech resumes); 0 = off."""
     early_reply: bool = True
     """listen: with early start, a question's reply is requested then too (kept unspoken; its stream is
@@ -99,7 +99,7 @@ class SttConfig:
     vocabulary_bias: bool = True
     """Whisper is prompted with the command vocabulary and the session's file names (better command WER)."""
     short_window: bool = True
-    """faster-whisper: encode the utterance plus 1 s of silence, not Whisper's whole 30 s window (stt/short_window.py)."""
+    """faster-whisper: encode the utterance plus 2 s of silence, not the whole 30 s window (stt/short_window.py)."""
 
 
 @dataclass(frozen=True)

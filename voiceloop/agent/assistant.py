@@ -107,16 +107,18 @@ class Assistant:
     def head_start(self, samples: np.ndarray, on_heard: OnHeard = None, by: Classifier | None = None) -> HeadStart:
         """The side-effect-free start of a turn (transcript, intents) for listen's early start; on_heard sees the
         transcript before the intent call; `by`: a classifier on a cancellable client."""
+        began = time.perf_counter()
         heard = self.transcriber.transcribe(samples)
         at = time.perf_counter()
         if on_heard is not None:
             on_heard(heard)
         if not self._confident(heard) or parse_command(heard.text) is not None:
-            return HeadStart(heard, heard_at=at, decided_at=at)
+            return HeadStart(heard, heard_at=at, decided_at=at, started_at=began)
         try:
-            return HeadStart(heard, self.classify_turn(heard.text, by), heard_at=at, decided_at=time.perf_counter())
+            decided = self.classify_turn(heard.text, by)
+            return HeadStart(heard, decided, heard_at=at, decided_at=time.perf_counter(), started_at=began)
         except LLMError as e:  # one deadline per turn: the turn reports it, never asks again
-            return HeadStart(heard, failed=str(e), heard_at=at, decided_at=time.perf_counter())
+            return HeadStart(heard, failed=str(e), heard_at=at, decided_at=time.perf_counter(), started_at=began)
 
     def handle(self, utt: Utterance, clock: Clock | None = None, head: HeadStart | None = None) -> Turn:
         """One turn for an utterance; `head` is its transcript (and intents) worked out early, if any: the stages
@@ -124,6 +126,8 @@ class Assistant:
         clock = clock or Clock()
         self.on_stage(LoopState.TRANSCRIBING)
         heard = head.heard if head is not None else self.transcriber.transcribe(utt.samples)
+        if head is not None and head.started_at is not None:
+            clock.mark("early_start", head.started_at)  # when the early transcription began
         clock.lap("stt", head.heard_at if head is not None else None)
         clock.mark("transcript", head.heard_at if head is not None else None)
         if not self._confident(heard):

@@ -66,3 +66,5 @@ class HeadStart:
     """perf_counter() when the transcript was known (None: not recorded)."""
     decided_at: float | None = None
     """perf_counter() when the intents were known (or the intent call failed, or was not needed)."""
+    started_at: float | None = None
+    """perf_counter() when the early work began (the transcription's start)."""

@@ -22,9 +22,12 @@ from voiceloop.devtools.bench import pct
 
 MILESTONES = {
     "heard_end": "listen: end of speech",
+    "early_start": "early transcription began",
     "declared": "turn declared over",
     "transcript": "final transcript",
-    "first_token": "reply's first token",
+    "reply_asked": "reply asked of the LLM",
+    "llm_first_token": "reply's first token",
+    "first_token": "first clause written",
     "first_clause": "first clause synthesized",
     "speaker": "first sample at the speaker",
     "panel": "confirmation panel",
@@ -46,7 +49,9 @@ def breakdown(
     heard = (float(traced["speech_ended"]) - ended_at) * 1000
     ms = traced.get("timings_ms", {})
     out["heard_end"] = heard
-    for key, stage in (("declared", "endpoint"), ("transcript", "transcript"), ("first_token", "first_token")):
+    stages = (("early_start", "early_start"), ("declared", "endpoint"), ("transcript", "transcript"))
+    replies = (("reply_asked", "reply_asked"), ("llm_first_token", "llm_first_token"), ("first_token", "first_token"))
+    for key, stage in (*stages, *replies):
         out[key] = heard + ms[stage] if stage in ms else None
     out["first_clause"] = heard + ms["first_audio"] if "first_audio" in ms else None
     return out

@@ -50,6 +50,7 @@ TIMING_ROW = re.compile(r"^\s*(stt|intent|act|confirm|speak|first_audio|total)\s
 
 BASELINE = {
     "vad": {"silence_ms": 700, "smart_turn": False, "early_start_ms": 250, "early_reply": False},
+    "stt": {"short_window": False},
 }
 """The settings shipped before the latency work: what `--acoustic` compares against by default."""
 

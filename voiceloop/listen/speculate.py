@@ -148,6 +148,8 @@ class SpeculativeLLM:
         self._coming = 0  # replies started early whose request is not on its way yet
         self.taken = 0
         """Chats answered from a speculated stream."""
+        self.last: Speculation | None = None
+        """The stream the last chat taken over came from (when it was asked: its `started`)."""
 
     def expect(self) -> None:
         """A reply was started early: its request is offered in a moment (or its worker ends, settled()), and a
@@ -193,6 +195,7 @@ class SpeculativeLLM:
         if spec is None or spec.cancel.is_set() or (spec.error is not None and not spec.tokens):
             return self.inner.chat(messages, fmt=fmt, options=options, on_token=on_token, model=model)
         self.taken += 1
+        self.last = spec
         return self._replay(spec, on_token, model or self.model)
 
     def _replay(self, spec: Speculation, on_token: OnToken | None, model: str) -> ChatResult:

@@ -49,9 +49,15 @@ def trace_turn(clock: Clock, turn: Turn, early: EarlyStart[Any] | None, llm: Spe
     path = os.environ.get(TRACE_ENV)
     if not path:
         return
+    timings = dict(turn.timings_ms)
+    if llm is not None and llm.last is not None:  # the early reply this turn took over: when it was asked
+        timings["reply_asked"] = clock.since_start_ms(llm.last.started)
+        if llm.last.first_at is not None:
+            timings["llm_first_token"] = clock.since_start_ms(llm.last.first_at)
+        llm.last = None
     line: dict[str, Any] = {
         "speech_ended": clock.origin + time.monotonic() - time.perf_counter(),
-        "timings_ms": {k: round(v, 1) for k, v in turn.timings_ms.items()},
+        "timings_ms": {k: round(v, 1) for k, v in timings.items()},
         "transcript": turn.transcript,
         "early_jobs": early.started if early is not None else 0,
         "early_used": early.used if early is not None else 0,
