@@ -48,7 +48,7 @@ TURN_DONE = r"You said:|error:|didn't hear|didn't catch"
 PANEL = r"─ (Create|Overwrite) "
 TIMING_ROW = re.compile(r"^\s*(stt|intent|act|confirm|speak|first_audio|total)\s+([\d,.]+)", re.M)
 
-BASELINE = {
+BASELINE: dict[str, dict[str, object]] = {
     "vad": {"silence_ms": 700, "smart_turn": False, "early_start_ms": 250, "early_reply": False},
     "stt": {"short_window": False},
 }
