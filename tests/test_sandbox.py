@@ -32,6 +32,10 @@ HOSTILE = [
     "a/" * 20 + "deep.txt",
     "trailing.",
     "dir/ ",
+    ".envrc",  # hidden names can be settings that run as code (direnv, a shell, git hooks)
+    ".hidden.txt",
+    "sub/.git/hooks/pre-commit",
+    "．bashrc",  # fullwidth full stop: NFKC makes it ".bashrc"
 ]
 
 

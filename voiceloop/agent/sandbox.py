@@ -114,6 +114,8 @@ class Sandbox:
                 raise SandboxError(f"refused {name!r}: empty, '.' and '..' parts are not allowed in names")
             if len(_encode(part)) > MAX_NAME_BYTES:
                 raise SandboxError(f"refused: a part of the name is longer than {MAX_NAME_BYTES} bytes")
+            if part.startswith("."):
+                raise SandboxError(f"refused {name!r}: hidden names (starting with '.') are not written")
             if _RESERVED.match(part) or part != part.rstrip(" ."):
                 raise SandboxError(f"refused {name!r}: {part!r} is a reserved or unsafe name")
         return PurePosixPath(*parts)
