@@ -78,7 +78,8 @@ def test_yes_at_the_prompt_writes_output_notes_txt(tmp_path: Path, ollama_url: s
 
 
 @pytest.mark.llm
-@pytest.mark.parametrize("answer", ["n", "", "yes, and call it todo.txt"])  # more than a yes is no yes
+# more than a yes is no yes ("yes, and call it todo.txt" asks again under that name: test_rename.py)
+@pytest.mark.parametrize("answer", ["n", "", "yes, and summarize it"])
 def test_anything_but_yes_writes_nothing(tmp_path: Path, ollama_url: str, answer: str) -> None:
     write_config(tmp_path / "config.toml", ollama_url)
     child = spawn_once(tmp_path, "create_notes.wav", "--no-speak")

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from voiceloop.agent.diff import file_lines
+from voiceloop.agent.rename import Rename, renamed, with_suffix
 from voiceloop.agent.sandbox import Proposal
 from voiceloop.safetext import CONTROL_STYLE, controls, glyphs_of, line, shown
 
@@ -63,6 +64,15 @@ def answer_to(text: str) -> Said:
     return Said.YES if kept and (not rest or " ".join(rest) in GO_PHRASES) else Said.UNCLEAR
 
 
+def decide(answer: str, proposal: Proposal) -> tuple[bool, str]:
+    """What an answer at the prompt does, typed or spoken: a new name ("no, call it report.md") raises Rename
+    (the caller proposes the same write again under it; an undo cannot be renamed); a yes writes; else no."""
+    name = "" if proposal.undo else renamed(answer)
+    if name:
+        raise Rename(with_suffix(name, proposal.rel))
+    return (True, "") if answer_to(answer) is Said.YES else (False, "you said no")
+
+
 def drop_typed_ahead(stdin: TextIO) -> None:
     """Discard keys typed before now: a `y` pressed before the panel was on screen must not answer it."""
     import termios
@@ -73,7 +83,7 @@ def drop_typed_ahead(stdin: TextIO) -> None:
 
 class Confirmer(Protocol):
     def confirm(self, proposal: Proposal) -> tuple[bool, str]:
-        """(yes?, why not) for one proposed write."""
+        """(yes?, why not) for one proposed write; raises Rename when the answer gave the file a new name."""
         ...
 
 
@@ -138,7 +148,7 @@ def facts(content: str) -> list[Text]:
 
 class TerminalConfirmer:
     """Shows the panel and asks "Write this file? [y/N]". Only a yes (answer_to) typed after the panel is on
-    screen writes; no terminal means no."""
+    screen writes; "call it <name>" asks again under that name (Rename); no terminal means no."""
 
     def __init__(self, console: Console, stdin: TextIO | None = None) -> None:
         self.console = console
@@ -160,6 +170,4 @@ class TerminalConfirmer:
             answer = self.stdin.readline()
         except (OSError, ValueError):
             answer = ""  # Ctrl-C is not caught: it stops voiceloop, and nothing was written
-        if answer_to(answer) is Said.YES:
-            return True, ""
-        return False, "you said no"
+        return decide(answer, proposal)

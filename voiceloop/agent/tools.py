@@ -12,6 +12,7 @@ from pathlib import PurePosixPath
 from voiceloop.agent.confirm import Confirmer
 from voiceloop.agent.filecmds.run import run_file_command
 from voiceloop.agent.intents import FILE_COMMANDS, PROSE, Action, Intent, strip_fences
+from voiceloop.agent.rename import Rename
 from voiceloop.agent.sandbox import Sandbox
 from voiceloop.config import AnswerConfig
 from voiceloop.errors import LLMError, SandboxError
@@ -143,9 +144,18 @@ class Tools:
 
     def _write(self, intent: Intent, content: str) -> ActionResult:
         proposal = self.sandbox.propose(intent.filename, content)
-        if proposal.old == content:  # nothing to ask about: an edit the model left as it was
-            return ActionResult(intent.action, Status.ANSWERED, str(proposal.path), f"{proposal.rel} needs no change.")
-        ok, why = self.confirmer.confirm(proposal)
+        while True:
+            if proposal.old == content:  # nothing to ask about: an edit the model left as it was
+                say = f"{proposal.rel} needs no change."
+                return ActionResult(intent.action, Status.ANSWERED, str(proposal.path), say)
+            try:
+                ok, why = self.confirmer.confirm(proposal)
+                break
+            except Rename as new:  # "no, call it report.md": the same content, a new panel, its own yes
+                try:
+                    proposal = self.sandbox.propose(new.name, content)  # the same checks as any name
+                except SandboxError as e:
+                    return ActionResult(intent.action, Status.REFUSED, new.name, f"I wrote nothing: {e}.")
         if not ok:
             return ActionResult(
                 intent.action, Status.DECLINED, str(proposal.path), f"I did not write {proposal.rel}: {why}."

@@ -27,7 +27,8 @@ class PausingConfirmer:
     def confirm(self, proposal: Proposal) -> tuple[bool, str]:
         self.view.set_state(LoopState.CONFIRMING)
         keys = self.ptt.paused() if self.ptt is not None else contextlib.nullcontext()
-        with self.view.paused(), keys, self.lend():  # the prompt reads a line: the space-bar reader lets go
-            answer = self.inner.confirm(proposal)
-        self.view.set_state(LoopState.THINKING)
-        return answer
+        try:
+            with self.view.paused(), keys, self.lend():  # the prompt reads a line: the space-bar reader lets go
+                return self.inner.confirm(proposal)  # or Rename: asked again under the new name
+        finally:
+            self.view.set_state(LoopState.THINKING)

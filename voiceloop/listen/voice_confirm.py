@@ -20,7 +20,8 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
-from voiceloop.agent.confirm import Said, answer_to, drop_typed_ahead, question, render
+from voiceloop.agent.confirm import Said, answer_to, decide, drop_typed_ahead, question, render
+from voiceloop.agent.rename import Rename, renamed, with_suffix
 from voiceloop.agent.sandbox import Proposal
 from voiceloop.audio.bus import CaptureBus, Tap
 from voiceloop.audio.formats import ms_to_samples
@@ -33,6 +34,7 @@ from voiceloop.stt.transcript import Transcriber, Transcript
 from voiceloop.voice.speech import Speaker
 
 READ_S = 0.05  # each wait for the microphone or the keyboard is this short, so either can answer
+MIC_GONE = "the microphone went away, so nothing was written"
 
 
 def spoken_answer(heard: Transcript, min_avg_logprob: float, max_no_speech_prob: float) -> Said:
@@ -81,10 +83,10 @@ class VoiceConfirmer:
         self.console.print(Text(f"{question(proposal)} or say yes / no ", style="bold"), end="")
         self.console.file.flush()
         if self.ears is None:
-            return self._typed(keys) if keys else (False, "no terminal and no microphone to ask on")
+            return self._typed(keys, proposal) if keys else (False, "no terminal and no microphone to ask on")
         with self.ears.lend(), self.ears.bus.tap("yes/no") as tap:
             self.ears.bus.start()  # already running inside `listen`
-            return self._listen(tap, self.ears, keys)
+            return self._listen(tap, self.ears, keys, proposal)
 
     def _keyboard(self) -> bool:
         try:
@@ -92,33 +94,32 @@ class VoiceConfirmer:
         except (AttributeError, ValueError):
             return False
 
-    def _typed(self, keys: bool) -> tuple[bool, str]:
-        line = self.stdin.readline() if keys else ""
-        return (True, "") if answer_to(line) is Said.YES else (False, "you said no")
+    def _typed(self, keys: bool, proposal: Proposal) -> tuple[bool, str]:
+        return decide(self.stdin.readline() if keys else "", proposal)
 
-    def _listen(self, tap: Tap, ears: Ears, keys: bool) -> tuple[bool, str]:
+    def _listen(self, tap: Tap, ears: Ears, keys: bool, proposal: Proposal) -> tuple[bool, str]:
         ears.transcriber.hint_files([])  # file names in Whisper's prompt turn a short "no" into "note"
         try:
             tap.wait_out(ms_to_samples(self.cfg.vad.echo_tail_ms), self.stop)  # half-duplex: our question's echo
         except AudioDeviceError:
-            return self._typed(keys) if keys else (False, "the microphone went away, so nothing was written")
+            return self._typed(keys, proposal) if keys else (False, MIC_GONE)
         ears.segmenter.reset(resumed=True)  # speech already under way is not a whole answer
         frames = FrameChunker(ears.segmenter.frame_samples)
         deadline = time.monotonic() + self.cfg.confirm.timeout_s
         while time.monotonic() < deadline and not self.stop.is_set():
             if keys and select.select([self.stdin], [], [], 0)[0]:
-                return self._typed(True)
+                return self._typed(True, proposal)
             try:
                 chunk = tap.read(READ_S)
             except AudioDeviceError:
-                return self._typed(keys) if keys else (False, "the microphone went away, so nothing was written")
+                return self._typed(keys, proposal) if keys else (False, MIC_GONE)
             for frame in frames.push(chunk) if chunk is not None else []:
                 utt = ears.segmenter.feed(frame)
                 if utt is not None and utt.clipped:  # begun while the question played: only its end was heard
                     self.console.print("\nI heard only the end of that; please say yes or no again.", highlight=False)
                 if utt is None or utt.clipped:
                     continue
-                said = self._hear(ears.transcriber.transcribe(utt.samples))
+                said = self._hear(ears.transcriber.transcribe(utt.samples), proposal)
                 if said is Said.YES:
                     return True, ""
                 if said is Said.NO:
@@ -126,7 +127,13 @@ class VoiceConfirmer:
         self.console.print()
         return False, f"no answer in {self.cfg.confirm.timeout_s:g} s, so nothing was written"
 
-    def _hear(self, heard: Transcript) -> Said:
+    def _hear(self, heard: Transcript, proposal: Proposal) -> Said:
+        """How a spoken answer was taken, shown; "call it report dot md" raises Rename (asked again)."""
+        name = "" if proposal.undo else renamed(heard.text)
+        if name:
+            self.heard.append((heard.text, Said.NO))  # this panel is not written
+            self.console.print(Text.assemble("\n", heard_line(heard.text, f"new name: {name}")))
+            raise Rename(with_suffix(name, proposal.rel))
         stt = self.cfg.stt
         said = spoken_answer(heard, stt.min_avg_logprob, stt.max_no_speech_prob)
         self.heard.append((heard.text, said))

@@ -1,0 +1,50 @@
+"""A new name given at the write prompt: "no, call it report dot md", "name it todo.md", "call it n o t e s dot
+t x t". The one parser for typed and spoken answers; the sandbox checks the name like any other."""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+from voiceloop.agent.intents import normalize_filename
+from voiceloop.agent.understand.words import prepare
+
+_CALL = re.compile(
+    r"\b(?:call|name|rename|save)\s+(?:it|that|this|the file)\W*?\s+(?:as\s+|to\s+)?(?P<name>\S.*)$",
+    re.I,
+)
+_NOT = re.compile(r"\b(?:don't|dont|do not|not|never)\s*$", re.I)
+_NO_NAME = frozenset({"that", "this", "it", "something", "something else", "whatever", "anything"})
+MAX_WORDS = 3
+"""A name said without a dot ("call it shopping list") has at most this many words; more is no name."""
+
+
+class Rename(Exception):
+    """Raised by a Confirmer when the answer gave the file a new name: nothing is written, and the same
+    content is proposed again under `name`, with its own panel and its own yes."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def renamed(answer: str) -> str:
+    """The new file name in an answer at the write prompt, or "" when it gives none. The name is taken as
+    said: "../x.txt" stays "../x.txt", so that the sandbox refuses it."""
+    text = prepare(answer.strip())  # "report dot md" -> report.md, "n o t e s dot t x t" -> notes.txt
+    m = _CALL.search(text)
+    if m is None or _NOT.search(text[: m.start()]):
+        return ""  # "don't call it that" gives no name
+    said = m.group("name").strip().strip("\"'`")
+    first = said.split()[0].strip("\"'`,;!?")
+    if "." in first.rstrip("."):  # a name with a dot ends at its word: "report.md please"
+        return first.rstrip(".")
+    said = said.rstrip(".!?,;")
+    if not said or said.lower() in _NO_NAME or len(said.split()) > MAX_WORDS:
+        return ""
+    return normalize_filename(said)
+
+
+def with_suffix(name: str, old: str) -> str:
+    """name, with the old file's suffix when it was said without one ("call it list" for notes.txt)."""
+    return name if PurePosixPath(name).suffix else name + PurePosixPath(old).suffix
