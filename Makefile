@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export VOICELOOP_CACHE ?= $(CURDIR)/.cache
 export XDG_RUNTIME_DIR ?= /tmp/voiceloop-runtime-$(shell id -u)
 
-.PHONY: install system-deps venv openai-whisper embedded-1.5b llm-env llm-server audio demo eval eval-answers bench test lint clean
+.PHONY: install system-deps venv openai-whisper embedded-1.5b llm-env llm-server audio demo eval eval-answers bench test test-avx2 lint clean
 
 install: system-deps venv openai-whisper llm-env  ## everything: system packages, venv, offline models, test LLM stack
 
@@ -57,6 +57,10 @@ bench:  ## per-stage latency on the shipped spoken WAVs (e.g. BENCH_ARGS="--runs
 TEST_WORKERS ?= 2
 test:  ## the suite in $(TEST_WORKERS) parallel workers, each with its own sound server (TEST_WORKERS=0: one process)
 	$(BIN)/python -m pytest -q $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
+
+test-avx2:  ## the suite as an AVX2-only CPU runs it: CTranslate2, oneDNN and NumPy held to AVX2 (Whisper hears as there)
+	CT2_FORCE_CPU_ISA=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR" \
+		$(MAKE) test
 
 lint:
 	$(BIN)/ruff check voiceloop tests scripts

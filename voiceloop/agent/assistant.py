@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -68,8 +69,7 @@ class Assistant:
         self.speaking: SpeechStream | None = None
         """The reply being spoken now, if any (barge-in cancels it)."""
         self.before_reply: Callable[[], None] = lambda: None
-        """Called on the speech worker just before a reply's first sound: `listen` waits there while the person
-        is still talking (the reply does not talk over them)."""
+        """Called on the speech worker just before a reply's first sound (`listen` waits while they still talk)."""
         self.asked: Intent | None = None
         """The question the last turn asked ("What should I call the file?"); the next thing said answers it."""
         self.answers = Answers(tools, cfg.answer)  # the last spoken answer, which "tell me more" carries on
@@ -107,18 +107,16 @@ class Assistant:
     def head_start(self, samples: np.ndarray, on_heard: OnHeard = None, by: Classifier | None = None) -> HeadStart:
         """The side-effect-free start of a turn (transcript, intents) for listen's early start; on_heard sees the
         transcript before the intent call; `by`: a classifier on a cancellable client."""
-        began = time.perf_counter()
-        heard = self.transcriber.transcribe(samples)
-        at = time.perf_counter()
+        began, heard = time.perf_counter(), self.transcriber.transcribe(samples)  # (left to right: began first)
+        head = functools.partial(HeadStart, heard, heard_at=(at := time.perf_counter()), started_at=began)
         if on_heard is not None:
             on_heard(heard)
         if not self._confident(heard) or parse_command(heard.text) is not None:
-            return HeadStart(heard, heard_at=at, decided_at=at, started_at=began)
-        try:
-            decided = self.classify_turn(heard.text, by)
-            return HeadStart(heard, decided, heard_at=at, decided_at=time.perf_counter(), started_at=began)
+            return head(decided_at=at)
+        try:  # the intents are classified before decided_at is read
+            return head(self.classify_turn(heard.text, by), decided_at=time.perf_counter())
         except LLMError as e:  # one deadline per turn: the turn reports it, never asks again
-            return HeadStart(heard, failed=str(e), heard_at=at, decided_at=time.perf_counter(), started_at=began)
+            return head(failed=str(e), decided_at=time.perf_counter())
 
     def handle(self, utt: Utterance, clock: Clock | None = None, head: HeadStart | None = None) -> Turn:
         """One turn for an utterance; `head` is its transcript (and intents) worked out early, if any: the stages
@@ -126,8 +124,6 @@ class Assistant:
         clock = clock or Clock()
         self.on_stage(LoopState.TRANSCRIBING)
         heard = head.heard if head is not None else self.transcriber.transcribe(utt.samples)
-        if head is not None and head.started_at is not None:
-            clock.mark("early_start", head.started_at)  # when the early transcription began
         clock.lap("stt", head.heard_at if head is not None else None)
         clock.mark("transcript", head.heard_at if head is not None else None)
         if not self._confident(heard):

@@ -218,7 +218,7 @@ class Listener:
         try:
             turn = self.assistant.handle(utt, clock, head)
             print_turn(self.console, turn)
-            trace_turn(clock, turn, self.early, self.speculated)
+            trace_turn(clock, turn, self.early, self.speculated, head)
             self.view.set_turn(turn.transcript, turn.reply, turn.timings_ms)
         except (LLMError, VoiceloopError, OSError) as e:
             self.console.print(error_line(e, " — still listening"), soft_wrap=True)

@@ -80,7 +80,17 @@ class Speculation:
         return self.result is not None or self.error is not None
 
 
-class CancellableLLM:
+class _PassThrough:  # what a wrapping client answers straight from the client it wraps
+    inner: LLMClient
+
+    def version(self) -> str:
+        return self.inner.version()
+
+    def models(self) -> list[str]:
+        return self.inner.models()
+
+
+class CancellableLLM(_PassThrough):
     """Passes through to an LLMClient, streaming every call so the cancel token is checked per chunk;
     with `record`, each chat is also kept as a Speculation the turn can take over."""
 
@@ -129,14 +139,8 @@ class CancellableLLM:
         spec.end(result, None)
         return result
 
-    def version(self) -> str:
-        return self.inner.version()
 
-    def models(self) -> list[str]:
-        return self.inner.models()
-
-
-class SpeculativeLLM:
+class SpeculativeLLM(_PassThrough):
     """The turn's LLM client: a chat that was speculated (same request) is answered from its stream."""
 
     def __init__(self, inner: LLMClient, read_timeout_s: float = 60.0) -> None:
@@ -148,8 +152,7 @@ class SpeculativeLLM:
         self._coming = 0  # replies started early whose request is not on its way yet
         self.taken = 0
         """Chats answered from a speculated stream."""
-        self.last: Speculation | None = None
-        """The stream the last chat taken over came from (when it was asked: its `started`)."""
+        self.last: Speculation | None = None  # the stream the last chat taken over came from
 
     def expect(self) -> None:
         """A reply was started early: its request is offered in a moment (or its worker ends, settled()), and a
@@ -224,12 +227,6 @@ class SpeculativeLLM:
             raise spec.error if isinstance(spec.error, LLMError) else LLMError(str(spec.error))
         first = spec.result.first_token_s if spec.result else 0.0
         return ChatResult("".join(spec.tokens), model, first, time.perf_counter() - t0)
-
-    def version(self) -> str:
-        return self.inner.version()
-
-    def models(self) -> list[str]:
-        return self.inner.models()
 
 
 class Refuse:

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from voiceloop.agent.clock import Clock as Clock  # listen's turns are timed from here
-from voiceloop.agent.turn import Turn
+from voiceloop.agent.turn import HeadStart, Turn
 from voiceloop.audio.bus import AudioChunk
 from voiceloop.audio.formats import SAMPLE_RATE
 from voiceloop.audio.frames import FrameChunker
@@ -43,13 +43,17 @@ def speech_clock(chunk: AudioChunk | None, frames: FrameChunker, unfed: int, sil
     return clock
 
 
-def trace_turn(clock: Clock, turn: Turn, early: EarlyStart[Any] | None, llm: SpeculativeLLM | None) -> None:
+def trace_turn(
+    clock: Clock, turn: Turn, early: EarlyStart[Any] | None, llm: SpeculativeLLM | None, head: HeadStart | None
+) -> None:
     """Append the turn to the VOICELOOP_TRACE file, if one is named (a trace that cannot be written is skipped);
     the early start's counts are the session's so far."""
     path = os.environ.get(TRACE_ENV)
     if not path:
         return
     timings = dict(turn.timings_ms)
+    if head is not None and head.started_at is not None:  # when the early transcription began
+        timings["early_start"] = clock.since_start_ms(head.started_at)
     if llm is not None and llm.last is not None:  # the early reply this turn took over: when it was asked
         timings["reply_asked"] = clock.since_start_ms(llm.last.started)
         if llm.last.first_at is not None:
