@@ -24,6 +24,7 @@ from voiceloop.agent.intents import Action, Intent
 from voiceloop.agent.rename import renamed
 from voiceloop.agent.sandbox import Sandbox
 from voiceloop.agent.tools import ActionResult, Status, Tools
+from voiceloop.agent.understand.clarify import answered, ask_if_meant
 from voiceloop.audio.bus import CaptureBus
 from voiceloop.audio.formats import SAMPLE_RATE, wav_bytes
 from voiceloop.audio.mic import WavSource
@@ -172,7 +173,23 @@ def test_a_name_question_then_a_new_name_at_the_prompt(cfg: Config, llm: OllamaC
         assert assistant.handle_text("Create a file.").intents[0].action is Action.CLARIFY
         turn = assistant.handle_text("Notes dot txt.")
     assert [a.status for a in turn.actions] == [Status.WRITTEN], (turn, screen.getvalue())
+    assert turn.actions[0].renamed == "list.md" and turn.actions[0].to_json()["renamed"] == "list.md"
     assert sorted(p.name for p in out.iterdir()) == ["list.md"]
+    assert [a.filename for a in assistant.memory.actions] == ["list.md"]  # "it" next means list.md, not notes.txt
+
+
+@pytest.mark.parametrize(
+    "reply,want",
+    [
+        ("No, call it feather dot py.", "summarize feather.py"),
+        ("Call it f e a t h e r dot p y.", "summarize feather.py"),
+        ("No, call it feather.", "summarize feather.py"),  # the suffix of the name asked about
+        ("No, call it ../x.txt.", "summarize ../x.txt"),  # kept as said, so the sandbox refuses it aloud
+    ],
+)
+def test_a_did_you_mean_question_takes_a_new_name_by_the_same_parser(reply: str, want: str) -> None:
+    asked = ask_if_meant("summarize whether.py", "whether.py", "weather.py")
+    assert answered(asked, reply) == want
 
 
 def spawn_once(tmp_path: Path) -> pexpect.spawn:

@@ -75,11 +75,15 @@ class ActionResult:
     """For answers: why it ended (budget spent: there is more; loop: it was stopped, LOOP_NOTE added)."""
     llm_failed: bool = False
     """The LLM failed (down, HTTP error, timeout): `say` is that error, and the turn fails with it."""
+    renamed: str = ""
+    """The name the person gave at the write prompt ("no, call it list.md"), used in place of the intent's."""
 
     def to_json(self) -> dict[str, str]:
         out = {"action": self.action.value, "status": self.status.value, "target": self.target, "message": self.say}
         if self.cut is not None:
             out["cut"] = self.cut.value
+        if self.renamed:
+            out["renamed"] = self.renamed
         return out
 
 
@@ -144,10 +148,11 @@ class Tools:
 
     def _write(self, intent: Intent, content: str) -> ActionResult:
         proposal = self.sandbox.propose(intent.filename, content)
+        renamed = ""
         while True:
             if proposal.old == content:  # nothing to ask about: an edit the model left as it was
                 say = f"{proposal.rel} needs no change."
-                return ActionResult(intent.action, Status.ANSWERED, str(proposal.path), say)
+                return ActionResult(intent.action, Status.ANSWERED, str(proposal.path), say, renamed=renamed)
             try:
                 ok, why = self.confirmer.confirm(proposal)
                 break
@@ -156,13 +161,13 @@ class Tools:
                     proposal = self.sandbox.propose(new.name, content)  # the same checks as any name
                 except SandboxError as e:
                     return ActionResult(intent.action, Status.REFUSED, new.name, f"I wrote nothing: {e}.")
+                renamed = proposal.rel
         if not ok:
-            return ActionResult(
-                intent.action, Status.DECLINED, str(proposal.path), f"I did not write {proposal.rel}: {why}."
-            )
+            say = f"I did not write {proposal.rel}: {why}."
+            return ActionResult(intent.action, Status.DECLINED, str(proposal.path), say, renamed=renamed)
         path = self.sandbox.write(proposal)
         verb = "updated" if proposal.is_overwrite else "wrote"
-        return ActionResult(intent.action, Status.WRITTEN, str(path), f"I {verb} {proposal.rel}.")
+        return ActionResult(intent.action, Status.WRITTEN, str(path), f"I {verb} {proposal.rel}.", renamed=renamed)
 
     def _ask(self, messages: list[Message], num_predict: int, on_token: OnToken | None = None) -> str:
         return self.llm.chat(messages, options=self._options(num_predict), model=self.model, on_token=on_token).content

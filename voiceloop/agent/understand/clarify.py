@@ -8,6 +8,7 @@ import re
 
 from voiceloop.agent.confirm import Said, answer_to
 from voiceloop.agent.intents import Action, Intent, Via, normalize_filename
+from voiceloop.agent.rename import renamed, with_suffix
 from voiceloop.agent.understand.words import names_in, prepare, strip_lead
 
 NAME_QUESTION = "What should I call the file?"
@@ -66,13 +67,16 @@ def answered(pending: Intent, reply: str) -> str | None:
     poem.txt"), or None when the reply is not a file name (a new request: handled on its own)."""
     text = prepare(strip_lead(reply.strip()))
     names = names_in(text)
+    new = renamed(reply)  # "no, call it feather dot py": the write prompt's parser, the name kept as said
     guess = _guessed(pending)
     if guess:  # "yes" (the one yes rule), or the right name ("no, feather.py"); anything else is a new request
-        if names:
-            return pending.content.replace(guess, names[0], 1)
+        if new or names:
+            return pending.content.replace(guess, with_suffix(new, guess) if new else names[0], 1)
         return pending.content if answer_to(reply) is Said.YES else None
     m = _ANSWER_NAME.match(text)
-    if names and len(text.split()) <= 6:
+    if new:
+        name = with_suffix(new, "file.txt")
+    elif names and len(text.split()) <= 6:
         name = names[0]
     elif m and len(m.group("name").split()) <= 2 and pending.request == NAME_QUESTION:
         name = normalize_filename(m.group("name"))
