@@ -173,7 +173,7 @@ def test_a_name_question_then_a_new_name_at_the_prompt(cfg: Config, llm: OllamaC
         assert assistant.handle_text("Create a file.").intents[0].action is Action.CLARIFY
         turn = assistant.handle_text("Notes dot txt.")
     assert [a.status for a in turn.actions] == [Status.WRITTEN], (turn, screen.getvalue())
-    assert turn.actions[0].renamed == "list.md" and turn.actions[0].to_json()["renamed"] == "list.md"
+    assert turn.actions[0].written_as == "list.md"
     assert sorted(p.name for p in out.iterdir()) == ["list.md"]
     assert [a.filename for a in assistant.memory.actions] == ["list.md"]  # "it" next means list.md, not notes.txt
 

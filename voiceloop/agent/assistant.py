@@ -196,7 +196,7 @@ class Assistant:
                 speak_result(stream, done)
                 clock.lap("act")
                 if intent.filename and done.status in (Status.WRITTEN, Status.ANSWERED):
-                    self.memory.record(done.renamed or intent.filename, intent.action.value)  # the name written
+                    self.memory.record(done.written_as or intent.filename, intent.action.value)  # as written
         except SpeechInterrupted:  # they talked over us: what they asked next matters more than the rest
             clock.lap("act")
         except BaseException:  # Ctrl-C mid-turn: silence at once

@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from voiceloop.agent.intents import normalize_filename
 from voiceloop.agent.understand.words import prepare
+from voiceloop.errors import SandboxError
+
+if TYPE_CHECKING:
+    from voiceloop.agent.confirm import Confirmer
+    from voiceloop.agent.sandbox import Proposal, Sandbox
 
 _CALL = re.compile(
     r"\b(?:call|name|rename|save)\s+(?:it|that|this|the file)\W*?\s+(?:as\s+|to\s+)?(?P<name>\S.*)$",
@@ -48,3 +54,18 @@ def renamed(answer: str) -> str:
 def with_suffix(name: str, old: str) -> str:
     """name, with the old file's suffix when it was said without one ("call it list" for notes.txt)."""
     return name if PurePosixPath(name).suffix else name + PurePosixPath(old).suffix
+
+
+def ask_by_name(confirmer: Confirmer, sandbox: Sandbox, proposal: Proposal) -> tuple[bool, str, Proposal]:
+    """(yes?, why not, the proposal answered): each new name given at the prompt proposes the same content
+    again under it, with its own panel and its own yes. A new name the sandbox refuses writes nothing
+    (SandboxError, saying so)."""
+    while True:
+        try:
+            ok, why = confirmer.confirm(proposal)
+            return ok, why, proposal
+        except Rename as new:
+            try:
+                proposal = sandbox.propose(new.name, proposal.content)  # the same checks as any name
+            except SandboxError as e:
+                raise SandboxError(f"I wrote nothing: {e}") from e

@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 from voiceloop.agent.confirm import Confirmer
 from voiceloop.agent.filecmds.run import run_file_command
 from voiceloop.agent.intents import FILE_COMMANDS, PROSE, Action, Intent, strip_fences
-from voiceloop.agent.rename import Rename
+from voiceloop.agent.rename import ask_by_name
 from voiceloop.agent.sandbox import Sandbox
 from voiceloop.config import AnswerConfig
 from voiceloop.errors import LLMError, SandboxError
@@ -75,15 +75,12 @@ class ActionResult:
     """For answers: why it ended (budget spent: there is more; loop: it was stopped, LOOP_NOTE added)."""
     llm_failed: bool = False
     """The LLM failed (down, HTTP error, timeout): `say` is that error, and the turn fails with it."""
-    renamed: str = ""
-    """The name the person gave at the write prompt ("no, call it list.md"), used in place of the intent's."""
+    written_as: str = ""  # the name written: the intent's, or a new one given at the prompt ("call it list.md")
 
     def to_json(self) -> dict[str, str]:
         out = {"action": self.action.value, "status": self.status.value, "target": self.target, "message": self.say}
         if self.cut is not None:
             out["cut"] = self.cut.value
-        if self.renamed:
-            out["renamed"] = self.renamed
         return out
 
 
@@ -147,27 +144,15 @@ class Tools:
         return self._write(intent, content)
 
     def _write(self, intent: Intent, content: str) -> ActionResult:
-        proposal = self.sandbox.propose(intent.filename, content)
-        renamed = ""
-        while True:
-            if proposal.old == content:  # nothing to ask about: an edit the model left as it was
-                say = f"{proposal.rel} needs no change."
-                return ActionResult(intent.action, Status.ANSWERED, str(proposal.path), say, renamed=renamed)
-            try:
-                ok, why = self.confirmer.confirm(proposal)
-                break
-            except Rename as new:  # "no, call it report.md": the same content, a new panel, its own yes
-                try:
-                    proposal = self.sandbox.propose(new.name, content)  # the same checks as any name
-                except SandboxError as e:
-                    return ActionResult(intent.action, Status.REFUSED, new.name, f"I wrote nothing: {e}.")
-                renamed = proposal.rel
+        shown = self.sandbox.propose(intent.filename, content)
+        if shown.old == content:  # nothing to ask about: an edit the model left as it was
+            return ActionResult(intent.action, Status.ANSWERED, str(shown.path), f"{shown.rel} needs no change.")
+        ok, why, asked = ask_by_name(self.confirmer, self.sandbox, shown)  # "no, call it list.md": asked again
         if not ok:
-            say = f"I did not write {proposal.rel}: {why}."
-            return ActionResult(intent.action, Status.DECLINED, str(proposal.path), say, renamed=renamed)
-        path = self.sandbox.write(proposal)
-        verb = "updated" if proposal.is_overwrite else "wrote"
-        return ActionResult(intent.action, Status.WRITTEN, str(path), f"I {verb} {proposal.rel}.", renamed=renamed)
+            return ActionResult(intent.action, Status.DECLINED, str(asked.path), f"I did not write {asked.rel}: {why}.")
+        path = self.sandbox.write(asked)
+        verb = "updated" if asked.is_overwrite else "wrote"
+        return ActionResult(intent.action, Status.WRITTEN, str(path), f"I {verb} {asked.rel}.", written_as=asked.rel)
 
     def _ask(self, messages: list[Message], num_predict: int, on_token: OnToken | None = None) -> str:
         return self.llm.chat(messages, options=self._options(num_predict), model=self.model, on_token=on_token).content
