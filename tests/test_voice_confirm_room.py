@@ -59,3 +59,28 @@ def test_silence_at_the_prompt_writes_nothing(tmp_path: Path, room: dict[str, st
     log = child.logfile_read.getvalue()
     assert not (tmp_path / "output").exists(), log
     assert "You said: Shall I" not in log, log  # its own question was not heard as an answer
+
+
+def test_a_spoken_new_name_asks_again_and_only_its_own_yes_writes(
+    tmp_path: Path, room: dict[str, str], ollama_url: str
+) -> None:
+    """ "No, call it report dot md." at the prompt: a new panel and question for report.md; "Yes, write it."
+    writes report.md, and notes.txt (the name first heard) is never written."""
+    piper = PiperSynth(TtsConfig(engine="piper"))
+    pause = np.zeros(SAMPLE_RATE, np.int16)
+    answers = {"rename": "No, call it report dot md.", "yes": "Yes, write it."}
+    for name, said in answers.items():
+        (tmp_path / f"{name}.wav").write_bytes(wav_bytes(np.concatenate([pause, piper.synth(said), pause])))
+    child = spawn_listen(tmp_path, room, ollama_url, more=VOICE_CONFIRM)
+    say(room, "create_notes.wav").wait()
+    child.expect("Write this file")
+    play(room, tmp_path / "rename.wav")
+    child.expect(r"new name: report\.md")
+    child.expect(r"Create \S*report\.md")
+    child.expect("Write this file")
+    play(room, tmp_path / "yes.wav")
+    child.expect(r"Reply:.{0,12} I wrote report\.md\.")
+    assert stop(child) == 0
+    log = child.logfile_read.getvalue()
+    assert sorted(p.name for p in (tmp_path / "output").iterdir()) == ["report.md"], log
+    assert "Traceback" not in log, log
