@@ -97,7 +97,10 @@ def next_turn_is_start_over(child: pexpect.spawn, env: dict[str, str]) -> None:
     that nothing in between (the reply's echo, a self-interruption) was taken as a turn."""
     child.expect("listening")  # the turn before is over, echo tail included: speech now is heard whole
     say(env, START_OVER).wait()
-    child.expect(r"You said:[^\n]*")
+    try:
+        child.expect(r"You said:[^\n]*")
+    except pexpect.TIMEOUT:
+        pytest.fail("no turn after the start-over clip; listen printed:\n" + child.logfile_read.getvalue()[-6000:])
     assert re.search(r"[Ss]tart over", child.after), child.after
     child.expect("Reply:[^\n]*starting over")  # its reply is spoken in the room too
 

@@ -71,3 +71,22 @@ def test_a_clip_longer_than_the_window_is_heard_whole(transcriber) -> None:
     once = transcriber.transcribe(story).text.lower().split()
     heard = transcriber.transcribe(clip).text.lower().split()
     assert len(heard) >= (times - 1) * len(once), (once, heard)
+
+
+def test_decodes_the_whole_window_must_redo_are_told_apart() -> None:
+    """The three short-window failures seen on real clips, each sent back to the whole window."""
+    from voiceloop.stt.short_window import Decoded
+
+    def decoded(text: str, tokens: int) -> Decoded:
+        return Decoded(text, tokens, -0.2, 0.1, 1.2)
+
+    # stopped at the pause: "How many legs does a spider have?" (AVX2 kernels) in a 3.5 s clip
+    assert decoded("How many?", 3).too_short_for(3.5)
+    assert not decoded("How many legs does a spider have?", 9).too_short_for(3.5)
+    assert not decoded("Start over.", 3).too_short_for(2.0) and not decoded("Yes.", 2).too_short_for(1.5)
+    # spelled letters, which a short window heard worse
+    assert decoded("Summarize N-O-T-E-S-D-T-X-T.", 20).spelled and decoded("Summarize w eat h er.py.", 9).spelled
+    assert not decoded("I think a cat is here, I'm sure.", 9).spelled
+    # said again and again
+    assert decoded("How do I create a file? How do I create a file?", 14).looped
+    assert not decoded("Create notes dot txt and notes dot md.", 10).looped

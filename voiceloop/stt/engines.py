@@ -95,12 +95,13 @@ class FasterWhisper:
                 short = transcribe_short(
                     self._model, audio, language=self.cfg.language, prompt=self.prompt, beam_size=self.cfg.beam_size
                 )
-            if short is not None and not short.looped:
+            stopped_early = short is not None and short.too_short_for(len(audio) / SAMPLE_RATE)
+            if short is not None and not (short.looped or short.spelled or stopped_early):
                 avg, no_speech = confidence([short.stats])
                 if avg >= self.cfg.min_avg_logprob and no_speech <= self.cfg.max_no_speech_prob:
                     return Transcript(short.text, avg, no_speech, time.perf_counter() - t0)
-            # looped, or unsure: the whole window decides (a short clip is sometimes heard less surely in a
-            # short window; this way the gate refuses nothing the whole window would have passed)
+            # looped, spelled, stopped early or unsure: the whole window decides (a short clip is sometimes heard
+            # less surely in a short window; this way the gate refuses nothing the whole window would have passed)
         with RUNNING.running():  # the process does not exit under CTranslate2 (stt/inflight.py)
             segments, _info = self._model.transcribe(
                 audio,

@@ -26,6 +26,9 @@ WINDOW_FRAMES = 3_000  # Whisper's own window: 30 s
 PAD_S = 2.0
 """Silence after the speech, inside the window: the decoder sees where the speech ends. With less (1 s) tiny.en
 said some short questions two or three times over; 2 s gave the fewest word errors on our sets."""
+MIN_TOKENS_PER_S = 1.2
+"""Fewer tokens than this per second of the clip is a decode that stopped early (people say 2-4 words a second;
+the clip's own silence at both ends keeps short answers like "Yes." above it)."""
 STEP_S = 1.0
 """Windows come in whole steps, so a clip and the same clip a frame longer decode alike."""
 
@@ -45,6 +48,17 @@ class Decoded:
         """(tokens, avg_logprob, no_speech_prob, compression_ratio), as engines.confidence() takes a segment's."""
         return self.tokens, self.avg_logprob, self.no_speech_prob, self.compression_ratio
 
+    def too_short_for(self, seconds: float) -> bool:
+        """Fewer tokens than the speech could hold: a short window's decoder can end at a pause mid-sentence
+        ("How many legs does a spider have?" with a pause after "many" came out "How many?")."""
+        return self.tokens < MIN_TOKENS_PER_S * seconds
+
+    @property
+    def spelled(self) -> bool:
+        """Letters said one by one ("n o t e s", "N-O-T-E-S", "w eat h er"): a name being spelled, which a short
+        window hears worse on some CPUs (AVX2: two of six spelled names lost, one with the whole window)."""
+        return _LONE_LETTER.search(self.text) is not None
+
     @property
     def looped(self) -> bool:
         """The decoder said something over again: a short window's own failure, decoded again on the whole one."""
@@ -63,6 +77,7 @@ def repeats(text: str) -> bool:
 
 
 _WORD = re.compile(r"[a-z0-9']+")
+_LONE_LETTER = re.compile(r"(?<![\w'])[b-hj-zB-HJ-Z](?![\w'])")  # any letter alone but "a" and "I"
 
 
 def window_frames(samples: int) -> int | None:
