@@ -100,9 +100,16 @@ def test_eval_reports_names_not_said(tmp_path: Path, ollama_url: str, voices) ->
     )
     write_config(tmp_path / "config.toml", ollama_url)
     table = run_cli("eval", str(cases), cwd=tmp_path, env={"COLUMNS": "200"})
-    assert "names not said: 0" in table.stdout, table.stdout + table.stderr
     report = json.loads(run_cli("eval", str(cases), "--json", cwd=tmp_path).stdout)
-    assert report["names_not_said"] == 0 and report["cases"][0]["names_not_said"] == [], report
+    [case] = report["cases"]
+    assert f"names not said: {report['names_not_said']}" in table.stdout, table.stdout + table.stderr
+    assert report["names_not_said"] == len(case["names_not_said"]), report
+    # a name not said may only be one Whisper heard wrong (tiny.en heard "Vader.csv" once with AVX2 kernels),
+    # never one the pipeline made up: the bias prompt's example, or any name that is not in the transcript
+    for name in case["names_not_said"]:
+        assert name.lower() in case["heard"].lower() and "notes" not in name, report
+    if "data.csv" in case["heard"].lower().replace(" dot ", "."):
+        assert case["names_not_said"] == [], report  # heard right: nothing to report
 
 
 def test_the_prompt_holds_command_words_and_the_sessions_files_only() -> None:
