@@ -34,6 +34,8 @@ if WORKER:
     os.environ["XDG_RUNTIME_DIR"] = f"/tmp/voiceloop-runtime-{os.getuid()}-{WORKER}"
     os.environ.pop("PULSE_SERVER", None)
 AUDIO_SCRIPT = ROOT / "scripts" / "audio_devices.sh"
+_LLM_SERVER = pytest.StashKey[subprocess.Popen]()  # type: ignore[type-arg]
+"""The LLM server the xdist controller started for its workers, if it started one."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -42,6 +44,9 @@ def pytest_configure(config: pytest.Config) -> None:
         subprocess.run(["bash", str(AUDIO_SCRIPT), "start"], check=False, capture_output=True, timeout=60)
     elif config.pluginmanager.hasplugin("xdist") and getattr(config.option, "numprocesses", None):
         _join_packaged_models()  # once, before the workers start: they would all join the same files at once
+        if not _up(OLLAMA) and (ROOT / ".venv-llm" / "bin" / "python").exists():
+            # one server for every worker (each starting its own would race for the port); up till the run ends
+            config.stash[_LLM_SERVER] = _start_llm_server()
 
 
 def cpu_line() -> str:
@@ -67,6 +72,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(_LLM_SERVER, None)
+    if server is not None:
+        server.terminate()
+        server.wait(timeout=10)
     if hasattr(config, "workerinput"):
         subprocess.run(["bash", str(AUDIO_SCRIPT), "stop"], check=False, capture_output=True, timeout=60)
 
@@ -114,11 +123,19 @@ def ollama_url() -> str:
     if _up(OLLAMA):
         yield OLLAMA
         return
-    llm_python = ROOT / ".venv-llm" / "bin" / "python"
-    if not llm_python.exists():
+    if not (ROOT / ".venv-llm" / "bin" / "python").exists():
         pytest.fail(f"no Ollama API at {OLLAMA} and no .venv-llm to start one: run `make llm-env` or `make llm-server`")
+    proc = _start_llm_server()
+    yield OLLAMA
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _start_llm_server() -> subprocess.Popen[bytes]:
+    """scripts/llm_server.py on OLLAMA's port, once it answers (fails the run if it does not come up)."""
     port = OLLAMA.rsplit(":", 1)[1]
     log = open(ROOT / ".cache" / "llm_server.log", "wb") if (ROOT / ".cache").is_dir() else subprocess.DEVNULL
+    llm_python = ROOT / ".venv-llm" / "bin" / "python"
     proc = subprocess.Popen(
         [str(llm_python), str(ROOT / "scripts" / "llm_server.py"), "--port", port], stdout=log, stderr=subprocess.STDOUT
     )
@@ -128,9 +145,7 @@ def ollama_url() -> str:
             proc.kill()
             pytest.fail("scripts/llm_server.py did not come up; see .cache/llm_server.log")
         time.sleep(0.5)
-    yield OLLAMA
-    proc.terminate()
-    proc.wait(timeout=10)
+    return proc
 
 
 @pytest.fixture
