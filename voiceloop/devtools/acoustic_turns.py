@@ -32,6 +32,15 @@ MILESTONES = {
     "speaker": "first sample at the speaker",
     "panel": "confirmation panel",
 }
+TRACED = {
+    "early_start": "early_start",
+    "declared": "endpoint",
+    "transcript": "transcript",
+    "reply_asked": "reply_asked",
+    "llm_first_token": "llm_first_token",
+    "first_token": "first_token",
+}
+"""Milestones read from listen's trace: MILESTONES key -> the name listen's timings give it."""
 SIDES = ("new", "baseline")
 Stats = tuple[float, float, int]
 """median, p90, count."""
@@ -49,9 +58,7 @@ def breakdown(
     heard = (float(traced["speech_ended"]) - ended_at) * 1000
     ms = traced.get("timings_ms", {})
     out["heard_end"] = heard
-    stages = (("early_start", "early_start"), ("declared", "endpoint"), ("transcript", "transcript"))
-    replies = (("reply_asked", "reply_asked"), ("llm_first_token", "llm_first_token"), ("first_token", "first_token"))
-    for key, stage in (*stages, *replies):
+    for key, stage in TRACED.items():
         out[key] = heard + ms[stage] if stage in ms else None
     out["first_clause"] = heard + ms["first_audio"] if "first_audio" in ms else None
     return out

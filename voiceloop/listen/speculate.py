@@ -172,9 +172,9 @@ class SpeculativeLLM(_PassThrough):
             self._cond.notify_all()
 
     def drop_all(self) -> None:
-        """Cancel whatever was speculated and not taken (the turn went another way, or it ended)."""
+        """Cancel whatever was speculated and not taken (the turn went another way, or it ended); forget `last`."""
         with self._cond:
-            offers, self._offers, self._coming = self._offers, {}, 0
+            offers, self._offers, self._coming, self.last = self._offers, {}, 0, None
         for spec in offers.values():
             spec.cancel.set()
 

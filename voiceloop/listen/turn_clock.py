@@ -58,7 +58,6 @@ def trace_turn(
         timings["reply_asked"] = clock.since_start_ms(llm.last.started)
         if llm.last.first_at is not None:
             timings["llm_first_token"] = clock.since_start_ms(llm.last.first_at)
-        llm.last = None
     line: dict[str, Any] = {
         "speech_ended": clock.origin + time.monotonic() - time.perf_counter(),
         "timings_ms": {k: round(v, 1) for k, v in timings.items()},

@@ -95,8 +95,7 @@ class FasterWhisper:
                 short = transcribe_short(
                     self._model, audio, language=self.cfg.language, prompt=self.prompt, beam_size=self.cfg.beam_size
                 )
-            stopped_early = short is not None and short.too_short_for(len(audio) / SAMPLE_RATE)
-            if short is not None and not (short.looped or short.spelled or stopped_early):
+            if short is not None and not short.needs_whole_window(len(audio) / SAMPLE_RATE):
                 avg, no_speech = confidence([short.stats])
                 if avg >= self.cfg.min_avg_logprob and no_speech <= self.cfg.max_no_speech_prob:
                     return Transcript(short.text, avg, no_speech, time.perf_counter() - t0)

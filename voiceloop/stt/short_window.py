@@ -48,6 +48,11 @@ class Decoded:
         """(tokens, avg_logprob, no_speech_prob, compression_ratio), as engines.confidence() takes a segment's."""
         return self.tokens, self.avg_logprob, self.no_speech_prob, self.compression_ratio
 
+    def needs_whole_window(self, seconds: float) -> bool:
+        """This decode of a `seconds`-long clip is one of the short window's own failures (said over again, letters
+        spelled one by one, or stopped early): the whole window decodes the clip again."""
+        return self.looped or self.spelled or self.too_short_for(seconds)
+
     def too_short_for(self, seconds: float) -> bool:
         """Fewer tokens than the speech could hold: a short window's decoder can end at a pause mid-sentence
         ("How many legs does a spider have?" with a pause after "many" came out "How many?")."""
