@@ -91,3 +91,48 @@ def test_the_microphone_is_read_in_exactly_one_place() -> None:
                 readers.append(f"{rel}:{node.lineno} {who}.read")
     assert readers == []
     assert len(bus_reads) == 1, bus_reads
+
+
+def _runtime_imports(path: Path, modules: set[str]) -> set[str]:
+    """The voiceloop modules `path` imports when it runs, inside functions too (a lazy import is still an edge);
+    imports under `if TYPE_CHECKING:` are only for the type checker and are left out."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
+        for inner in ast.walk(node)
+    }
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module:
+            out.update(n for n in (node.module, *(f"{node.module}.{a.name}" for a in node.names)) if n in modules)
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names if a.name in modules)
+    return out
+
+
+def test_the_agent_has_no_import_cycle() -> None:
+    """tools carries out the file commands and the file commands build tools' results: one of them importing
+    the other lazily hid a cycle, which breaks as soon as someone moves the import to the top."""
+    files = (PKG / "agent").rglob("*.py")
+    paths = {".".join(p.relative_to(PKG.parent).with_suffix("").parts).removesuffix(".__init__"): p for p in files}
+    graph = {m: _runtime_imports(p, set(paths)) - {m} for m, p in paths.items()}
+    cycles = []
+    for start in graph:
+        path, stack, seen = [start], [iter(sorted(graph[start]))], {start}
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                stack.pop()
+                path.pop()
+            elif nxt == start:
+                cycles.append(" -> ".join([*path, start]))
+                break
+            elif nxt not in seen:
+                seen.add(nxt)
+                path.append(nxt)
+                stack.append(iter(sorted(graph[nxt])))
+    assert cycles == []

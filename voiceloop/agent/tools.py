@@ -5,14 +5,14 @@ from __future__ import annotations
 import ast
 import os
 import re
-from dataclasses import dataclass
-from enum import Enum
 from pathlib import PurePosixPath
 
 from voiceloop.agent.confirm import Confirmer
 from voiceloop.agent.filecmds.run import run_file_command
 from voiceloop.agent.intents import FILE_COMMANDS, PROSE, Action, Intent, strip_fences
 from voiceloop.agent.rename import ask_by_name
+from voiceloop.agent.results import ActionResult as ActionResult
+from voiceloop.agent.results import Status as Status
 from voiceloop.agent.sandbox import Sandbox
 from voiceloop.config import AnswerConfig
 from voiceloop.errors import LLMError, SandboxError
@@ -49,39 +49,6 @@ ANSWER_TEMPERATURE = 0.2
 TOKENS_PER_SENTENCE = 50  # room to finish the last budgeted sentence; the guard stops the stream sooner
 _LANGS = {".py": "Python", ".js": "JavaScript", ".sh": "Bash", ".html": "HTML", ".md": "Markdown", ".json": "JSON"}
 _LANGS |= {".toml": "TOML", ".rs": "Rust", ".go": "Go", ".c": "C", ".ts": "TypeScript"}
-
-
-class Status(str, Enum):
-    WRITTEN = "written"
-    DECLINED = "declined"
-    REFUSED = "refused"
-    FAILED = "failed"
-    ANSWERED = "answered"
-
-
-@dataclass(frozen=True)
-class ActionResult:
-    """The outcome of one intent."""
-
-    action: Action
-    status: Status
-    target: str
-    """The file path involved (written, declined or refused), or ""."""
-    say: str
-    """What to tell the person about it (spoken and printed)."""
-    streamed: bool = False
-    """`say` was already handed to the speech stream token by token while it was generated."""
-    cut: Cut | None = None
-    """For answers: why it ended (budget spent: there is more; loop: it was stopped, LOOP_NOTE added)."""
-    llm_failed: bool = False
-    """The LLM failed (down, HTTP error, timeout): `say` is that error, and the turn fails with it."""
-    written_as: str = ""  # the name written: the intent's, or a new one given at the prompt ("call it list.md")
-
-    def to_json(self) -> dict[str, str]:
-        out = {"action": self.action.value, "status": self.status.value, "target": self.target, "message": self.say}
-        if self.cut is not None:
-            out["cut"] = self.cut.value
-        return out
 
 
 class Tools:

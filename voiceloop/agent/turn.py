@@ -8,7 +8,7 @@ from typing import Any
 
 from voiceloop.agent.classifier import Classification
 from voiceloop.agent.intents import Intent
-from voiceloop.agent.tools import ActionResult
+from voiceloop.agent.results import ActionResult
 from voiceloop.stt.transcript import Transcript
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from voiceloop.agent.confirm import Confirmer
 from voiceloop.agent.intents import Action, Intent, Via
+from voiceloop.agent.results import ActionResult, Status
 from voiceloop.agent.sandbox import MAX_DEPTH, Sandbox
-from voiceloop.agent.tools import ActionResult, Status
 from voiceloop.errors import SandboxError
 
 ACTION = Action.LIST_FILES

@@ -13,8 +13,8 @@ from pathlib import PurePosixPath
 from voiceloop.agent.confirm import Confirmer
 from voiceloop.agent.filecmds.list_files import listing
 from voiceloop.agent.intents import Action, Intent, Via, normalize_filename
+from voiceloop.agent.results import ActionResult, Status
 from voiceloop.agent.sandbox import Sandbox
-from voiceloop.agent.tools import ActionResult, Status
 from voiceloop.agent.understand.clarify import ask_for_file
 from voiceloop.agent.understand.words import NAME, escapes, known_by_words, names_in, session_file, squash, words
 from voiceloop.errors import SandboxError

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from voiceloop.agent.confirm import Confirmer
+from voiceloop.agent.filecmds import list_files, read_file, undo
 from voiceloop.agent.intents import Action, Intent
+from voiceloop.agent.results import ActionResult
+from voiceloop.agent.sandbox import Sandbox
 
-if TYPE_CHECKING:
-    from voiceloop.agent.confirm import Confirmer
-    from voiceloop.agent.sandbox import Sandbox
-    from voiceloop.agent.tools import ActionResult
+HANDLERS = {Action.LIST_FILES: list_files.handle, Action.READ_FILE: read_file.handle, Action.UNDO: undo.handle}
 
 
 def run_file_command(intent: Intent, sandbox: Sandbox, confirmer: Confirmer) -> ActionResult:
     """The intent's own module handles it (SandboxError is the caller's: a refusal, spoken)."""
-    # imported here: the intent modules build tools.ActionResult, and tools imports this module
-    from voiceloop.agent.filecmds import list_files, read_file, undo
-
-    handlers = {Action.LIST_FILES: list_files.handle, Action.READ_FILE: read_file.handle, Action.UNDO: undo.handle}
-    return handlers[intent.action](intent, sandbox, confirmer)
+    return HANDLERS[intent.action](intent, sandbox, confirmer)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from voiceloop.agent.confirm import Confirmer
 from voiceloop.agent.intents import Action, Intent, Via
+from voiceloop.agent.results import ActionResult, Status
 from voiceloop.agent.sandbox import Sandbox
-from voiceloop.agent.tools import ActionResult, Status
 from voiceloop.agent.understand.words import escapes, names_in
 
 ACTION = Action.UNDO
