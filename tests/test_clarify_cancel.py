@@ -54,6 +54,25 @@ def test_a_file_name_is_still_an_answer(cfg, llm) -> None:
     assert turn.reply != DROPPED_REPLY and [p.rel for p in person.shown] == ["cancel.txt"], turn
 
 
+@pytest.mark.llm
+@pytest.mark.parametrize("said", ["Call it that.", "Don't call it that.", "name it that"])
+def test_call_it_that_names_nothing_and_the_question_comes_again(cfg, llm, said: str) -> None:
+    """After "What should I call the file?", "call it that" points at no name: nothing is proposed (it once
+    proposed a file called that.txt), the same question is asked again, and the next answer still finishes
+    the request."""
+    person = RecordingConfirmer(answer=False)
+    tools = Tools(llm, Sandbox(Path(cfg.output.dir)), person, cfg.llm.num_predict)
+    assistant = Assistant(cfg, ScriptedTranscriber(), llm, tools, SilentSpeaker())
+    assert assistant.handle_text("Create a file.").reply == NAME_QUESTION
+
+    again = assistant.handle_text(said)
+    assert [i.action for i in again.intents] == [Action.CLARIFY] and again.reply == NAME_QUESTION, again
+    assert person.shown == [] and not Path(cfg.output.dir).exists()
+
+    named = assistant.handle_text("notes dot txt")
+    assert [p.rel for p in person.shown] == ["notes.txt"], named
+
+
 @pytest.mark.parametrize(
     "reply,want",
     [

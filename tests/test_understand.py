@@ -124,6 +124,8 @@ def test_the_next_thing_said_answers_the_question() -> None:
     [name_q] = fast_path("write a function that reverses a string", []) or []
     assert answered(name_q, "call it reverse dot py") == "write a function that reverses a string in reverse.py"
     assert answered(name_q, "what is the weather like today in Paris and in Rome") is None
+    assert answered(name_q, "let's call it reverse") == "write a function that reverses a string in reverse.txt"
+    assert answered(name_q, "how about reverse dot py") == "write a function that reverses a string in reverse.py"
     [file_q] = fast_path("summarize it", []) or []
     assert answered(file_q, "notes.txt") == "summarize notes.txt"
 

@@ -37,9 +37,18 @@ class Rename(Exception):
 def renamed(answer: str) -> str:
     """The new file name in an answer at the write prompt, or "" when it gives none. The name is taken as
     said: "../x.txt" stays "../x.txt", so that the sandbox refuses it."""
+    return called(answer) or ""
+
+
+def called(answer: str) -> str | None:
+    """The one parser of "call it X" ("name it", "let's call it", "rename it to", "save it as"), at the write
+    prompt and as the answer to a question: the name, "" when the answer has that shape but gives no name
+    ("call it that", "don't call it that"), None when it has not."""
     text = prepare(answer.strip())  # "report dot md" -> report.md, "n o t e s dot t x t" -> notes.txt
     m = _CALL.search(text)
-    if m is None or _NOT.search(text[: m.start()]):
+    if m is None:
+        return None
+    if _NOT.search(text[: m.start()]):
         return ""  # "don't call it that" gives no name
     said = m.group("name").strip().strip("\"'`")
     first = said.split()[0].strip("\"'`,;!?")

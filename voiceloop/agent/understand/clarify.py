@@ -8,7 +8,7 @@ import re
 
 from voiceloop.agent.confirm import Said, answer_to
 from voiceloop.agent.intents import Action, Intent, Via, normalize_filename
-from voiceloop.agent.rename import renamed, with_suffix
+from voiceloop.agent.rename import called, with_suffix
 from voiceloop.agent.understand.words import names_in, prepare, strip_lead
 
 NAME_QUESTION = "What should I call the file?"
@@ -23,10 +23,11 @@ _CANCEL = re.compile(
     re.I,
 )
 _ANSWER_NAME = re.compile(
-    r"^(?:(?:call it|name it|it's|it is|use|the name is|let's call it|how about|make it)\s+)?(?:the\s+)?(?:file\s+)?"
+    r"^(?:(?:it's|it is|use|the name is|how about|make it)\s+)?(?:the\s+)?(?:file\s+)?"
     r"(?:(?:called|named)\s+)?(?P<name>.+?)[.!]?$",
     re.I,
 )
+"""A bare answer to NAME_QUESTION ("it's notes", "how about todo"); "call it X" is rename.called's."""
 
 
 def ask_for_name(said: str, via: Via = Via.FAST) -> Intent:
@@ -67,12 +68,14 @@ def answered(pending: Intent, reply: str) -> str | None:
     poem.txt"), or None when the reply is not a file name (a new request: handled on its own)."""
     text = prepare(strip_lead(reply.strip()))
     names = names_in(text)
-    new = renamed(reply)  # "no, call it feather dot py": the write prompt's parser, the name kept as said
+    new = called(reply)  # "no, call it feather dot py": the write prompt's parser, the name kept as said
     guess = _guessed(pending)
     if guess:  # "yes" (the one yes rule), or the right name ("no, feather.py"); anything else is a new request
         if new or names:
             return pending.content.replace(guess, with_suffix(new, guess) if new else names[0], 1)
         return pending.content if answer_to(reply) is Said.YES else None
+    if new == "" and pending.request == NAME_QUESTION:
+        return pending.content  # "call it that" names nothing: the request as it was, so the question comes again
     m = _ANSWER_NAME.match(text)
     if new:
         name = with_suffix(new, "file.txt")
