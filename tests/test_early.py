@@ -156,3 +156,34 @@ def test_a_listen_turn_is_timed_from_the_end_of_speech(
     assert ms["intent"] > 0, ms  # the wait for the early intent call is the intent stage
     assert ms["transcript"] <= ms["first_token"] <= ms["total"], ms
     assert "paris" in out.lower(), out
+
+
+def test_a_job_started_at_a_pause_shorter_than_the_kept_tail_is_taken() -> None:
+    """early_start_ms below the segmenter's kept tail (150 ms): the finished utterance holds the job's audio and up
+    to 150 ms of silence after it, and the job is still the turn's (it was thrown away every time before)."""
+    seg, frames = scripted("1" * 10 + "0" * 30)
+    early: EarlyStart[int] = EarlyStart(lambda s, job: len(s), after_ms=90, frame_ms=30)
+    utt = None
+    for f in frames:
+        utt = seg.feed(f)
+        if utt is not None:
+            break
+        early.watch(seg)
+    assert utt is not None and early.started == 1
+    assert early.take(utt) == 480 * (10 + 3)  # the job's audio: the speech and the 3 silent frames it waited for
+    assert (early.used, early.wasted) == (1, 0)
+    assert len(utt.samples) == 480 * (10 + 5)  # the utterance kept 150 ms
+
+
+def test_a_job_is_not_taken_for_an_utterance_that_goes_on_past_its_audio() -> None:
+    seg, frames = scripted("1" * 10 + "0" * 3 + "1" * 10 + "0" * 30)
+    early: EarlyStart[int] = EarlyStart(lambda s, job: len(s), after_ms=90, frame_ms=30)
+    utt = None
+    for f in frames:
+        utt = seg.feed(f)
+        if utt is not None:
+            break
+        early.watch(seg)
+    assert utt is not None
+    assert early.started == 2 and early.wasted == 1  # the first pause's job was dropped when speech came back
+    assert early.take(utt) == 480 * (10 + 3 + 10 + 3)

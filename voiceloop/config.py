@@ -63,7 +63,7 @@ class VadConfig:
     """With smart_turn, the longest silence waited for a speaker the model thinks is not done."""
     barge_in: bool = False
     """listen: talking over the reply stops it and starts a new turn (else the mic is muted while speaking)."""
-    early_start_ms: int = 150
+    early_start_ms: int = 90
     """listen: after this much silence, transcribe and classify already (thrown away if speech resumes); 0 = off."""
     early_reply: bool = True
     """listen: with early start, a question's reply is requested then too (kept unspoken; its stream is

@@ -17,12 +17,21 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from voiceloop.audio.vad import Segmenter, Utterance
+from voiceloop.audio.formats import ms_to_samples
+from voiceloop.audio.vad import KEEP_TAIL_MS, Segmenter, Utterance
 from voiceloop.runtime import spawn
 
 T = TypeVar("T")
 JOIN_STEP_S = 0.1  # short waits, so Ctrl-C is seen at once
 MAX_WAIT_S = 120.0  # default: an early job that hangs this long is given up on; the turn does the work itself
+
+
+def same_speech(early: np.ndarray, final: np.ndarray) -> bool:
+    """The finished utterance holds the early job's audio, and after it silence only: the segmenter keeps up to
+    KEEP_TAIL_MS of the quiet after the last word, so a job started at a shorter pause saw part of that tail
+    (had speech come back in the rest, the job would have been dropped)."""
+    extra = len(final) - len(early)
+    return 0 <= extra <= ms_to_samples(KEEP_TAIL_MS) and np.array_equal(final[: len(early)], early)
 
 
 class Job:
@@ -92,7 +101,7 @@ class EarlyStart(Generic[T]):
         """The early result for this utterance, waiting for it if needed; None when there is none."""
         job = self._job
         self._job = None
-        if job is None or job.thread is None or not np.array_equal(job.samples, utt.samples):
+        if job is None or job.thread is None or not same_speech(job.samples, utt.samples):
             if job is not None:
                 job.cancel.set()
             return None
