@@ -4,7 +4,6 @@ and the rich terminal prompt."""
 from __future__ import annotations
 
 import contextlib
-import re
 import sys
 from enum import Enum
 from pathlib import PurePosixPath
@@ -34,7 +33,6 @@ _LEXERS = {
 }
 
 
-_WORDS = re.compile(r"[a-z']+")
 FILLERS = frozenset({"uh", "um", "oh", "ah", "well", "so", "please", "just"})
 YES_WORDS = frozenset({"y", "yes", "yeah", "yep", "yup", "sure", "ok", "okay", "right", "alright"})
 GO_PHRASES = frozenset({"write it", "do it", "go ahead", "save it", "go for it", "do that", "write that"})
@@ -54,7 +52,7 @@ def answer_to(text: str) -> Said:
     """The one rule for typed and spoken answers: case, punctuation and fillers do not matter; any no word
     anywhere is a no; a yes is the whole answer being yes words and/or one go phrase; anything else is
     unclear (the keyboard takes it as no, the voice prompt asks again)."""
-    words = [w.strip("'") for w in _WORDS.findall(text.lower())]
+    words = [w.strip("'") for w in "".join(c if "a" <= c <= "z" or c == "'" else " " for c in text.lower()).split()]
     if any(w in NO_WORDS for w in words):
         return Said.NO  # a no is safe to take even half-heard
     kept = [w for w in words if w not in FILLERS]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from voiceloop.agent.names import canonical
+from voiceloop.vocabulary import table
 
 
 class Action(str, Enum):
@@ -68,36 +69,8 @@ class Intent:
         }
 
 
-_EXT_WORDS = {
-    "text": "txt",
-    "tax": "txt",
-    "txt": "txt",
-    "t x t": "txt",
-    "python": "py",
-    "pi": "py",
-    "pie": "py",
-    "p y": "py",
-    "py": "py",
-    "markdown": "md",
-    "mark down": "md",
-    "m d": "md",
-    "md": "md",
-    "jason": "json",
-    "json": "json",
-    "j son": "json",
-    "javascript": "js",
-    "j s": "js",
-    "js": "js",
-    "html": "html",
-    "h t m l": "html",
-    "csv": "csv",
-    "c s v": "csv",
-    "yaml": "yaml",
-    "yml": "yml",
-    "toml": "toml",
-    "sh": "sh",
-    "shell": "sh",
-}
+_EXT_WORDS = table("extensions")
+"""An extension as said -> as written ("jason" -> "json"; vocabulary.yaml)."""
 _FENCE = re.compile(r"^\s*```[a-zA-Z0-9_+-]*\s*\n?(.*?)\n?\s*```\s*$", re.S)
 
 

@@ -104,7 +104,7 @@ class Sandbox:
             raise SandboxError(f"refused {name!r}: {why}")
         if "\\" in name:
             raise SandboxError(f"refused {name!r}: use / between folders, not \\")
-        if name.startswith(("/", "~")) or re.match(r"^[A-Za-z]:", name):
+        if name.startswith(("/", "~")) or (name[1:2] == ":" and name[:1].isascii() and name[:1].isalpha()):
             raise SandboxError(f"refused {name!r}: only names inside the output folder are allowed")
         parts = tuple(name.split("/"))
         if len(parts) > MAX_DEPTH + 1:

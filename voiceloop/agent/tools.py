@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import os
-import re
 from pathlib import PurePosixPath
 
 from voiceloop.agent.confirm import Confirmer
@@ -18,6 +17,7 @@ from voiceloop.config import AnswerConfig
 from voiceloop.errors import LLMError, SandboxError
 from voiceloop.llm.ollama import LLMClient, Message, OnToken
 from voiceloop.llm.repetition import penalties
+from voiceloop.vocabulary import contains, only_words_of
 from voiceloop.voice.budget import LOOP_NOTE, AnswerGuard, Cut, Enough
 from voiceloop.voice.speech import CUT_NOTE, clip_reply
 
@@ -35,8 +35,6 @@ EDIT_PROMPT = (
 )
 SUMMARY_PROMPT = "Summarize the text in at most five short bullet points starting with '- '. No preamble."
 MAX_BULLETS = 5
-_EMPTY = re.compile(r"\b(empty|blank|nothing)\b", re.I)
-_JUST_CREATE = re.compile(r"\b(please|create|make|new|an?|the|file|called|named|text)\b", re.I)
 CHAT_PROMPT = (
     "You are voiceloop, a helpful voice assistant running locally. Answer in one to three short "
     "spoken sentences: plain words, no Markdown, no lists, no code."
@@ -254,14 +252,21 @@ def chat_prompt(sentences: int) -> str:
 def bullets(answer: str) -> str:
     """At most MAX_BULLETS '- ' lines; small models add a preamble or number their points."""
     lines = [line.strip() for line in answer.strip().splitlines() if line.strip()]
-    points = [re.sub(r"^(?:[-*•]|\d+[.)])\s*", "", line) for line in lines if re.match(r"^(?:[-*•]|\d+[.)])\s", line)]
+    points = [point for line in lines if (point := _point(line)) is not None]
     if not points:
         return answer.strip()
     return "\n".join(f"- {p}" for p in points[:MAX_BULLETS])
 
 
+def _point(line: str) -> str | None:
+    """ "- a point", "2) a point" -> "a point"; None for a line that is no list item."""
+    digits = len(line) - len(line.lstrip("0123456789"))
+    mark = 1 if line[:1] in ("-", "*", "•") else digits + 1 if digits and line[digits : digits + 1] in (".", ")") else 0
+    return line[mark:].lstrip() if mark and line[mark : mark + 1].isspace() else None
+
+
 def wants_empty(intent: Intent) -> bool:
     """True when a create_file asks for no content: it says "empty", or only repeats "create file X"."""
-    if _EMPTY.search(intent.request):
-        return True
-    return not _JUST_CREATE.sub("", intent.request.replace(intent.filename, "")).strip(" .,!")
+    return contains(intent.request, "empty") or only_words_of(
+        intent.request.replace(intent.filename, ""), "just_create", ".,!"
+    )

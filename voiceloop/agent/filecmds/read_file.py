@@ -18,11 +18,11 @@ from voiceloop.agent.sandbox import Sandbox
 from voiceloop.agent.understand.clarify import ask_for_file
 from voiceloop.agent.understand.words import NAME, escapes, known_by_words, names_in, session_file, squash, words
 from voiceloop.errors import SandboxError
+from voiceloop.vocabulary import is_one
 
 ACTION = Action.READ_FILE
 MAX_READ_BYTES = 3_000  # about four minutes of speech: longer is better summarized or opened in an editor
 _JUST_A_NAME = re.compile(rf"^(?:the\s+)?(?:file\s+)?(?:called\s+|named\s+)?(?P<name>{NAME})(?:\s+file)?$", re.I)
-_IT = re.compile(r"^(?:it|that|this|that file|this file|the file|that one|what you (?:just )?wrote)$", re.I)
 _PATH = re.compile(r"^[\w.~-]*(?:/[\w.-]+)+/?$")
 """A path with no extension ("proc/self/status", "/etc/hostname"): read (or refused) as said, never answered by
 the model, which would make up what the file says."""
@@ -42,7 +42,7 @@ def ground(slots: dict[str, str], said: str, known: list[str]) -> Intent | None:
             spoken = normalize_filename(spoken)
         if escapes(spoken) or _PATH.match(spoken):  # kept whole: the sandbox reads it or says why not, aloud
             return Intent(ACTION, _as_said(spoken, said), request=said, via=Via.FAST)
-        if _IT.match(spoken):
+        if is_one(spoken, "read_it"):
             return Intent(ACTION, known[-1], request=said, via=Via.FAST) if known else ask_for_file(said, "read")
         m = _JUST_A_NAME.match(spoken)
         if not m:

@@ -10,6 +10,7 @@ from voiceloop.agent.confirm import Said, answer_to
 from voiceloop.agent.intents import Action, Intent, Via, normalize_filename
 from voiceloop.agent.rename import called, with_suffix
 from voiceloop.agent.understand.words import names_in, prepare, strip_lead
+from voiceloop.vocabulary import replace_first
 
 NAME_QUESTION = "What should I call the file?"
 MEANT = "Did you mean {}?"
@@ -42,7 +43,8 @@ def ask_for_file(said: str, verb: str, via: Via = Via.FAST) -> Intent:
 
 def ask_if_meant(said: str, heard: str, guess: str, via: Via = Via.FAST) -> Intent:
     """A heard name that is only a guess at a known file: ask; a yes runs the request on `guess`."""
-    meant = re.sub(re.escape(heard), guess, said, count=1, flags=re.I)
+    at = said.lower().find(heard.lower())
+    meant = said if at < 0 else said[:at] + guess + said[at + len(heard) :]
     return Intent(Action.CLARIFY, content=meant, request=MEANT.format(guess), via=via)
 
 
@@ -88,5 +90,5 @@ def answered(pending: Intent, reply: str) -> str | None:
         return None
     if pending.request == NAME_QUESTION:
         return f"{pending.content.rstrip(' .?!')} in {name}"
-    replaced = re.sub(r"\b(?:it|that|this|them)\b", name, pending.content, count=1, flags=re.I)
+    replaced = replace_first(pending.content, "pointers", name)
     return replaced if replaced != pending.content else f"{pending.content.rstrip(' .?!')} {name}"

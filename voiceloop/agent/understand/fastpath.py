@@ -13,14 +13,17 @@ from voiceloop.agent.intents import Action, Intent, Via, normalize_filename
 from voiceloop.agent.understand.clarify import ask_for_file, ask_for_name
 from voiceloop.agent.understand.words import (
     NAME,
+    describes,
     has_pronoun,
     is_code,
+    is_name,
     is_question,
     known_by_words,
     names_in,
     session_file,
     strip_lead,
 )
+from voiceloop.vocabulary import contains, is_one, leading, phrases, replace_first, starts
 
 _NAMES = rf"(?P<names>{NAME}(?:\s*(?:,\s*|\s+and\s+|,\s*and\s+){NAME})*)"
 _FILE_WORD = r"(?:(?:text|txt|markdown|python|json|csv|bash|shell|html|empty|blank|new|plain|notes?|todo)\s+)*file"
@@ -48,15 +51,6 @@ _WISH = re.compile(
     r"^(?:with|containing|that\s+(?:has|contains|holds|lists)|which\s+(?:has|contains|lists)|about|for|listing|"
     r"that|which|to)\s+(?P<x>.+)$",
     re.I,
-)
-_DESCRIBED = re.compile(
-    r"^(?:a|an|some|something|my|our|the|few|several|many|\d+|one|two|three|four|five|six|seven|eight|nine|ten|"
-    r"ideas?|notes about|prints?|returns?|checks?|computes?|counts?|reads?|lists?|says? hello|greets?|"
-    r"takes?|adds?|sorts?|parses?|converts?|calculates?|generates?|fetch(?:es)?|downloads?|defines?)\b",
-    re.I,
-)
-_EMPTY_REST = re.compile(
-    r"^(?:please|for me|now|right now|thanks|thank you|with nothing in it|with no content|empty)?$", re.I
 )
 _WRITE = re.compile(
     r"^(?P<verb>write|generate|code|code up|create|make|build|implement|draft|compose|produce|whip up|put|"
@@ -89,26 +83,6 @@ _LEAD_TEXT = re.compile(
     r"(?:(?:this|the following|these|the text|this text|the following text|what i say next|these notes)\s*"
     r"(?:for me|please)?\s*[:.,-]|(?:for me|please)?\s*[:,-])\s*(?P<x>.+)$",
     re.I | re.S,
-)
-_TAIL = re.compile(r"\s*(?:for me|please|now|quickly|briefly|real quick)?\s*[.!]*$", re.I)
-_REF = re.compile(
-    r"^(?:(?:the )?file\s+)?(?P<ref>it|that|this|them|that file|this file|the file|that one|what i just wrote|"
-    r"the (?:notes|list|text|document|doc))?$",
-    re.I,
-)
-_EDIT = re.compile(
-    r"^(?P<verb>add|change|rename|update|fix|edit|modify|remove|delete|refactor|rewrite|append|insert|replace|"
-    r"convert|turn|make|put|include|improve|clean up|sort|reformat|extend|translate|capitalize|shorten|expand)\b",
-    re.I,
-)
-_STRONG_EDIT = re.compile(
-    r"^(?:add|change|rename|update|fix|edit|modify|remove|delete|refactor|rewrite|append|insert|replace|include|"
-    r"capitalize|shorten|expand|reformat|sort|improve|clean up)\b",
-    re.I,
-)
-_JUST_A_FILE = re.compile(
-    r"^(?:a |an |another |the |one more )?(?:new |empty |blank )?(?:one|file|text file|markdown file|python file)$",
-    re.I,
 )
 _NO_NAME_WRITE = re.compile(
     r"^(?:create|make|write|generate|save|code|build)\s+(?:me\s+)?(?:a|an|some|the)?\s*(?:new\s+)?(?:\w+\s+){0,3}?"
@@ -146,12 +120,12 @@ def _summary(s: str, said: str, known: list[str]) -> list[Intent] | None:
     lead = _LEAD_TEXT.match(rest)
     if lead:
         return [_fast(Action.SUMMARIZE, content=lead.group("x"), request=said)]
-    plain = _TAIL.sub("", rest)
+    plain = _without_tail(rest)
     names = names_in(plain)
-    if len(names) == 1 and re.fullmatch(rf"(?:(?:the )?file\s+)?{NAME}(?:\s+file)?", plain, re.I):
+    if len(names) == 1 and _just_named(plain):
         return [_fast(Action.SUMMARIZE, session_file(names[0], known) or names[0], request=said)]
-    if _REF.match(plain) or m.group("pro"):
-        if m.group("pro") and plain and not _REF.match(plain):
+    if _is_ref(plain) or m.group("pro"):
+        if m.group("pro") and plain and not _is_ref(plain):
             return [_fast(Action.SUMMARIZE, content=plain, request=said)]
         return [_fast(Action.SUMMARIZE, known[-1], request=said)] if known else [ask_for_file(said, "summarize")]
     if len(plain.split()) >= 12:  # a long text said right after "summarize" is the text itself
@@ -173,7 +147,7 @@ def _create(s: str, said: str, known: list[str]) -> list[Intent] | None:
     bare = [normalize_filename(m.groupdict().get("bare") or "") + ".txt"]
     names = names_in(m.group("names")) if m.group("names") else bare
     rest = m.group("rest").strip(" ,")
-    if _EMPTY_REST.match(rest) or (m.group("empty") and not rest):
+    if not rest or is_one(rest, "empty_rest") or (m.group("empty") and not rest):
         return [_fast(Action.CREATE_FILE, n) for n in names]
     dictated = _DICTATE.match(rest)
     if dictated:
@@ -183,10 +157,9 @@ def _create(s: str, said: str, known: list[str]) -> list[Intent] | None:
     if not wish:
         return None
     x = wish.group("x").strip()
-    quoted = re.fullmatch(r"[\"“'](.+)[\"”']", x)
-    if quoted:
-        return [_fast(Action.CREATE_FILE, n, content=quoted.group(1)) for n in names]
-    if rest.lower().startswith("with") and not _DESCRIBED.match(x) and not any(is_code(n) for n in names):
+    if len(x) > 2 and x[0] in "\"“'" and x[-1] in "\"”'":
+        return [_fast(Action.CREATE_FILE, n, content=x[1:-1]) for n in names]
+    if rest.lower().startswith("with") and not describes(x, "described") and not any(is_code(n) for n in names):
         return [_fast(Action.CREATE_FILE, n, content=x, request=said) for n in names]  # "with buy milk and eggs"
     return [_fast(Action.WRITE_CODE if is_code(n) else Action.CREATE_FILE, n, request=rest) for n in names]
 
@@ -205,23 +178,23 @@ def _write(s: str, said: str, known: list[str]) -> list[Intent] | None:
     said_text = _DICTATE.match(tail.strip(" ,"))
     if said_text and not is_code(name):
         return [_fast(Action.CREATE_FILE, name, content=said_text.group("x").strip("\"'“”"), request=said)]
-    if _JUST_A_FILE.match(what):  # "make another one called bye.txt", "create a new file named x.md"
+    if is_one(what, "just_a_file"):  # "make another one called bye.txt", "create a new file named x.md"
         return _create(f"create a file called {name} {tail.strip(' ,')}".strip(), said, known)
-    if name in known and _STRONG_EDIT.match(verb):
+    if name in known and starts(verb, "strong_edit"):
         return [_fast(Action.EDIT_FILE, name, request=_resolve_it(f"{verb} {wish}", known))]
     if verb in ("add", "put") and not is_code(name):
         return [_fast(Action.EDIT_FILE if name in known else Action.CREATE_FILE, name, request=f"{verb} {wish}")]
     if is_code(name):
         return [_fast(Action.WRITE_CODE, name, request=_resolve_it(wish, known))]
-    text = re.match(r"^(?:the\s+)?(?:text|words?|line|sentence|phrase)\s+(?P<x>.+)$", what, re.I)
-    if text or (not _DESCRIBED.match(what) and not re.search(r"\b(?:about|for|that|which|describing)\b", what)):
-        return [_fast(Action.CREATE_FILE, name, content=(text.group("x") if text else what).strip("\"'“”"))]
+    lead = leading(what, "text_lead")
+    text = what[len(lead) :].strip() if lead and what[len(lead) : len(lead) + 1].isspace() else ""
+    if text or (not describes(what, "described") and not contains(what, "wish_words")):
+        return [_fast(Action.CREATE_FILE, name, content=(text or what).strip("\"'“”"))]
     return [_fast(Action.CREATE_FILE, name, request=wish)]
 
 
 def _edit(s: str, said: str, known: list[str]) -> list[Intent] | None:
-    m = _EDIT.match(s)
-    if not m:
+    if not starts(s, "edit"):
         return None
     names = names_in(s)
     if len(names) > 1:
@@ -230,11 +203,11 @@ def _edit(s: str, said: str, known: list[str]) -> list[Intent] | None:
         return [_fast(Action.EDIT_FILE, session_file(names[0], known) or names[0], request=_resolve_it(s, known))]
     named = known_by_words(s, known)
     pronoun = has_pronoun(s)
-    if named and (pronoun or _STRONG_EDIT.match(s) or " file" in s.lower()):
+    if named and (pronoun or starts(s, "strong_edit") or " file" in s.lower()):
         return [_fast(Action.EDIT_FILE, named, request=s)]
     if pronoun:
         return [_fast(Action.EDIT_FILE, known[-1], request=s)] if known else [ask_for_file(said, "change")]
-    if known and _STRONG_EDIT.match(s):
+    if known and starts(s, "strong_edit"):
         return [_fast(Action.EDIT_FILE, known[-1], request=s)]
     return None
 
@@ -249,4 +222,27 @@ def _resolve_it(request: str, known: list[str]) -> str:
     """ "a test for it" -> "a test for math_utils.py": the code writer does not see the session."""
     if not known:
         return request
-    return re.sub(r"\b(?:it|that file|that code|this file)\b", known[-1], request, count=1, flags=re.I)
+    return replace_first(request, "resolved_it", known[-1])
+
+
+def _without_tail(rest: str) -> str:
+    """ "notes.txt for me, please." -> "notes.txt": the words said after what to summarize."""
+    plain = rest.rstrip(" .!")
+    for tail in phrases("summary_tail"):
+        if plain.lower().endswith(tail) and (len(plain) == len(tail) or plain[-len(tail) - 1].isspace()):
+            return plain[: -len(tail)].rstrip(" .!")
+    return plain
+
+
+def _is_ref(plain: str) -> bool:
+    """ "it", "that file", "the notes", or nothing: the session's newest file."""
+    return not plain or is_one(plain, "the_file")
+
+
+def _just_named(plain: str) -> bool:
+    """ "notes.txt", "the file notes.txt", "notes.txt file": one name and nothing else."""
+    said = plain.split()
+    said = said[2:] if [w.lower() for w in said[:2]] == ["the", "file"] else said
+    said = said[1:] if [w.lower() for w in said[:1]] == ["file"] else said
+    said = said[:-1] if len(said) > 1 and said[-1].lower() == "file" else said
+    return len(said) == 1 and is_name(said[0])

@@ -26,6 +26,7 @@ from voiceloop.agent.understand.prompt import ModelIntent
 from voiceloop.agent.understand.words import (
     LANGUAGES,
     closest,
+    describes,
     escapes,
     has_pronoun,
     is_code,
@@ -38,49 +39,10 @@ from voiceloop.agent.understand.words import (
     strip_lead,
     words,
 )
+from voiceloop.vocabulary import contains, phrase_set, starts
 
-_FILLER_WORDS = frozenset(
-    [
-        "please",
-        "create",
-        "make",
-        "new",
-        "a",
-        "an",
-        "the",
-        "file",
-        "called",
-        "named",
-        "text",
-        "with",
-        "containing",
-        "empty",
-        "blank",
-        "for",
-        "me",
-        "it",
-        "in",
-        "to",
-        "and",
-        "write",
-        "generate",
-        "save",
-        "put",
-        "some",
-        "this",
-        "that",
-    ]
-)
 _WANTS_FILE = re.compile(r"\b(?:file|script|program|module|save|\.\w{1,4}\b)", re.I)
-_DESCRIBES = re.compile(r"^(?:a|an|some|something|my|few|several|\d+|one|two|three|four|five|ideas?)\b", re.I)
 _CUT = re.compile(r"^.*?\b(?:with|containing|about|that says|saying|listing)\s+", re.I)
-_REFERS = re.compile(
-    r"\b(?:it|this|them)\b|\b(?:that|this|the)\s+(?:file|code|script|function|class|list|poem|notes?|text|module|"
-    r"program|one)\b|\b(?:to|in|into|from|of|on|for|with|about|change|edit|fix|update|summari[sz]e|rename)\s+that\b",
-    re.I,
-)
-"""Words that point back at a file. Unlike has_pronoun, "a function that adds" is no pointer."""
-_NEW_WORK = re.compile(r"^(?:write|create|make|generate|code|build|implement|draft)\b", re.I)
 
 
 def ground(m: ModelIntent, part: str, known: list[str], earlier: tuple[str, ...] = ()) -> Intent:
@@ -118,7 +80,7 @@ def ground(m: ModelIntent, part: str, known: list[str], earlier: tuple[str, ...]
         action = Action.CREATE_FILE  # a poem in sea.txt is prose: written by the text writer, not the coder
     if action is Action.EDIT_FILE and name not in known and not mentioned(name, part):
         return ask_for_file(part, "change", Via.MODEL)
-    if action is Action.EDIT_FILE and name not in known and _NEW_WORK.match(said):
+    if action is Action.EDIT_FILE and name not in known and starts(said, "new_work"):
         action = Action.WRITE_CODE if is_code(name) else Action.CREATE_FILE  # "write ... in x.py": a new file
     if action in (Action.CREATE_FILE, Action.WRITE_CODE) and name in known and not mentioned(name, part):
         action = Action.EDIT_FILE  # "the function should also handle negatives": a change to the file we made
@@ -126,7 +88,7 @@ def ground(m: ModelIntent, part: str, known: list[str], earlier: tuple[str, ...]
     request = _request(m.request, part)
     if content and not dictated(content, part):
         content = ""  # words nobody said: the model's, not the person's
-    if content and _DESCRIBES.match(content):
+    if content and describes(content):
         request, content = content, ""  # "with a shopping list" asks for a list; it is not the list
     if action is Action.CREATE_FILE and not content and not _wish(part, name):
         request = ""  # nothing asked for: an empty file
@@ -153,7 +115,7 @@ def settle_name(intent: Intent, part: str, known: list[str]) -> Intent:
 
 def _points_to(said: str, name: str, known: list[str]) -> bool:
     """True when the words refer to `name`: "it" / "that" for the newest file, or the file's own words."""
-    return (bool(_REFERS.search(said)) and bool(known) and known[-1] == name) or known_by_words(said, known) == name
+    return (contains(said, "refers") and bool(known) and known[-1] == name) or known_by_words(said, known) == name
 
 
 def dictated(content: str, said: str) -> bool:
@@ -181,7 +143,7 @@ def _summary(name: str, content: str, part: str, known: list[str]) -> Intent:
 def _request(request: str, part: str) -> str:
     """The model's request when it is the person's words; otherwise what they said."""
     said = set(words(part))
-    own = [w for w in words(request) if w not in _FILLER_WORDS]
+    own = [w for w in words(request) if w not in phrase_set("request_words")]
     if own and sum(w in said for w in own) >= 0.7 * len(own):
         return request
     return part
@@ -192,4 +154,4 @@ def _wish(part: str, name: str) -> bool:
     rest = part.replace(name, " ")
     rest = _CUT.sub("", rest) if _CUT.search(rest) else rest
     stem = set(words(PurePosixPath(name).stem.replace("_", " ")))
-    return any(w not in _FILLER_WORDS and w not in stem for w in words(rest))
+    return any(w not in phrase_set("request_words") and w not in stem for w in words(rest))

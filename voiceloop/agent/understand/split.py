@@ -11,15 +11,8 @@ import re
 
 from voiceloop.agent.filecmds.matcher import match_file_command
 from voiceloop.agent.understand.words import NAME, is_context, is_question, names_in, strip_lead
+from voiceloop.vocabulary import phrase_set, starts
 
-_OPENER = re.compile(
-    r"^(?:create|make|write|generate|code|build|implement|draft|compose|summari[sz]e|sum (?:it|this|that|them) up|"
-    r"sum up|tl;?dr|give me|tell me|explain|what|what's|whats|how|why|who|when|where|which|can you|could you|"
-    r"would you|add|edit|change|update|fix|rename|remove|delete|refactor|rewrite|append|insert|put|save|"
-    r"start over|start a new|switch|new file|open a|set up|translate|convert|also|please|then|do you|"
-    r"recap|give it|name it|call it)\b",
-    re.I,
-)
 _BOUNDARY = re.compile(
     r"(?:\s*[.;!?]+\s+|\s*,\s*(?:and\s+)?(?:then\s+|also\s+|after that,?\s+)?"
     r"|\s+and\s+(?:then\s+|also\s+|after that,?\s+)?"
@@ -30,8 +23,6 @@ _AFTER_DICTATION = re.compile(r"(?:\bthat says|\bsaying|\bwith the (?:text|words
 _STRONG = re.compile(r"^(?:\s*[.;!?]+\s+|\s*,?\s*(?:and\s+)?then\s+|\s*,?\s*and\s+(?:also|after that)\s+)", re.I)
 
 
-_SAME_THING = re.compile(r"^(?:save|store|put|call|name|keep)\s+(?:it|that|this|them)\b", re.I)
-_VERBS = frozenset({"create", "make", "write", "generate", "add", "put", "code", "build"})
 _ONLY_NAMES = re.compile(rf"{NAME}(?:\s*(?:,|and)\s*{NAME})*", re.I)
 
 
@@ -58,7 +49,7 @@ def split(text: str) -> list[str]:
 def _shared_verb(left: str, right: str) -> str:
     """The verb of `left` when `right` is a second thing to make with it, else ""."""
     head = strip_lead(left).split(" ", 1)[0].lower()
-    if head not in _VERBS or not names_in(left) or is_question(strip_lead(left)):
+    if head not in phrase_set("make_verbs") or not names_in(left) or is_question(strip_lead(left)):
         return ""
     if _ONLY_NAMES.fullmatch(right.strip(" .!")) or not right.lower().startswith(
         ("a ", "an ", "another ", "one ", "some ")
@@ -95,9 +86,9 @@ def _starts_request(left: str, right: str, joint: str) -> bool:
     lead, comma, after = head.partition(",")
     if comma and is_context(lead):
         head = after.strip()  # "..., then in Python, what is a list?": the request after its lead-in
-    if not _OPENER.match(right) and not _OPENER.match(head):
+    if not starts(right, "opener") and not starts(head, "opener"):
         return False
-    if head.lower().startswith(("it ", "them ", "that ")) or _SAME_THING.match(head):
+    if head.lower().startswith(("it ", "them ", "that ")) or starts(head, "same_thing"):
         return False  # "... and it should print hi", "... and save it as x.js": the same request goes on
     if _AFTER_DICTATION.search(left) and not strong:
         return False  # inside dictated words only "then" or a new sentence ends them

@@ -10,47 +10,15 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from voiceloop.agent.intents import PROSE, normalize_filename, spoken_names
+from voiceloop.vocabulary import contains, leading, phrase_set, starts
 
-CODE_SUFFIXES = frozenset(
-    {".py", ".js", ".ts", ".sh", ".bash", ".rs", ".go", ".c", ".h", ".cpp", ".java", ".rb", ".html", ".css", ".sql"}
-)
-LANGUAGES = frozenset(
-    {"python", "bash", "shell", "javascript", "typescript", "java", "rust", "go", "golang", "ruby", "perl", "php"}
-    | {"html", "css", "sql", "json", "yaml", "toml", "markdown", "regex", "c", "cpp", "kotlin", "swift", "lua"}
-)
+CODE_SUFFIXES = phrase_set("code_suffixes")
+LANGUAGES = phrase_set("languages")
 """Languages and formats: "python" said alone is the language, never a file's name ("In Python, what ...")."""
 NAME = r"(?:[\w~][\w/-]*(?:\.[\w-]+)*\.[A-Za-z][A-Za-z0-9]{0,4}|/[\w/.-]+)(?![\w/])"
 """A file name as written in a sentence (after spoken_names): a stem, a dot, an extension that starts with
 a letter ("2.5" is no file), or an absolute path (kept, so that the sandbox can refuse it aloud)."""
 _NAME_RE = re.compile(NAME)
-_FILLERS = re.compile(
-    r"^(?:(?:hey|hi|hello|ok|okay|so|um+|uh+|er|well|alright|all right|right|now|oh|and|also|then|next|"
-    r"please|voiceloop|computer|actually|first|finally|lastly)\b[,.!]?\s*)+",
-    re.I,
-)
-_POLITE = re.compile(
-    r"^(?:(?:can|could|would|will) you(?: please| maybe| just)?|i(?:'d| would) like you to|i (?:want|need) you to|"
-    r"go ahead and|(?:let's|lets|let us)|please|i(?:'d| would) like (?:to|a)|i (?:want|need) (?:to|a)|"
-    r"help me|just|quickly|kindly)\b[,]?\s*",
-    re.I,
-)
-_QUESTION = re.compile(
-    r"^(?:what|what's|whats|how|how's|why|when|where|who|whom|whose|which|is|are|was|were|do|does|did|"
-    r"should|shall|am|isn't|aren't|doesn't|don't|can (?:i|we|it|you explain)|could (?:i|we)|will (?:i|it)|"
-    r"explain|define|describe|tell me|teach me|give me (?:an? )?(?:example|explanation|idea|tip|hint)s?|"
-    r"i (?:wonder|don't understand|do not understand)|any idea|is there|are there|remind me|say|talk)\b",
-    re.I,
-)
-_CONTEXT = re.compile(
-    r"^(?:in|for|with|using|on|about|regarding|within|inside|under|as)\s+[\w+#.-]+(?:\s+[\w+#.-]+){0,3}$", re.I
-)
-"""A lead-in that only sets the scene ("In Python", "For a beginner"): no request of its own."""
-_PRONOUN = re.compile(
-    r"\b(?:it|that|this|them|the (?:file|code|script|function|class|list|poem|note|notes|text|module|program)|"
-    r"(?:that|this) (?:file|code|script|function|class|list|one|module|program))\b",
-    re.I,
-)
-_WORD = re.compile(r"[^\W_]+")
 _SPELLED = re.compile(r"\b[a-z](?:(?:-|,? )[a-z]\b){2,}(?=\.\w|\s+dot\s)|(?<=\bdot )[a-z](?:-[a-z]\b)+", re.I)
 """Letters said one by one: Whisper writes them "w-e-a-t-h-e-r", "n o t e s" or "w, e, a, t" ("dot" next)."""
 SURE = 80.0
@@ -80,10 +48,25 @@ def strip_lead(text: str) -> str:
     """Fillers and polite openings off the front: "okay, can you please create ..." -> "create ..."."""
     s = text.strip()
     while True:
-        t = _POLITE.sub("", _FILLERS.sub("", s)).strip(" ,")
+        t = _lead_off(_fillers_off(s), "polite", ",").strip(" ,")
         if t == s:
             return s
         s = t
+
+
+def _lead_off(text: str, name: str, stops: str) -> str:
+    """text without the phrase of `name` it starts with, one of `stops` after it, and the spaces after that."""
+    lead = leading(text, name)
+    if not lead:
+        return text
+    rest = text[len(lead) :]
+    return (rest[1:] if rest[:1] and rest[0] in stops else rest).lstrip()
+
+
+def _fillers_off(text: str) -> str:
+    while (rest := _lead_off(text, "fillers", ",.!")) != text:
+        text = rest
+    return text
 
 
 def is_question(text: str) -> bool:
@@ -92,13 +75,14 @@ def is_question(text: str) -> bool:
     lead, comma, rest = text.partition(",")
     if comma and is_context(lead):
         text = rest.strip()
-    return bool(_QUESTION.match(text))
+    return starts(text, "question")
 
 
 def is_context(text: str) -> bool:
     """True when text is only a lead-in that sets the scene ("In Python", "using bash"), naming no file."""
-    text = text.strip()
-    return bool(_CONTEXT.match(text)) and not names_in(text)
+    head, *rest = text.split() or [""]
+    scene = all(ch.isalnum() or ch in "_+#.-" for ch in "".join(rest))
+    return head.lower() in phrase_set("context") and 1 <= len(rest) <= 4 and scene and not names_in(text)
 
 
 def names_in(text: str) -> list[str]:
@@ -106,8 +90,22 @@ def names_in(text: str) -> list[str]:
     return [normalize_filename(m.group(0).rstrip(".")) for m in _NAME_RE.finditer(text)]
 
 
+def is_name(text: str) -> bool:
+    """True when text is one file name and nothing else."""
+    return _NAME_RE.fullmatch(text) is not None
+
+
+def describes(text: str, name: str = "describes") -> bool:
+    """True when text starts with words that describe what to write ("a shopping list", "3 ideas") rather than
+    being the words to write."""
+    digits = len(text) - len(text.lstrip("0123456789"))
+    return starts(text, name) or (
+        digits > 0 and (digits == len(text) or not (text[digits].isalnum() or text[digits] == "_"))
+    )
+
+
 def has_pronoun(text: str) -> bool:
-    return bool(_PRONOUN.search(text))
+    return contains(text, "pronoun")
 
 
 def is_code(name: str) -> bool:
@@ -120,7 +118,15 @@ def is_prose(name: str) -> bool:
 
 def words(text: str) -> list[str]:
     """Lower-case words and numbers (what grounding compares)."""
-    return _WORD.findall(text.lower())
+    out: list[str] = []
+    word = ""
+    for ch in f"{text.lower()} ":
+        if ch.isalnum():
+            word += ch
+        elif word:
+            out.append(word)
+            word = ""
+    return out
 
 
 def squash(text: str) -> str:
@@ -183,6 +189,6 @@ def known_by_words(text: str, known: list[str]) -> str:
     low = " ".join(words(text))
     for name in reversed(known):
         stem = " ".join(words(PurePosixPath(name).stem.replace("_", " ")))
-        if stem and re.search(rf"\b{re.escape(stem)}\b", low):
+        if stem and f" {stem} " in f" {low} ":
             return name
     return ""
