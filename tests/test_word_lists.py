@@ -56,3 +56,19 @@ def test_every_list_is_defined_once_and_every_template_expands() -> None:
     for name, value in yaml.safe_load(text).items():
         if isinstance(value, list):
             assert phrases(name), name
+
+
+def test_request_shapes_are_templates_with_slots() -> None:
+    from voiceloop.agent.understand import shapes
+
+    assert shapes.match("summary", "Summarize: the cat sat on the mat") == {"rest": "the cat sat on the mat"}
+    assert shapes.match("summary", "sum it up") == {"pro": "it", "rest": ""}
+    assert shapes.match("summary", "summarized notes.txt") is None  # whole words only
+    assert shapes.match("dictated", "with the text buy milk") == {"x": "buy milk"}
+    assert shapes.match("wished", "to-do list") is None  # a slot never starts inside a word
+    assert shapes.starts("no_name_write", "write me a small python script that prints hi") is not None
+    # `_` takes marks only before a space: a name that starts with dots keeps them, so the sandbox refuses it
+    assert shapes.find("call_it", "no, call it ../x.txt") == {"new": "../x.txt", "_before": "no, "}
+    assert shapes.find("call_it", "call it... notes.txt") == {"new": "notes.txt", "_before": ""}
+    with pytest.raises(ValueError, match="template"):
+        shapes._regex("(create|make a file")

@@ -125,20 +125,9 @@ def is_one(text: str, name: str) -> bool:
     return " ".join(text.lower().split()) in phrase_set(name)
 
 
-def contains(text: str, name: str) -> bool:
-    """True when a phrase of `name` is in text as whole words ("a poem about it" contains "it")."""
-    low = text.lower()
-    for phrase in phrases(name):
-        at = low.find(phrase)
-        while phrase and at >= 0:
-            if _starts_word(low, at) and _ends_word(low, at + len(phrase)):
-                return True
-            at = low.find(phrase, at + 1)
-    return False
-
-
-def replace_first(text: str, name: str, new: str) -> str:
-    """text with its first phrase of `name` (as whole words) replaced by `new`; text itself when none."""
+def find(text: str, name: str) -> tuple[int, int] | None:
+    """(start, end) of the first phrase of `name` in text as whole words (the longest one where two start
+    together); None when there is none."""
     low = text.lower()
     best: tuple[int, int] | None = None
     for phrase in phrases(name):
@@ -149,7 +138,34 @@ def replace_first(text: str, name: str, new: str) -> str:
                     best = (at, at + len(phrase))
                 break
             at = low.find(phrase, at + 1)
-    return text if best is None else text[: best[0]] + new + text[best[1] :]
+    return best
+
+
+def contains(text: str, name: str) -> bool:
+    """True when a phrase of `name` is in text as whole words ("a poem about it" contains "it")."""
+    return find(text, name) is not None
+
+
+def after(text: str, name: str) -> str | None:
+    """What text says after its first phrase of `name` (None when it has none)."""
+    at = find(text, name)
+    return None if at is None else text[at[1] :]
+
+
+def replace_first(text: str, name: str, new: str) -> str:
+    """text with its first phrase of `name` (as whole words) replaced by `new`; text itself when none."""
+    at = find(text, name)
+    return text if at is None else text[: at[0]] + new + text[at[1] :]
+
+
+def ending(text: str, name: str) -> str:
+    """The longest phrase of `name` that text ends with, spaces aside, as written ("" when none)."""
+    text = text.rstrip()
+    low = text.lower()
+    for phrase in phrases(name):
+        if phrase and low.endswith(phrase) and _starts_word(low, len(low) - len(phrase)):
+            return text[len(text) - len(phrase) :]
+    return ""
 
 
 def only_words_of(text: str, name: str, besides: str = "") -> bool:

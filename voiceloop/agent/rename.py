@@ -3,23 +3,19 @@ t x t". The one parser for typed and spoken answers; the sandbox checks the name
 
 from __future__ import annotations
 
-import re
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from voiceloop.agent.intents import normalize_filename
+from voiceloop.agent.understand import shapes
 from voiceloop.agent.understand.words import prepare
 from voiceloop.errors import SandboxError
+from voiceloop.vocabulary import ending
 
 if TYPE_CHECKING:
     from voiceloop.agent.confirm import Confirmer
     from voiceloop.agent.sandbox import Proposal, Sandbox
 
-_CALL = re.compile(
-    r"\b(?:call|name|rename|save)\s+(?:it|that|this|the file)\W*?\s+(?:as\s+|to\s+)?(?P<name>\S.*)$",
-    re.I,
-)
-_NOT = re.compile(r"\b(?:don't|dont|do not|not|never)\s*$", re.I)
 _NO_NAME = frozenset({"that", "this", "it", "something", "something else", "whatever", "anything"})
 MAX_WORDS = 3
 """A name said without a dot ("call it shopping list") has at most this many words; more is no name."""
@@ -45,12 +41,12 @@ def called(answer: str) -> str | None:
     prompt and as the answer to a question: the name, "" when the answer has that shape but gives no name
     ("call it that", "don't call it that"), None when it has not."""
     text = prepare(answer.strip())  # "report dot md" -> report.md, "n o t e s dot t x t" -> notes.txt
-    m = _CALL.search(text)
+    m = shapes.find("call_it", text)
     if m is None:
         return None
-    if _NOT.search(text[: m.start()]):
+    if ending(m["_before"], "not"):
         return ""  # "don't call it that" gives no name
-    said = m.group("name").strip().strip("\"'`")
+    said = m["new"].strip().strip("\"'`")
     first = said.split()[0].strip("\"'`,;!?")
     if "." in first.rstrip("."):  # a name with a dot ends at its word: "report.md please"
         return first.rstrip(".")

@@ -4,31 +4,16 @@ says what is missing (once)."""
 
 from __future__ import annotations
 
-import re
-
 from voiceloop.agent.confirm import Said, answer_to
 from voiceloop.agent.intents import Action, Intent, Via, normalize_filename
 from voiceloop.agent.rename import called, with_suffix
+from voiceloop.agent.understand import shapes
 from voiceloop.agent.understand.words import names_in, prepare, strip_lead
-from voiceloop.vocabulary import replace_first
+from voiceloop.vocabulary import contains, is_one, leading, replace_first
 
 NAME_QUESTION = "What should I call the file?"
 MEANT = "Did you mean {}?"
 DROPPED_REPLY = "Okay, I dropped that request. If you want something else, say it on its own."
-_LEAD = r"^(?:(?:no|oh|ok|okay|um+|uh+|well|actually|wait|please)\W+)*"
-_CANCEL = re.compile(
-    r"\b(?:forget (?:it|that|this|about it|the file)|never ?mind|scratch that|cancel (?:it|that|this)|"
-    r"don't bother|do not bother)\b"
-    rf"|{_LEAD}cancel\b(?!\.\w)"  # "cancel, ..." but not the file cancel.txt
-    rf"|{_LEAD}(?:stop|abort)(?: (?:it|that|this|please))?\W*$",
-    re.I,
-)
-_ANSWER_NAME = re.compile(
-    r"^(?:(?:it's|it is|use|the name is|how about|make it)\s+)?(?:the\s+)?(?:file\s+)?"
-    r"(?:(?:called|named)\s+)?(?P<name>.+?)[.!]?$",
-    re.I,
-)
-"""A bare answer to NAME_QUESTION ("it's notes", "how about todo"); "call it X" is rename.called's."""
 
 
 def ask_for_name(said: str, via: Via = Via.FAST) -> Intent:
@@ -62,7 +47,25 @@ def cancels(reply: str, pending: Intent | None = None) -> bool:
     drops it too: asking again about the same name would go round in circles."""
     if pending is not None and _guessed(pending) and answer_to(reply) is Said.NO and not names_in(prepare(reply)):
         return True
-    return bool(_CANCEL.search(reply.strip()))
+    if contains(reply, "cancel"):
+        return True
+    reply = reply.strip()
+    while (lead := leading(reply, "answer_lead")) and not _word(reply[len(lead) : len(lead) + 1]):
+        reply = _marks_off(reply[len(lead) :])  # "no, um, cancel": the lead words and the marks after each
+    cancel = leading(reply, "cancel_word")
+    if cancel and not (reply[len(cancel) : len(cancel) + 1] == "." and _word(reply[len(cancel) + 1 : len(cancel) + 2])):
+        return True  # "cancel, ..." but not the file cancel.txt
+    return is_one(_marks_off(reply[::-1])[::-1], "stop")  # "stop!", "abort that."
+
+
+def _marks_off(text: str) -> str:
+    """text from its first letter or digit on."""
+    at = next((i for i, ch in enumerate(text) if _word(ch)), len(text))
+    return text[at:]
+
+
+def _word(ch: str) -> bool:
+    return bool(ch) and (ch.isalnum() or ch == "_")
 
 
 def answered(pending: Intent, reply: str) -> str | None:
@@ -78,13 +81,13 @@ def answered(pending: Intent, reply: str) -> str | None:
         return pending.content if answer_to(reply) is Said.YES else None
     if new == "" and pending.request == NAME_QUESTION:
         return pending.content  # "call it that" names nothing: the request as it was, so the question comes again
-    m = _ANSWER_NAME.match(text)
+    m = shapes.match("bare_answer", text)
     if new:
         name = with_suffix(new, "file.txt")
     elif names and len(text.split()) <= 6:
         name = names[0]
-    elif m and len(m.group("name").split()) <= 2 and pending.request == NAME_QUESTION:
-        name = normalize_filename(m.group("name"))
+    elif m and len(m["answer"].split()) <= 2 and pending.request == NAME_QUESTION:
+        name = normalize_filename(m["answer"])
         name = name if "." in name else f"{name}.txt"
     else:
         return None

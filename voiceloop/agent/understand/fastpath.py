@@ -10,6 +10,7 @@ import re
 
 from voiceloop.agent.filecmds.matcher import match_file_command
 from voiceloop.agent.intents import Action, Intent, Via, normalize_filename
+from voiceloop.agent.understand import shapes
 from voiceloop.agent.understand.clarify import ask_for_file, ask_for_name
 from voiceloop.agent.understand.words import (
     NAME,
@@ -41,17 +42,6 @@ _CREATE_NAME = re.compile(
     rf"{_NAMES}(?P<rest>.*)$",
     re.I,
 )
-_DICTATE = re.compile(
-    r"^(?:(?:with|containing|and put|and write)\s+(?:the\s+)?(?:text|words?|line|sentence|phrase|content)s?"
-    r"\s*(?:of\s+)?:?"
-    r"|that\s+(?:says|reads)|which\s+(?:says|reads)|saying|reading|with\s*:|and\s+in\s+it\s+(?:write|put))\s+(?P<x>.+)$",
-    re.I,
-)
-_WISH = re.compile(
-    r"^(?:with|containing|that\s+(?:has|contains|holds|lists)|which\s+(?:has|contains|lists)|about|for|listing|"
-    r"that|which|to)\s+(?P<x>.+)$",
-    re.I,
-)
 _WRITE = re.compile(
     r"^(?P<verb>write|generate|code|code up|create|make|build|implement|draft|compose|produce|whip up|put|"
     r"give me|add|jot down|note down|write down|type)\s+(?:me\s+|up\s+|down\s+)?(?P<what>.+?)\s*,?\s+"
@@ -65,28 +55,6 @@ _WRITE_NAMED = re.compile(
     r"^(?P<verb>write|generate|code|create|make|build|implement)\s+(?:me\s+)?(?:a\s+|an\s+)?(?:new\s+)?"
     r"(?:(?:python|bash|shell|javascript)\s+)?(?:script|file|program|module)?\s*(?:(?:called|named)\s+)?"
     r"(?P<name>" + NAME + r")\s*,?\s+(?:that|which|to|with|for|containing|so that)\s+(?P<what>.+)$",
-    re.I,
-)
-_SUMMARY = re.compile(
-    r"^(?:summari[sz]e|sum up|recap|condense|boil down|tl;? ?dr|tldr|too long didn'?t read|"
-    r"(?:give|get) me (?:a |the )?(?:short |quick |brief |one line )?"
-    r"(?:summary|gist|tl;?dr|tldr|rundown|recap|overview) (?:of|for)|"
-    r"(?:write|make|do) (?:me )?(?:a |the )?(?:short |quick |brief )?summary (?:of|for)|"
-    r"what(?:'s| is) the (?:gist|summary|tl;?dr|tldr|short version|upshot) of|(?:the )?gist of|"
-    r"(?:a |the )?(?:short |quick |brief )?summary of|"
-    r"(?:sum|boil|break) (?P<pro>this|it|that|these|them|the following) (?:up|down))\b"
-    r"[,:.]?\s*(?P<rest>.*)$",
-    re.I | re.S,
-)
-_LEAD_TEXT = re.compile(
-    r"^(?:(?:of|on|for)\s+)?"
-    r"(?:(?:this|the following|these|the text|this text|the following text|what i say next|these notes)\s*"
-    r"(?:for me|please)?\s*[:.,-]|(?:for me|please)?\s*[:,-])\s*(?P<x>.+)$",
-    re.I | re.S,
-)
-_NO_NAME_WRITE = re.compile(
-    r"^(?:create|make|write|generate|save|code|build)\s+(?:me\s+)?(?:a|an|some|the)?\s*(?:new\s+)?(?:\w+\s+){0,3}?"
-    r"(?:file|script|program|module|function|class)\b",
     re.I,
 )
 
@@ -113,19 +81,19 @@ def _fast(action: Action, filename: str = "", content: str = "", request: str = 
 
 
 def _summary(s: str, said: str, known: list[str]) -> list[Intent] | None:
-    m = _SUMMARY.match(s)
-    if not m:
+    m = shapes.match("summary", s)
+    if m is None:
         return None
-    rest = (m.group("rest") or "").strip()
-    lead = _LEAD_TEXT.match(rest)
+    rest = m.get("rest", "").strip()
+    lead = shapes.match("text_to_summarize", rest)
     if lead:
-        return [_fast(Action.SUMMARIZE, content=lead.group("x"), request=said)]
+        return [_fast(Action.SUMMARIZE, content=lead["x"], request=said)]
     plain = _without_tail(rest)
     names = names_in(plain)
     if len(names) == 1 and _just_named(plain):
         return [_fast(Action.SUMMARIZE, session_file(names[0], known) or names[0], request=said)]
-    if _is_ref(plain) or m.group("pro"):
-        if m.group("pro") and plain and not _is_ref(plain):
+    if _is_ref(plain) or m.get("pro"):
+        if m.get("pro") and plain and not _is_ref(plain):
             return [_fast(Action.SUMMARIZE, content=plain, request=said)]
         return [_fast(Action.SUMMARIZE, known[-1], request=said)] if known else [ask_for_file(said, "summarize")]
     if len(plain.split()) >= 12:  # a long text said right after "summarize" is the text itself
@@ -149,14 +117,14 @@ def _create(s: str, said: str, known: list[str]) -> list[Intent] | None:
     rest = m.group("rest").strip(" ,")
     if not rest or is_one(rest, "empty_rest") or (m.group("empty") and not rest):
         return [_fast(Action.CREATE_FILE, n) for n in names]
-    dictated = _DICTATE.match(rest)
+    dictated = shapes.match("dictated", rest)
     if dictated:
-        text = dictated.group("x").strip().strip("\"'“”")
+        text = dictated["x"].strip().strip("\"'“”")
         return [_fast(Action.CREATE_FILE, n, content=text, request=said) for n in names]
-    wish = _WISH.match(rest)
+    wish = shapes.match("wished", rest)
     if not wish:
         return None
-    x = wish.group("x").strip()
+    x = wish["x"].strip()
     if len(x) > 2 and x[0] in "\"“'" and x[-1] in "\"”'":
         return [_fast(Action.CREATE_FILE, n, content=x[1:-1]) for n in names]
     if rest.lower().startswith("with") and not describes(x, "described") and not any(is_code(n) for n in names):
@@ -175,9 +143,9 @@ def _write(s: str, said: str, known: list[str]) -> list[Intent] | None:
     if names_in(what):  # "write notes.txt ... in b.py": two names, not one shape
         return None
     verb = m.group("verb").lower()
-    said_text = _DICTATE.match(tail.strip(" ,"))
+    said_text = shapes.match("dictated", tail.strip(" ,"))
     if said_text and not is_code(name):
-        return [_fast(Action.CREATE_FILE, name, content=said_text.group("x").strip("\"'“”"), request=said)]
+        return [_fast(Action.CREATE_FILE, name, content=said_text["x"].strip("\"'“”"), request=said)]
     if is_one(what, "just_a_file"):  # "make another one called bye.txt", "create a new file named x.md"
         return _create(f"create a file called {name} {tail.strip(' ,')}".strip(), said, known)
     if name in known and starts(verb, "strong_edit"):
@@ -213,7 +181,7 @@ def _edit(s: str, said: str, known: list[str]) -> list[Intent] | None:
 
 
 def _unnamed_write(s: str, said: str, known: list[str]) -> list[Intent] | None:
-    if _NO_NAME_WRITE.match(s) and not names_in(s):
+    if shapes.starts("no_name_write", s) and not names_in(s):
         return [ask_for_name(said)]
     return None
 
