@@ -36,6 +36,16 @@ def test_shipped_acoustic_set_has_questions_and_writes() -> None:
     assert kinds.count("question") >= 8 and kinds.count("write") >= 3
 
 
+def recorded_up_to_now(rec: StereoRecorder, timeout_s: float = 10.0) -> int:
+    """Wait (bounded) until the recording holds everything played until this moment (paplay returns when its
+    clip has been played; the recorder gets it a little later, later still on a busy machine); its frame count."""
+    now, deadline = time.monotonic(), time.monotonic() + timeout_s
+    while rec.time_of(rec.frames()) < now + 0.05:
+        assert time.monotonic() < deadline, "the recorder fell behind the devices"
+        time.sleep(0.01)
+    return rec.frames()
+
+
 @pytest.mark.audio
 def test_room_records_mic_feed_left_and_speaker_right() -> None:
     room = Room()
@@ -43,10 +53,10 @@ def test_room_records_mic_feed_left_and_speaker_right() -> None:
         rec = StereoRecorder(room)
         start = rec.frames()
         room.play(DATA / "question.wav").wait(timeout=30)
-        mid = rec.frames()
+        mid = recorded_up_to_now(rec)
         subprocess.run(["paplay", "-d", "vl_speaker", str(DATA / "question.wav")], env=room.env, timeout=30, check=True)
-        time.sleep(0.3)
-        first, second = rec.clip(start, mid), rec.clip(mid)
+        end = recorded_up_to_now(rec)
+        first, second = rec.clip(start, mid), rec.clip(mid, end)
         rec.close()
     finally:
         room.close()
