@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import difflib
-import re
+import itertools
 from dataclasses import dataclass
 from enum import Enum
+
+from voiceloop.agent.understand import shapes
+from voiceloop.vocabulary import is_one, replace_first
 
 
 class Kind(str, Enum):
@@ -25,64 +28,60 @@ class Command:
     """For switch_model: the model name as it was said."""
 
 
-_START_OVER_PIECE = re.compile(
-    r"^(?:(?:ok|okay|please|lets|let us|alright|now|so|hey|can you|could you|i want to|id like to|just)\s+)*"
-    r"(?:start over|start again|start afresh|start fresh|start from scratch|start from the (?:beginning|top)|"
-    r"(?:start|begin|open)? ?(?:a )?(?:new|fresh|clean) (?:conversation|chat|session|slate|start)|"
-    r"(?:reset|clear|wipe|erase) (?:the |our |this |your |my )?(?:conversation|chat|history|session|memory|context)|"
-    r"forget (?:everything|all (?:of )?(?:that|this|it)|(?:it|that|this) all|what we (?:said|talked about)|"
-    r"(?:our|the|this) (?:conversation|chat)|everything we (?:said|talked about|did))|reset|"
-    r"wipe the slate(?: clean)?|clean slate|from the top|back to square one)"
-    r"(?:\s+(?:please|now|again|from scratch|for me))*$"
-)
-_FILLER = re.compile(r"^(?:ok|okay|alright|all right|so|now|please|well|right)?$")
-"""A piece that is only a filler ("OK, let's start over" splits into "ok" and "lets start over")."""
-_LEAD = r"^(?:(?:ok|okay|yes|yeah|sure|please|and|so|now|alright|great|nice|cool|interesting)\s+)*"
-_MORE = re.compile(
-    _LEAD + r"(?:(?:can you |could you |please )?(?:tell me|say|give me) (?:a (?:bit|little) )?more|more"
-    r"|go on|keep going|carry on|continue|go ahead|and then(?: what)?|then what|what happened next|what happens next"
-    r"|tell me the rest|the rest)(?:\s+please)?$"
-)
-_LONG = re.compile(
-    _LEAD + r"(?:(?:give me|tell me|i want|i(?:d| would) like|can i (?:have|hear)|lets hear|let me hear) )?"
-    r"(?:the )?(?:long|longer|full|whole) (?:version|story|answer)(?:\s+please)?$"
-)
-_SWITCH = re.compile(
-    r"^(?:(?:ok|okay|please|now|can you|could you|lets|let us|i want to|id like to)\s+)*"
-    r"(?:(?:switch|change|swap)(?:\s+over)?\s+(?:the\s+)?(?:models?\s+)?to|(?:switch|change) (?:the )?models? to|"
-    r"use|go with)\s+(?:the\s+)?(?:model\s+)?"
-    r"(?P<name>.+?)(?:\s+model)?(?:\s+(?:instead|from now on|please|now))*$"
-)
-_MODEL_NAME = re.compile(r"\d|[a-z]+[:/-]", re.I)
-"""A model name holds a digit or a tag ("qwen2.5-coder:0.5b", "llama 3", "gemma3"): "use a list" is no switch."""
-
-
 def _plain(text: str) -> str:
     """Lower case, words only: "Start over!" and "start over." read the same."""
-    return " ".join(re.sub(r"[^a-z0-9.:/ -]+", " ", text.lower().replace("'", "")).split()).strip(" .")
+    kept = "".join(c if c in _KEPT else " " for c in text.lower().replace("'", ""))
+    return " ".join(kept.split()).strip(" .")
+
+
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_KEPT = _ALNUM | frozenset(".:/ -")
+
+
+def _model_name(name: str) -> bool:
+    """A model name holds a digit or a tag ("qwen2.5-coder:0.5b", "llama 3", "gemma3"): "use a list" is no
+    switch."""
+    tagged = any(a.isalpha() and b in ":/-" for a, b in itertools.pairwise(name))
+    return tagged or any(c.isdigit() for c in name)
+
+
+def _pieces(words: str) -> list[str]:
+    """ "ok so lets start over and reset" -> ["ok", "lets start over", "reset"]: cut at "and", "then", "so",
+    "and then", and before "lets" / "let us"."""
+    pieces: list[list[str]] = [[]]
+    said = words.split()
+    for at, word in enumerate(said):
+        if word in ("and", "then", "so"):
+            pieces.append([])
+        elif word == "lets" or (word == "let" and said[at + 1 : at + 2] == ["us"]):
+            pieces.append([word])
+        else:
+            pieces[-1].append(word)
+    return [" ".join(p) for p in pieces]
 
 
 def parse_command(text: str) -> Command | None:
     plain = _plain(text)
-    joints = r"\s*(?:,|\band then\b|\band\b|\bthen\b|\bso\b|(?=\blets\b)|(?=\blet us\b))\s*"
-    pieces = [p for p in re.split(joints, plain.replace(".", " ").replace("  ", " ")) if not _FILLER.match(p.strip())]
-    if all(_START_OVER_PIECE.match(p.strip()) for p in pieces if p.strip()) and any(p.strip() for p in pieces):
-        return Command(Kind.START_OVER)
     words = plain.replace(".", " ").replace("  ", " ").strip()
-    if _MORE.match(words):
+    pieces = [p for p in _pieces(words) if p and not is_one(p, "command_fillers")]
+    if pieces and all(shapes.fits("start_over", p) for p in pieces):
+        return Command(Kind.START_OVER)
+    if shapes.fits("more", words):
         return Command(Kind.MORE)
-    if _LONG.match(words):
+    if shapes.fits("long_version", words):
         return Command(Kind.LONG_VERSION)
-    m = _SWITCH.match(plain)
-    if m and (not plain.startswith(("use", "go with", "please use", "now use")) or _MODEL_NAME.search(m.group("name"))):
-        return Command(Kind.SWITCH_MODEL, m.group("name"))
+    m = shapes.match("switch_model", plain)
+    if m and (not plain.startswith(("use", "go with", "please use", "now use")) or _model_name(m["model"])):
+        return Command(Kind.SWITCH_MODEL, m["model"])
     return None
 
 
 def _compact(name: str) -> str:
     """Only letters and digits: "Qwen 2.5 coder 0.5 B", "qwen2.5-coder:0.5b" -> "qwen25coder05b"."""
-    name = re.sub(r"\b(point|dot)\b", "", name.lower())
-    return re.sub(r"[^a-z0-9]", "", name.removesuffix(":latest"))
+    name = name.lower()
+    while (spoken := replace_first(name, "spoken_point", "")) != name:
+        name = spoken
+    return "".join(c for c in name.removesuffix(":latest") if c in _ALNUM)
 
 
 def match_model(spoken: str, names: list[str]) -> str | None:
@@ -115,7 +114,7 @@ MODELS_LISTED = 10  # an unknown model's answer lists this many, so it stays one
 
 
 def switch_reply(spoken: str, names: list[str]) -> tuple[str | None, str]:
-    """"switch to <spoken>" against the server's models: (the model meant, or None; what to say)."""
+    """ "switch to <spoken>" against the server's models: (the model meant, or None; what to say)."""
     found = match_model(spoken, names)
     if found is not None:
         return found, f"Switched to {found}."

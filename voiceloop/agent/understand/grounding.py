@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from pathlib import PurePosixPath
 
 from voiceloop.agent.intents import PROSE, WRITES, Action, Intent, Via, normalize_filename
@@ -39,10 +38,7 @@ from voiceloop.agent.understand.words import (
     strip_lead,
     words,
 )
-from voiceloop.vocabulary import contains, phrase_set, starts
-
-_WANTS_FILE = re.compile(r"\b(?:file|script|program|module|save|\.\w{1,4}\b)", re.I)
-_CUT = re.compile(r"^.*?\b(?:with|containing|about|that says|saying|listing)\s+", re.I)
+from voiceloop.vocabulary import after, contains, find, phrase_set, phrases, starts
 
 
 def ground(m: ModelIntent, part: str, known: list[str], earlier: tuple[str, ...] = ()) -> Intent:
@@ -75,7 +71,7 @@ def ground(m: ModelIntent, part: str, known: list[str], earlier: tuple[str, ...]
     if not name:
         if action is Action.EDIT_FILE and has_pronoun(said):
             return ask_for_file(part, "change", Via.MODEL)
-        return ask_for_name(part, Via.MODEL) if _WANTS_FILE.search(said) else _chat(part)
+        return ask_for_name(part, Via.MODEL) if _wants_file(said) else _chat(part)
     if action is Action.WRITE_CODE and PurePosixPath(name).suffix.lower() in PROSE:
         action = Action.CREATE_FILE  # a poem in sea.txt is prose: written by the text writer, not the coder
     if action is Action.EDIT_FILE and name not in known and not mentioned(name, part):
@@ -132,9 +128,9 @@ def _summary(name: str, content: str, part: str, known: list[str]) -> Intent:
         return Intent(Action.SUMMARIZE, name, request=part, via=Via.MODEL)
     if content and dictated(content, part) and len(words(content)) >= 4:
         return Intent(Action.SUMMARIZE, content=content, request=part, via=Via.MODEL)
-    text = re.split(r"[:]\s*|\b(?:this|the following)\b[.,]?\s+", part, maxsplit=1)
-    if len(text) == 2 and len(words(text[1])) >= 4:
-        return Intent(Action.SUMMARIZE, content=text[1].strip(), request=part, via=Via.MODEL)
+    text = _text_after_lead(part)
+    if len(words(text)) >= 4:
+        return Intent(Action.SUMMARIZE, content=text.strip(), request=part, via=Via.MODEL)
     if known and has_pronoun(part):
         return Intent(Action.SUMMARIZE, known[-1], request=part, via=Via.MODEL)
     return ask_for_file(part, "summarize", Via.MODEL)
@@ -152,6 +148,40 @@ def _request(request: str, part: str) -> str:
 def _wish(part: str, name: str) -> bool:
     """True when the part asks for something to be in the file, beyond creating it."""
     rest = part.replace(name, " ")
-    rest = _CUT.sub("", rest) if _CUT.search(rest) else rest
+    cut = after(rest, "content_leads")
+    rest = cut.lstrip() if cut is not None and cut[:1].isspace() else rest
     stem = set(words(PurePosixPath(name).stem.replace("_", " ")))
     return any(w not in phrase_set("request_words") and w not in stem for w in words(rest))
+
+
+def _wants_file(said: str) -> bool:
+    """True when the words ask for a file: "file", "script", "save" (and "files", "saved"), or an extension."""
+    low = said.lower()
+    for at, ch in enumerate(low):
+        if not _word(low[at - 1 : at]) and low.startswith(phrases("wants_file"), at):
+            return True
+        if ch == "." and _word(low[at - 1 : at]):
+            ext = 0
+            while _word(low[at + 1 + ext : at + 2 + ext]):
+                ext += 1
+            if 1 <= ext <= 4:  # "notes.txt", not "2.71828"
+                return True
+    return False
+
+
+def _word(ch: str) -> bool:
+    return bool(ch) and (ch.isalnum() or ch == "_")
+
+
+def _text_after_lead(part: str) -> str:
+    """The text after "summarize this:" / "the following" ("" when there is no such lead)."""
+    spots = []
+    if ":" in part:
+        spots.append((part.index(":"), part[part.index(":") + 1 :]))
+    lead = find(part, "text_follows")
+    if lead is not None:
+        rest = part[lead[1] :]
+        rest = rest[1:] if rest[:1] in (".", ",") else rest
+        if rest[:1].isspace():
+            spots.append((lead[0], rest))
+    return min(spots)[1] if spots else ""

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 
 from voiceloop.agent.filecmds.matcher import match_file_command
-from voiceloop.agent.understand.words import NAME, is_context, is_question, names_in, strip_lead
-from voiceloop.vocabulary import phrase_set, starts
+from voiceloop.agent.understand import shapes
+from voiceloop.agent.understand.words import is_context, is_question, names_in, strip_lead
+from voiceloop.vocabulary import after, is_one, phrase_set, starts
 
 _BOUNDARY = re.compile(
     r"(?:\s*[.;!?]+\s+|\s*,\s*(?:and\s+)?(?:then\s+|also\s+|after that,?\s+)?"
@@ -19,11 +20,6 @@ _BOUNDARY = re.compile(
     r"|\s+then\s+|\s+after that,?\s+|\s+plus\s+)",
     re.I,
 )
-_AFTER_DICTATION = re.compile(r"(?:\bthat says|\bsaying|\bwith the (?:text|words?|line)|:)\s*\S", re.I)
-_STRONG = re.compile(r"^(?:\s*[.;!?]+\s+|\s*,?\s*(?:and\s+)?then\s+|\s*,?\s*and\s+(?:also|after that)\s+)", re.I)
-
-
-_ONLY_NAMES = re.compile(rf"{NAME}(?:\s*(?:,|and)\s*{NAME})*", re.I)
 
 
 def split(text: str) -> list[str]:
@@ -51,7 +47,7 @@ def _shared_verb(left: str, right: str) -> str:
     head = strip_lead(left).split(" ", 1)[0].lower()
     if head not in phrase_set("make_verbs") or not names_in(left) or is_question(strip_lead(left)):
         return ""
-    if _ONLY_NAMES.fullmatch(right.strip(" .!")) or not right.lower().startswith(
+    if shapes.fits("only_names", right.strip(" .!")) or not right.lower().startswith(
         ("a ", "an ", "another ", "one ", "some ")
     ):
         return ""
@@ -78,11 +74,11 @@ def _starts_request(left: str, right: str, joint: str) -> bool:
         return False  # "Okay, ..." / "Right, ...": nothing was asked before the comma
     if is_context(strip_lead(left)):
         return False  # "In Python, what matches a slash?": the lead-in belongs to the request it opens
-    strong = bool(_STRONG.match(joint))
+    strong = _strong(joint)
     if rest := _file_command(right):  # "..., then read me notes.txt", "... and undo that": the file commands' templates
         if match_file_command(f"{left}{joint}{rest}", []) is not None:
             return False  # "oh no, take that back" is one command with its lead-in
-        return strong or not _AFTER_DICTATION.search(left)
+        return strong or not _dictating(left)
     lead, comma, after = head.partition(",")
     if comma and is_context(lead):
         head = after.strip()  # "..., then in Python, what is a list?": the request after its lead-in
@@ -90,9 +86,24 @@ def _starts_request(left: str, right: str, joint: str) -> bool:
         return False
     if head.lower().startswith(("it ", "them ", "that ")) or starts(head, "same_thing"):
         return False  # "... and it should print hi", "... and save it as x.js": the same request goes on
-    if _AFTER_DICTATION.search(left) and not strong:
+    if _dictating(left) and not strong:
         return False  # inside dictated words only "then" or a new sentence ends them
     if is_question(strip_lead(left)) and not strong:
         # "how do I create a file and write to it" is one question; "what is 2 and 2, and create a.txt" is two
         return bool(names_in(right))
     return True
+
+
+def _strong(joint: str) -> bool:
+    """A joint that surely ends a request: a new sentence (". "), or "then" ("..., and then ...")."""
+    marks = joint.strip()
+    if marks and set(marks) <= set(".;!?"):
+        return joint[-1:].isspace()
+    return joint[-1:].isspace() and is_one(marks.removeprefix(",").strip(), "strong_joint")
+
+
+def _dictating(left: str) -> bool:
+    """True when left dictates words ("... that says", "with the text", a colon) and some follow: those go on
+    until "then" or a new sentence."""
+    said = after(left, "dictation")
+    return bool(left.partition(":")[2].strip() or (said and said.strip()))

@@ -10,7 +10,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from voiceloop.agent.intents import PROSE, normalize_filename, spoken_names
-from voiceloop.vocabulary import contains, leading, phrase_set, starts
+from voiceloop.vocabulary import contains, ending, leading, phrase_set, starts
 
 CODE_SUFFIXES = phrase_set("code_suffixes")
 LANGUAGES = phrase_set("languages")
@@ -145,7 +145,15 @@ def mentioned(name: str, text: str) -> bool:
     if squash(name) in squash(text):
         return True
     stem = PurePosixPath(name.lower()).stem.replace("_", " ").replace("-", " ")
-    return bool(stem) and re.search(rf"\b(?:called|named|file)\s+{re.escape(stem)}\b", text.lower()) is not None
+    low = text.lower()
+    at = low.find(stem)
+    while stem and at >= 0:
+        before, end = low[:at], at + len(stem)
+        whole = not (stem[-1].isalnum() and (low[end : end + 1].isalnum() or low[end : end + 1] == "_"))
+        if whole and before != before.rstrip() and ending(before, "name_words"):
+            return True  # "called my notes", "the file shopping list"
+        at = low.find(stem, at + 1)
+    return False
 
 
 def session_file(name: str, known: list[str]) -> str:
