@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -124,12 +125,14 @@ def main() -> int:
             talker.wait(timeout=15)
             time.sleep(0.5)  # the person's last words are still on their way through the room
             # the next turn is what the watcher caught, then what the loop hears until they stop
-            rest = [chunk.samples for chunk in loop_tap.take_all()]
+            rest = [c.plain if c.plain is not None else c.samples for c in loop_tap.take_all()]  # as listen
             if theirs is not None:
                 heard.append(ears.transcribe(np.concatenate([theirs, *rest])).text)
         for _ in range(10):  # the gap between turns, read as the loop reads it
             loop_tap.read(0.1)
         last[0] = f"mic/played/gain dB {watcher.trigger_db}" if watcher.trigger_db else ""
+        if watcher.triggered.is_set():
+            last[0] += f"; {watcher.plain_s:.2f} s of the pre-roll from the linear echo filter"
         return watcher.triggered.is_set(), caught_after
 
     self_interruptions = 0
@@ -139,26 +142,29 @@ def main() -> int:
         self_interruptions += hit
         print(f"reply {i + 1:3d}/{args.replies}: {'SELF-INTERRUPTED' if hit else 'ok'} {last[0]}", flush=True)
     erle = getattr(source, "erle_db", None)  # replies alone: the person's voice would count as "not removed"
-    caught, whole, delays = 0, 0, []
+    caught, whole, ends, delays = 0, 0, 0, []
     for i in range(args.talk_over):
         heard.clear()
         hit, after = one_reply(REPLIES[4], voices[i % 2], "create_notes.wav")
         caught += hit
         said = heard[0] if heard else ""
-        # create_notes.wav: "Create a file called notes dot txt with a shopping list." — first and last words
-        ok = all(w in said.lower() for w in ("create", "list"))
+        # create_notes.wav: "Create a file called notes dot txt with a shopping list." Heard whole: the words said
+        # over the reply (it stops about half a second to a second and a half in) word for word, and the last one
+        words = " ".join(re.sub(r"[^a-z ]", " ", said.lower()).split())
+        ok = "create a file called notes" in words and words.endswith("list")
         whole += ok
+        ends += all(w in words.split() for w in ("create", "list"))
         if after is not None:
             delays.append(after)
         print(
             f"talked over {i + 1:3d}/{args.talk_over}: {'caught' if hit else 'MISSED'}"
-            + (f", heard {'whole' if ok else 'CUT'}: {said!r}" if hit else ""),
+            + (f", heard {'whole' if ok else 'CUT'}: {said!r}; {last[0]}" if hit else ""),
             flush=True,
         )
     delays.sort()
     print(
         f"\nself-interruptions {self_interruptions}/{args.replies} replies; talk-overs caught {caught}/{args.talk_over}"
-        + f", heard whole {whole}/{args.talk_over}"
+        + f", heard whole {whole}/{args.talk_over} (first and last words {ends}/{args.talk_over})"
         + (f" (median {delays[len(delays) // 2] * 1000:.0f} ms after the person started)" if delays else "")
         + (f"; live ERLE {erle:.1f} dB" if erle is not None else "")
         + f"; echo at {args.echo_volume}, {'level only' if args.no_aec else 'AEC3'}"

@@ -8,6 +8,7 @@ import pytest
 
 from voiceloop.audio.aec import BLOCK_SAMPLES, EchoCancelledSource, EchoCanceller, FarEnd, erle_db
 from voiceloop.audio.formats import SAMPLE_RATE, read_wav
+from voiceloop.audio.linear_echo import LinearEcho
 
 from .conftest import DATA
 
@@ -157,3 +158,23 @@ def test_cancelled_source_takes_the_played_audio_out_of_the_microphone() -> None
     assert src.erle_db is not None and src.erle_db > 15.0  # convergence included
     idx = while_speaking(played, len(out))
     assert erle_db(near[idx], out[idx]) >= 20.0
+
+
+def test_the_linear_filter_learns_the_room_and_keeps_a_voice_talked_over_the_reply_at_its_level(transcriber) -> None:
+    """audio/linear_echo.py, which barge-in hands on for the words said over a reply: it takes the echo out by
+    subtraction alone, so the person keeps their level where AEC3's suppressor turns them down with the echo."""
+    far = voices()
+    echo, _ = room(far)
+    person = np.zeros(len(far), np.float64)
+    said = read_wav(DATA / "create_notes.wav").astype(np.float64) * 0.5
+    at = int(12.0 * SAMPLE_RATE)
+    person[at : at + len(said)] = said
+    near = np.clip(echo + person, -32768, 32767).astype(np.int16)
+    linear = LinearEcho()
+    plain = np.concatenate([linear.process(near[i : i + 480], far[i : i + 480]) for i in range(0, len(near), 480)])
+    learned = while_speaking(far, at)  # our voice alone, after the first CONVERGE_S
+    assert erle_db(near[learned[learned > 8 * SAMPLE_RATE]], plain[learned[learned > 8 * SAMPLE_RATE]]) >= 10.0
+    span = slice(at, at + len(said))
+    assert abs(erle_db(person[span], plain[span].astype(np.float64))) < 3.0  # neither turned down nor drowned
+    heard = transcriber.transcribe(plain[span]).text.lower()
+    assert "create a file called notes" in heard.replace(",", ""), heard

@@ -14,18 +14,22 @@ from .conftest import ROOT
 
 @pytest.mark.audio
 @pytest.mark.slow
-def test_the_looped_room_counts_self_interruptions_and_talk_overs_heard_whole() -> None:
+def test_the_words_said_over_a_reply_are_the_next_turns_words() -> None:
+    """Six replies (the echo filters learn the looped room), then four talked over at full echo level. Heard whole
+    means word for word what was said while the reply still played ("Create a file called notes") and the last
+    word: AEC3 alone turned the person down with the echo there, and tiny.en heard "Create a call notes", "I'll
+    call notes" or "Create an alcoholnotes" in most talk-overs (1 to 4 in 10)."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "bargein_room.py"), "--replies", "3", "--talk-over", "2"],
+        [sys.executable, str(ROOT / "scripts" / "bargein_room.py"), "--replies", "6", "--talk-over", "4"],
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=300,
     )
     summary = re.search(
-        r"self-interruptions (\d+)/3 replies; talk-overs caught (\d+)/2, heard whole (\d+)/2", result.stdout
+        r"self-interruptions (\d+)/6 replies; talk-overs caught (\d+)/4, heard whole (\d+)/4", result.stdout
     )
     assert summary, result.stdout + result.stderr[-2000:]
     interrupted, caught, whole = map(int, summary.groups())
-    # a short run: the 100-reply figures are the README's; here the tool must work end to end, and barge-in with
-    # it (at full echo level a lost reply now and then is the known rate, a lost talk-over is not)
-    assert interrupted <= 1 and caught == 2 and whole >= 1, result.stdout
+    # a short run: the 100-reply figures are the README's. One talk-over in four may be missed or misheard (tiny.en
+    # on a voice talked over is not word-perfect); two in four is the old rate
+    assert interrupted <= 1 and caught >= 3 and whole >= 3, result.stdout

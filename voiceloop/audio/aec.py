@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from voiceloop.audio.formats import SAMPLE_RATE
+from voiceloop.audio.linear_echo import LinearEcho
 from voiceloop.audio.mic import AudioSource
 
 BLOCK_MS = 10  # AEC3 works on 10 ms blocks
@@ -28,6 +29,11 @@ LEAD_S = 0.2
 0 to about 500 ms, but none below 0: the sound cards' reported latencies are rough (off by 50 ms on
 PulseAudio), so the reference is made to lead by a margin, and the true delay lands inside that range."""
 WAIT_STEP_S = 0.01
+PLAIN_MIN_ERLE_DB = 10.0
+"""`plain` is handed on only while the linear filter takes out at least this much of the echo (the median over
+PLAIN_CHUNKS chunks of our voice alone): before it has learned the room, AEC3's output is the better of the two."""
+PLAIN_CHUNKS = 150  # about 4.5 s of playback
+ECHO_ONLY_DB = 20.0  # a chunk AEC3 took this much out of is our voice alone: the linear filter is judged on those
 REPLY_GAP_S = 1.0  # playback this recent means a reply is under way (its next sentence may be coming)
 
 
@@ -113,12 +119,19 @@ class EchoCancelledSource:
     The inner source may say when each chunk finished arriving at the microphone (`captured_at`,
     monotonic seconds); without it the time of the read is used. While the speaker is playing, the
     microphone and cancelled powers are summed, so `erle_db` tells how much echo was removed live.
+    Alongside AEC3, a linear filter (audio/linear_echo.py) gives `plain`: the same chunk without AEC3's
+    suppressor, which turns a person talking over the reply down with the echo.
     """
 
     def __init__(self, inner: AudioSource, far: FarEnd, canceller: EchoCanceller | None = None) -> None:
         self.inner = inner
         self.far = far
         self.canceller = canceller or EchoCanceller()
+        self.linear = LinearEcho()
+        self.plain: np.ndarray | None = None
+        """The chunk read last with only the linear echo estimate taken out (as long as it, same samples); None
+        while the linear filter has not learned the room."""
+        self._linear_erle: collections.deque[float] = collections.deque(maxlen=PLAIN_CHUNKS)
         self._lock = threading.Lock()
         self.power_in = 0.0
         """Summed squared microphone samples while the reference was active."""
@@ -166,10 +179,15 @@ class EchoCancelledSource:
                 time.sleep(WAIT_STEP_S)
             far = self.far.take(len(chunk), need)
             out = self.canceller.process(chunk, far)
+            plain = self.linear.process(chunk, far)  # both hand out whole 10 ms blocks: the same length
             n = len(out)
             if n and float(np.sqrt(np.mean(far.astype(np.float64) ** 2))) > 32768 * 10 ** (ACTIVE_DBFS / 20):
+                if len(plain) == n and erle_db(chunk[-n:], out) >= ECHO_ONLY_DB:  # AEC3 heard no one but us
+                    self._linear_erle.append(erle_db(chunk[-n:], plain))
                 self.power_in += float(np.sum(chunk[-n:].astype(np.float64) ** 2))
                 self.power_out += float(np.sum(out.astype(np.float64) ** 2))
+            learned = bool(self._linear_erle) and float(np.median(self._linear_erle)) >= PLAIN_MIN_ERLE_DB
+            self.plain = plain if learned and len(plain) == n else None
             return out if n else None
 
     @property

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from voiceloop.audio.aec import EchoCancelledSource
 from voiceloop.audio.formats import SAMPLE_RATE
 from voiceloop.audio.mic import AudioSource
 from voiceloop.errors import AudioDeviceError
@@ -40,6 +41,9 @@ class AudioChunk:
     """Monotonic seconds when its first sample reached the microphone (the bus's one clock)."""
     seq: int
     """Position in the bus's stream, from 0; consecutive chunks have consecutive numbers."""
+    plain: np.ndarray | None = None
+    """The same audio with only a linear estimate of our echo taken out, when echo cancellation runs: a person
+    talking over the reply at its own level (AEC3's suppressor turns them down with the echo), for barge-in."""
 
     @property
     def t1(self) -> float:
@@ -78,10 +82,13 @@ class Tap:
             self.bus.cond.notify_all()  # a recording's reader may be waiting for room
             return self.last
 
-    def read(self, timeout_s: float) -> np.ndarray | None:
-        """The next chunk's samples (AudioSource.read's contract)."""
+    def read(self, timeout_s: float, plain: bool = False) -> np.ndarray | None:
+        """The next chunk's samples (AudioSource.read's contract); `plain`: its plain version where there is one
+        (the words of someone who talked over the reply, while our echo may still be in the room)."""
         chunk = self.next(timeout_s)
-        return None if chunk is None else chunk.samples
+        if chunk is None:
+            return None
+        return chunk.plain if plain and chunk.plain is not None else chunk.samples
 
     def take_all(self) -> list[AudioChunk]:
         """Every chunk already delivered and not read yet, without waiting."""
@@ -226,7 +233,8 @@ class CaptureBus:
                         self.cond.notify_all()
                     return
                 continue
-            self._publish(samples, source.captured_at, generation)
+            plain = source.plain if isinstance(source, EchoCancelledSource) else None
+            self._publish(samples, source.captured_at, generation, plain)
 
     def _wait_for_room(self, generation: int) -> bool:
         """A recording waits until some tap is on and every tap that is on has room (bounded waits)."""
@@ -238,7 +246,9 @@ class CaptureBus:
                 self.cond.wait(READ_S)
         return False
 
-    def _publish(self, samples: np.ndarray, captured_at: float | None, generation: int) -> None:
+    def _publish(
+        self, samples: np.ndarray, captured_at: float | None, generation: int, plain: np.ndarray | None = None
+    ) -> None:
         n = len(samples) / SAMPLE_RATE
         with self.cond:
             if generation != self._generation:
@@ -248,7 +258,7 @@ class CaptureBus:
             if self._clock is not None:
                 start = max(start, self._clock)  # one clock, never going back
             self._clock = start + n
-            chunk = AudioChunk(samples, start, self.seq)
+            chunk = AudioChunk(samples, start, self.seq, plain)
             self.seq += 1
             for tap in self.taps:
                 if not tap.on:

@@ -8,6 +8,12 @@ speech as the person's only when webrtcvad calls it speech and it is `margin_db`
 echo for a few frames in a row. The echo gain is the loudest the echo has been relative to what we
 played during the first second of each reply: erring high means a person must speak up a little
 more, never that our own voice interrupts us.
+
+What reaches the next turn is the person's words from their first sound on. Two things used to lose them:
+the trigger can come well over a second after they began (AEC3 turns a voice down while the echo is as
+loud), so the pre-roll is long; and AEC3's suppressor mangles the words said over the reply ("Create a file
+called notes" heard as "I'll call notes"), so from where their voice began we hand on the bus's `plain`
+audio, which has only a linear echo estimate taken out.
 """
 
 from __future__ import annotations
@@ -20,8 +26,8 @@ from collections.abc import Callable
 import numpy as np
 
 from voiceloop.agent.assistant import Assistant
-from voiceloop.audio.bus import Tap
-from voiceloop.audio.formats import ms_to_samples, rms_dbfs
+from voiceloop.audio.bus import AudioChunk, Tap
+from voiceloop.audio.formats import SAMPLE_RATE, ms_to_samples, rms_dbfs
 from voiceloop.audio.frames import FrameChunker
 from voiceloop.audio.vad import IsSpeech, WebRtcVad
 from voiceloop.errors import AudioDeviceError
@@ -32,8 +38,10 @@ FRAME_MS = 30
 ECHO_WINDOW_S = 0.4  # what we played this recently may be arriving at the microphone now
 LEARN_FRAMES = 33  # about 1 s of audible playback teaches the echo gain of each reply
 TRIGGER_FRAMES = 3  # 90 ms of the person's voice ends our speech
-PRE_ROLL_FRAMES = 34  # about 1 s kept from before the trigger, so their first word reaches the next turn
-# (a soft first word rarely counts as loud: in the looped room the trigger came about 0.8 s after they began)
+PRE_ROLL_FRAMES = 67  # about 2 s kept from before the trigger, so their first word reaches the next turn
+# (in the looped room the trigger came 0.3-1.7 s after they began: 1.2 s and more under the louder voice)
+ONSET_GAP_FRAMES = 12  # walking back from the trigger, their speech goes on over gaps this short (360 ms)
+ONSET_MARGIN_FRAMES = 7  # and the plain audio starts this far (210 ms) before the first voiced frame found
 AUDIBLE_DBFS = -50.0  # quieter playback teaches nothing about the echo
 MIN_ECHO_GAIN_DB = -25.0
 """Echo cancellation can leave our voice 40-60 dB down once it has learned the room, and then leak for a
@@ -64,6 +72,8 @@ class BargeIn:
         """time.monotonic() when the person's voice stopped the reply."""
         self.trigger_db: tuple[float, float, float] | None = None
         """(microphone, played, echo gain) in dB at the frame that stopped the reply, for the record."""
+        self.plain_s = 0.0
+        """Seconds of the pre-roll handed on as plain audio (linear echo estimate only taken out), for the record."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._captured: list[np.ndarray] = []
@@ -84,27 +94,28 @@ class BargeIn:
         self.tap.close()
         if not self.triggered.is_set():
             return None
-        self._captured += [chunk.samples for chunk in rest]
+        self._captured += [_plain(chunk) for chunk in rest]
         return np.concatenate(self._captured) if self._captured else np.zeros(0, np.int16)
 
     def _run(self) -> None:
-        pre: collections.deque[np.ndarray] = collections.deque(maxlen=PRE_ROLL_FRAMES)
+        pre: collections.deque[tuple[np.ndarray, np.ndarray]] = collections.deque(maxlen=PRE_ROLL_FRAMES)
         gains: list[float] = []
         loud_run = 0
-        frames = FrameChunker(self.frame)
+        frames, plains = FrameChunker(self.frame), FrameChunker(self.frame)
         while not self._stop.is_set():
             try:
-                chunk = self.tap.read(0.1)
+                chunk = self.tap.next(0.1)
             except AudioDeviceError:
                 return  # the main loop will notice and recover
             if chunk is None:
                 continue
             if self.triggered.is_set():
-                self._captured.append(chunk)
+                self._captured.append(_plain(chunk))
                 continue
-            batch = frames.push(chunk)
+            batch = frames.push(chunk.samples)
+            plain_batch = plains.push(_plain(chunk))
             for i, frame in enumerate(batch):
-                pre.append(frame)
+                pre.append((frame, plain_batch[i]))
                 echo = self.player.recent_level(ECHO_WINDOW_S)
                 if echo is None:  # not speaking (yet / any more): nothing to talk over
                     loud_run = 0
@@ -123,8 +134,29 @@ class BargeIn:
                     self.trigger_db = (mic, echo, self.echo_gain_db)
                     self.triggered.set()
                     self.on_trigger()
-                    self._captured = [*pre, *batch[i + 1 :], frames.pending]
+                    self._captured = [*self._from_onset(list(pre)), *plain_batch[i + 1 :], plains.pending]
                     break
+
+    def _from_onset(self, pre: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+        """The pre-roll as the next turn gets it: echo-cancelled up to where the person's voice began, plain
+        (their words at their own level) from there. The start is found walking back from the trigger over
+        voiced frames, across the gaps AEC3's suppressor leaves in their speech."""
+        start, gap = len(pre), 0
+        for k in range(len(pre) - 1, -1, -1):
+            if self.is_speech(pre[k][0].tobytes()):
+                start, gap = k, 0
+            else:
+                gap += 1
+                if gap > ONSET_GAP_FRAMES:
+                    break
+        start = max(0, start - ONSET_MARGIN_FRAMES)
+        self.plain_s = sum(len(p) for f, p in pre[start:] if not np.array_equal(f, p)) / SAMPLE_RATE
+        return [f for f, _ in pre[:start]] + [p for _, p in pre[start:]]
+
+
+def _plain(chunk: AudioChunk) -> np.ndarray:
+    """The chunk with only the linear echo estimate taken out, where echo cancellation made one."""
+    return chunk.plain if chunk.plain is not None else chunk.samples
 
 
 def barge_in_for(assistant: Assistant, tap: Callable[[], Tap]) -> BargeIn | None:

@@ -110,7 +110,7 @@ class Listener:
     def _loop(self, max_turns: int | None) -> None:
         while not self.stop.is_set():
             try:
-                chunk = self.tap.read(READ_TIMEOUT_S)
+                chunk = self.tap.read(READ_TIMEOUT_S, plain=self._barged_in)  # its echo tail, plain
             except AudioDeviceError as e:
                 self._recover(e)
                 continue
