@@ -99,9 +99,14 @@ class ChatCounter:
         self.lock = threading.Lock()
 
     def answers(self) -> list[dict[str, Any]]:
-        """The chat requests that asked for a spoken answer (not the intent call, which sends a schema)."""
+        """The chat requests that asked for a spoken answer (not the intent call, which sends a schema, nor a
+        warming while the question was being said, which asks for one token: listen/warm.py)."""
         with self.lock:
-            return [c for c in self.chats if "format" not in c and "voice assistant" in c["messages"][0]["content"]]
+            return [c for c in self.chats if "format" not in c and is_answer(c)]
+
+    def warmings(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [c for c in self.chats if "format" not in c and is_answer(c, warming=True)]
 
     def __call__(self, h: BaseHTTPRequestHandler) -> None:
         body = getattr(h, "body", b"")
@@ -111,10 +116,17 @@ class ChatCounter:
         relay(h, self.upstream, timeout_s=120)
 
 
+def is_answer(chat: dict[str, Any], warming: bool = False) -> bool:
+    """A request with the answer's system prompt: the answer itself, or (warming) one asking for one token."""
+    one_token = (chat.get("options") or {}).get("num_predict") == 1
+    return "voice assistant" in chat["messages"][0]["content"] and one_token == warming
+
+
 def settle_early_replies(timeout_s: float = 30.0) -> None:
     """Wait (bounded) until no early reply is still asking the server: what it sent is then all counted."""
     deadline = time.monotonic() + timeout_s
-    while any(t.name == "voiceloop-early-reply" for t in threading.enumerate()) and time.monotonic() < deadline:
+    busy = ("voiceloop-early-reply", "voiceloop-warm")
+    while any(t.name in busy for t in threading.enumerate()) and time.monotonic() < deadline:
         time.sleep(0.05)
 
 

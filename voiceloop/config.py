@@ -68,6 +68,8 @@ class VadConfig:
     early_reply: bool = True
     """listen: with early start, a question's reply is requested then too (kept unspoken; its stream is
     closed if speech resumes)."""
+    warm_while_talking: bool = True
+    """listen: while you talk, a question's words so far go to the LLM for one token (its prompt cache warms)."""
     barge_in_margin_db: float = 10.0
     """How much louder than our own echo the person's voice must be to count as barging in."""
 

@@ -88,6 +88,10 @@ class AcousticTurn:
     """A reply was started early (at a pause, before the turn was declared over)."""
     taken: bool = False
     """The turn took that early reply over instead of asking again."""
+    prompt_tokens: int | None = None
+    """Prompt tokens the LLM server evaluated for that reply (the rest was in its cache), when it said."""
+    warmings: int = 0
+    """Warming requests begun while this WAV was being said (vad.warm_while_talking)."""
 
     def to_json(self) -> dict[str, Any]:
         def r(v: float | None) -> float | None:
@@ -105,6 +109,8 @@ class AcousticTurn:
             "turns": self.turns,
             "early_reply": self.early_reply,
             "taken_over": self.taken,
+            "prompt_tokens": self.prompt_tokens,
+            "warmings": self.warmings,
         }
 
 
@@ -153,15 +159,20 @@ def milestone_rows(turns: list[AcousticTurn], kind: str) -> list[Row]:
     return rows
 
 
-def early_counts(turns: list[AcousticTurn]) -> dict[str, dict[str, int]]:
-    """Per side: replies started early, and taken over by their turn."""
-    return {
-        s: {
-            "started": sum(t.early_reply for t in turns if t.side == s),
-            "taken": sum(t.taken for t in turns if t.side == s),
+def early_counts(turns: list[AcousticTurn]) -> dict[str, dict[str, float]]:
+    """Per side: replies started early, taken over by their turn, warmings begun, and the median of the prompt
+    tokens the server evaluated for a taken-over reply (0 when none said)."""
+    out: dict[str, dict[str, float]] = {}
+    for s in SIDES:
+        mine = [t for t in turns if t.side == s]
+        evaluated = [t.prompt_tokens for t in mine if t.prompt_tokens is not None]
+        out[s] = {
+            "started": sum(t.early_reply for t in mine),
+            "taken": sum(t.taken for t in mine),
+            "warmings": sum(t.warmings for t in mine),
+            "prompt_tokens": statistics.median(evaluated) if evaluated else 0,
         }
-        for s in SIDES
-    }
+    return out
 
 
 def missing(turns: list[AcousticTurn]) -> int:

@@ -120,6 +120,8 @@ class Side:
             len(traced),
             last is not None and last["replies_started"] > counts.get("replies_started", 0),
             last is not None and last["replies_taken"] > counts.get("replies_taken", 0),
+            last.get("prompt_tokens") if last is not None else None,
+            last.get("warmings", 0) - counts.get("warmings", 0) if last is not None else 0,
         )
 
     def close(self) -> None:
@@ -266,8 +268,10 @@ def render_acoustic(console: Any, report: AcousticReport) -> None:
         turns.add_row(t.side, t.wav, *ms, early)
     console.print(turns)
     counts = early_counts(list(report.turns))
-    started = ", ".join(f"{s} {c['started']}/{c['taken']}" for s, c in counts.items())
+    started = ", ".join(f"{s} {c['started']:.0f}/{c['taken']:.0f}" for s, c in counts.items())
     console.print(f"replies started early / taken over: {started}", highlight=False)
+    warm = ", ".join(f"{s} {c['warmings']:.0f} warmings, {c['prompt_tokens']:.0f} tokens" for s, c in counts.items())
+    console.print(f"while talking / the answer's prompt tokens evaluated (median): {warm}", highlight=False)
     out = report.output_ms
     console.print(
         f"output path: synthesis done → first sample at the speaker {out[0]:.0f} ms median, {out[1]:.0f} ms p90"

@@ -10,6 +10,7 @@ confirmed or spoken before the utterance has really ended.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 from collections.abc import Callable
@@ -18,12 +19,13 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from voiceloop.audio.formats import ms_to_samples
-from voiceloop.audio.vad import KEEP_TAIL_MS, Segmenter, Utterance
+from voiceloop.audio.vad import KEEP_TAIL_MS, Segmenter, SegState, Utterance
 from voiceloop.runtime import spawn
 
 T = TypeVar("T")
 JOIN_STEP_S = 0.1  # short waits, so Ctrl-C is seen at once
 MAX_WAIT_S = 120.0  # default: an early job that hangs this long is given up on; the turn does the work itself
+WARM_EVERY_MS = 600  # while the person talks: speech between two warmings of the model (listen/warm.py)
 
 
 def same_speech(early: np.ndarray, final: np.ndarray) -> bool:
@@ -51,13 +53,27 @@ class EarlyStart(Generic[T]):
     """Watches the segmenter after every frame; take() hands over the head start for a finished utterance.
 
     work(samples, job) runs on a worker thread; it should set job.heard when it has the transcript and stop
-    when job.cancel is set.
+    when job.cancel is set. warm(samples, job), when given, runs on a worker every `warm_every_ms` of speech
+    while the person is still talking, one at a time, never beside an early job; its result is not kept, and
+    it is cancelled when the pause starts an early job.
     """
 
     def __init__(
-        self, work: Callable[[np.ndarray, Job], T], after_ms: int, frame_ms: int, max_wait_s: float = MAX_WAIT_S
+        self,
+        work: Callable[[np.ndarray, Job], T],
+        after_ms: int,
+        frame_ms: int,
+        max_wait_s: float = MAX_WAIT_S,
+        warm: Callable[[np.ndarray, Job], object] | None = None,
+        warm_every_ms: int = WARM_EVERY_MS,
     ) -> None:
         self.work = work
+        self.warm = warm
+        self.warm_frames = max(1, math.ceil(warm_every_ms / frame_ms))
+        self.warmed = 0
+        """Warmings begun."""
+        self._warming: Job | None = None
+        self._talked = 0  # frames of the utterance under way since the last warming began
         self.max_wait_s = max_wait_s
         """How long take() waits for a job: longer than the job's own deadlines, so it is never asked twice."""
         self.after_frames = max(1, math.ceil(after_ms / frame_ms))
@@ -76,11 +92,15 @@ class EarlyStart(Generic[T]):
         if self._job is not None and run < self.after_frames:  # they spoke again: stale
             self.discard()
             self.wasted += 1
+        if self.warm is not None:
+            self._maybe_warm(segmenter, run)
         if run < self.after_frames or self._job is not None or self._busy():  # late is better than never
             return
         samples = segmenter.peek()
         if samples is None:
             return
+        if self._warming is not None:  # the pause: the early job's request goes first
+            self._warming.cancel.set()
         job = Job(samples)
         self._job = self._last = job
         job.thread = spawn("voiceloop-early", self._run, job)
@@ -121,6 +141,28 @@ class EarlyStart(Generic[T]):
         job, self._job = self._job, None
         if job is not None:
             job.cancel.set()
+
+    def _maybe_warm(self, segmenter: Segmenter, run: int) -> None:
+        assert self.warm is not None
+        if segmenter.state is not SegState.SPEECH:
+            self._talked = 0
+            return
+        self._talked += 1
+        warming = self._warming is not None and self._warming.thread is not None and self._warming.thread.is_alive()
+        if run or self._talked < self.warm_frames or warming or self._job is not None or self._busy():
+            return
+        samples = segmenter.peek()
+        if samples is None:
+            return
+        self._talked = 0
+        job = self._warming = Job(samples)
+        job.thread = spawn("voiceloop-warm", self._run_warm, job)
+        self.warmed += 1
+
+    def _run_warm(self, job: Job) -> None:
+        assert self.warm is not None
+        with contextlib.suppress(Exception):  # warming is a bonus: whatever fails here, the turn does properly
+            self.warm(job.samples, job)
 
     def _busy(self) -> bool:
         return self._last is not None and self._last.thread is not None and self._last.thread.is_alive()

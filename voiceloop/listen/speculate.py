@@ -12,6 +12,7 @@ refuses everything, and the tokens go nowhere until the turn asks for exactly th
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -22,12 +23,12 @@ import numpy as np
 from voiceloop.agent.assistant import Assistant
 from voiceloop.agent.classifier import Classifier
 from voiceloop.agent.intents import Action
-from voiceloop.agent.sandbox import Proposal
 from voiceloop.agent.tools import Tools
 from voiceloop.agent.turn import HeadStart
 from voiceloop.audio.vad import Segmenter
 from voiceloop.errors import LLMError
 from voiceloop.listen.early import EarlyStart, Job
+from voiceloop.listen.warm import Refuse, warm_answer
 from voiceloop.llm.ollama import ChatResult, LLMClient, Message, OnToken
 from voiceloop.runtime import spawn
 
@@ -229,13 +230,6 @@ class SpeculativeLLM(_PassThrough):
         return ChatResult("".join(spec.tokens), model, first, time.perf_counter() - t0)
 
 
-class Refuse:
-    """The speculating Tools' confirmer: nothing is ever written early."""
-
-    def confirm(self, proposal: Proposal) -> tuple[bool, str]:
-        return False, "not before the turn has ended"
-
-
 class Speculator:
     """listen's early-start work: transcript (told to the end-of-turn policy), intents, and a question's reply."""
 
@@ -292,8 +286,9 @@ def early_start_for(
     spec = SpeculativeLLM(assistant.tools.llm, cfg.llm.read_timeout_s)
     assistant.tools.llm = spec
     wait_s = 2 * cfg.llm.answer_timeout_s + 60.0  # past the job's own deadlines: a turn never asks twice
+    warm = functools.partial(warm_answer, assistant, spec.inner) if cfg.vad.warm_while_talking else None
     early = EarlyStart(
-        Speculator(assistant, spec, cfg.vad.early_reply), cfg.vad.early_start_ms, cfg.vad.frame_ms, wait_s
+        Speculator(assistant, spec, cfg.vad.early_reply), cfg.vad.early_start_ms, cfg.vad.frame_ms, wait_s, warm
     )
     if segmenter.turn_end is not None:
         segmenter.turn_end.heard = early.heard

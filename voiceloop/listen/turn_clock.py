@@ -58,6 +58,7 @@ def trace_turn(
         timings["reply_asked"] = clock.since_start_ms(llm.last.started)
         if llm.last.first_at is not None:
             timings["llm_first_token"] = clock.since_start_ms(llm.last.first_at)
+    done = llm.last.result if llm is not None and llm.last is not None else None
     line: dict[str, Any] = {
         "speech_ended": clock.origin + time.monotonic() - time.perf_counter(),
         "timings_ms": {k: round(v, 1) for k, v in timings.items()},
@@ -66,6 +67,8 @@ def trace_turn(
         "early_used": early.used if early is not None else 0,
         "replies_started": getattr(early.work, "replies", 0) if early is not None else 0,
         "replies_taken": llm.taken if llm is not None else 0,
+        "warmings": early.warmed if early is not None else 0,
+        "prompt_tokens": done.prompt_tokens if done is not None else None,  # the answer's, not in the server's cache
     }
     with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as f:
         f.write(json.dumps(line) + "\n")

@@ -41,6 +41,9 @@ class ChatResult:
     """Seconds from sending the request to the first non-empty token."""
     total_s: float
     """Seconds from sending the request to the end of the stream."""
+    prompt_tokens: int | None = None
+    """Prompt tokens the server evaluated for it (what its prompt cache did not hold), when it says: llama.cpp's
+    server does (timings.prompt_n); Ollama's prompt_eval_count is not that everywhere, so it is not read."""
 
 
 class Pieces:
@@ -53,6 +56,7 @@ class Pieces:
         self.parts: list[str] = []
         self.t0 = time.perf_counter()
         self.first: float | None = None
+        self.prompt_tokens: int | None = None
         self._size = 0
 
     def add(self, piece: str) -> None:
@@ -69,7 +73,8 @@ class Pieces:
 
     def result(self, model: str) -> ChatResult:
         total = time.perf_counter() - self.t0
-        return ChatResult("".join(self.parts), model, self.first if self.first is not None else total, total)
+        first = self.first if self.first is not None else total
+        return ChatResult("".join(self.parts), model, first, total, self.prompt_tokens)
 
 
 class LLMClient(Protocol):

@@ -212,6 +212,9 @@ class OpenAIClient:
                 raise LLMError(f"{self.who} sent an unexpected stream line; is it an OpenAI-compatible server?")
             if chunk.get("error"):
                 raise LLMError(f"{self.who} failed mid-answer: {self._error_text(chunk)}")
+            timings = chunk.get("timings")  # llama.cpp's server: prompt_n is what its prompt cache did not hold
+            if isinstance(timings, dict) and isinstance(timings.get("prompt_n"), int):
+                pieces.prompt_tokens = timings["prompt_n"]
             for choice in chunk.get("choices") or []:
                 if not isinstance(choice, dict):
                     continue

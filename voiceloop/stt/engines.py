@@ -87,6 +87,15 @@ class FasterWhisper:
         if self.prompt:  # "" when stt.vocabulary_bias is off
             self.prompt = bias_prompt(files)
 
+    def glimpse(self, samples: np.ndarray) -> str | None:
+        """Speech still under way, quickly: the fitted window's words, never a second pass (None: no such window)."""
+        if not self.cfg.short_window:
+            return None
+        audio, cfg = float_audio(samples), self.cfg
+        with RUNNING.running():
+            short = transcribe_short(self._model, audio, language=cfg.language, prompt=self.prompt, beam_size=1)
+        return None if short is None or short.looped else short.text
+
     def transcribe(self, samples: np.ndarray) -> Transcript:
         t0 = time.perf_counter()
         audio = float_audio(samples)
