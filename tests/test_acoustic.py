@@ -129,7 +129,8 @@ def test_the_report_shows_where_the_time_goes_and_every_turn() -> None:
         ms = {"heard_end": 30.0, "declared": 300.0, "transcript": 250.0, "first_token": 800.0}
         ms |= {"first_clause": 1200.0, "speaker": speaker, "panel": 900.0 if kind == "write" else None}
         panel = 900.0 if kind == "write" else None
-        return AcousticTurn(side, wav, kind, speaker, panel, {}, "", ms, 1, side == "new", taken)
+        warm = (18 - 11 * (side == "new"), 3 * (side == "new")) if kind == "question" else (None, 0)
+        return AcousticTurn(side, wav, kind, speaker, panel, {}, "", ms, 1, side == "new", taken, *warm)
 
     turns = [turn("new", "q_sky.wav", "question", 1400.0, True), turn("baseline", "q_sky.wav", "question", 1600, False)]
     turns += [turn("new", "w_notes.wav", "write", 2000.0, False), turn("baseline", "w_notes.wav", "write", 2100, False)]
@@ -141,8 +142,12 @@ def test_the_report_shows_where_the_time_goes_and_every_turn() -> None:
     assert "where the time goes" in text and "every turn" in text
     assert "first clause synthesized" in text and "turn declared over" in text
     assert "replies started early / taken over: new 2/1, baseline 0/0" in text
+    assert "the answer's prompt tokens evaluated (median): new 3 warmings, 7 tokens, baseline 0 warmings, 18" in text
     data = report.to_json()
-    assert data["early_replies"] == {"new": {"started": 2, "taken": 1}, "baseline": {"started": 0, "taken": 0}}
+    assert data["early_replies"] == {
+        "new": {"started": 2, "taken": 1, "warmings": 3, "prompt_tokens": 7},
+        "baseline": {"started": 0, "taken": 0, "warmings": 0, "prompt_tokens": 18},
+    }
     speaker = next(r for r in data["milestones"]["question"] if r["label"] == "first sample at the speaker")
     assert (speaker["new_median_ms"], speaker["baseline_median_ms"]) == (1400, 1600)
     assert data["turns"][0]["milestones_ms"]["declared"] == 300.0
