@@ -121,4 +121,4 @@ def test_a_spoken_question_is_warmed_while_said_and_answered_once(tmp_path: Path
     assert listener.early.warmed >= 1 and counter.warmings(), out
     assert all(c["options"]["num_predict"] == 1 for c in counter.warmings())
     assert len(counter.answers()) == 1, [c["messages"][-1] for c in counter.answers()]
-    assert "octopus" in out.lower(), out
+    assert out.count("You said:") == 1, out  # one turn, and it was answered
