@@ -49,7 +49,13 @@ PANEL = r"─ (Create|Overwrite) "
 TIMING_ROW = re.compile(r"^\s*(stt|intent|act|confirm|speak|first_audio|total)\s+([\d,.]+)", re.M)
 
 BASELINE: dict[str, dict[str, object]] = {
-    "vad": {"silence_ms": 700, "smart_turn": False, "early_start_ms": 250, "early_reply": False},
+    "vad": {
+        "silence_ms": 700,
+        "smart_turn": False,
+        "early_start_ms": 250,
+        "early_reply": False,
+        "warm_while_talking": False,
+    },
     "stt": {"short_window": False},
 }
 """The settings shipped before the latency work: what `--acoustic` compares against by default."""
