@@ -49,6 +49,10 @@ class Job:
         self.thread: threading.Thread | None = None
 
 
+def _running(job: Job | None) -> bool:
+    return job is not None and job.thread is not None and job.thread.is_alive()
+
+
 class EarlyStart(Generic[T]):
     """Watches the segmenter after every frame; take() hands over the head start for a finished utterance.
 
@@ -148,8 +152,7 @@ class EarlyStart(Generic[T]):
             self._talked = 0
             return
         self._talked += 1
-        warming = self._warming is not None and self._warming.thread is not None and self._warming.thread.is_alive()
-        if run or self._talked < self.warm_frames or warming or self._job is not None or self._busy():
+        if run or self._talked < self.warm_frames or _running(self._warming) or self._job is not None or self._busy():
             return
         samples = segmenter.peek()
         if samples is None:
@@ -165,7 +168,7 @@ class EarlyStart(Generic[T]):
             self.warm(job.samples, job)
 
     def _busy(self) -> bool:
-        return self._last is not None and self._last.thread is not None and self._last.thread.is_alive()
+        return _running(self._last)
 
     def _run(self, job: Job) -> None:
         try:

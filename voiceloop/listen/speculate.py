@@ -28,7 +28,7 @@ from voiceloop.agent.turn import HeadStart
 from voiceloop.audio.vad import Segmenter
 from voiceloop.errors import LLMError
 from voiceloop.listen.early import EarlyStart, Job
-from voiceloop.listen.warm import Refuse, warm_answer
+from voiceloop.listen.warm import PassThrough, Refuse, warm_answer
 from voiceloop.llm.ollama import ChatResult, LLMClient, Message, OnToken
 from voiceloop.runtime import spawn
 
@@ -81,23 +81,13 @@ class Speculation:
         return self.result is not None or self.error is not None
 
 
-class _PassThrough:  # what a wrapping client answers straight from the client it wraps
-    inner: LLMClient
-
-    def version(self) -> str:
-        return self.inner.version()
-
-    def models(self) -> list[str]:
-        return self.inner.models()
-
-
-class CancellableLLM(_PassThrough):
+class CancellableLLM(PassThrough):
     """Passes through to an LLMClient, streaming every call so the cancel token is checked per chunk;
     with `record`, each chat is also kept as a Speculation the turn can take over."""
 
     def __init__(self, inner: LLMClient, cancel: threading.Event, record: SpeculativeLLM | None = None) -> None:
-        self.inner, self.cancel, self.record = inner, cancel, record
-        self.host, self.model, self.backend = inner.host, inner.model, inner.backend
+        super().__init__(inner)
+        self.cancel, self.record = cancel, record
         self.asked = False
         """A chat was asked (and, with `record`, offered to the turn)."""
 
@@ -141,12 +131,11 @@ class CancellableLLM(_PassThrough):
         return result
 
 
-class SpeculativeLLM(_PassThrough):
+class SpeculativeLLM(PassThrough):
     """The turn's LLM client: a chat that was speculated (same request) is answered from its stream."""
 
     def __init__(self, inner: LLMClient, read_timeout_s: float = 60.0) -> None:
-        self.inner = inner
-        self.host, self.model, self.backend = inner.host, inner.model, inner.backend
+        super().__init__(inner)
         self.read_timeout_s = read_timeout_s
         self._cond = threading.Condition()
         self._offers: dict[str, Speculation] = {}

@@ -38,7 +38,9 @@ class Refuse:
         return False, "not before the turn has ended"
 
 
-class _Wrapped:
+class PassThrough:
+    """A client wrapping another (listen's early-work clients): what it does not change comes from the inner one."""
+
     def __init__(self, inner: LLMClient) -> None:
         self.inner = inner
         self.host, self.model, self.backend = inner.host, inner.model, inner.backend
@@ -50,14 +52,14 @@ class _Wrapped:
         return self.inner.models()
 
 
-class FastPathOnly(_Wrapped):
+class FastPathOnly(PassThrough):
     """The classifier's client while warming: the fast path decides, or nothing does."""
 
     def chat(self, messages: list[Message], **_: Any) -> ChatResult:
         raise LLMError("no model is asked while the person is still talking")
 
 
-class WarmingLLM(_Wrapped):
+class WarmingLLM(PassThrough):
     """The answer's client while warming: its request asks for one token, then the answer stops (Warmed)."""
 
     def __init__(self, inner: LLMClient, cancel: threading.Event) -> None:
