@@ -22,7 +22,7 @@ from voiceloop.audio.bus import AudioChunk
 from voiceloop.audio.formats import read_wav, wav_bytes
 from voiceloop.audio.frames import FrameChunker
 from voiceloop.audio.mic import WavSource
-from voiceloop.audio.vad import Segmenter, WebRtcVad, build_segmenter
+from voiceloop.audio.vad import Segmenter, Utterance, WebRtcVad, build_segmenter
 from voiceloop.config import Config, VadConfig
 from voiceloop.devtools.acoustic_room import first_loud, last_loud
 from voiceloop.listen.early import EarlyStart
@@ -51,6 +51,16 @@ def scripted(pattern: str) -> tuple[Segmenter, list[np.ndarray]]:
     return seg, frames
 
 
+def fed(seg: Segmenter, frames: list[np.ndarray], early: EarlyStart[int]) -> Utterance | None:
+    """Feed frames as listen does, the early start watching after each; the utterance they ended, if any."""
+    for f in frames:
+        utt = seg.feed(f)
+        if utt is not None:
+            return utt
+        early.watch(seg)
+    return None
+
+
 def test_job_starts_at_the_pause_and_its_result_is_kept_for_the_same_audio() -> None:
     seg, frames = scripted("1" * 10 + "0" * 30)
     calls: list[np.ndarray] = []
@@ -71,12 +81,7 @@ def test_job_starts_at_the_pause_and_its_result_is_kept_for_the_same_audio() -> 
 def test_job_is_thrown_away_when_speech_resumes() -> None:
     seg, frames = scripted("1" * 10 + "0" * 10 + "1" * 10 + "0" * 30)
     early: EarlyStart[int] = EarlyStart(lambda s, job: len(s), after_ms=240, frame_ms=30)
-    utt = None
-    for f in frames:
-        utt = seg.feed(f)
-        if utt is not None:
-            break
-        early.watch(seg)
+    utt = fed(seg, frames, early)
     assert utt is not None
     result = early.take(utt)
     assert early.wasted == 1 and early.started == 2  # the first was stale; the second is for the whole utterance
@@ -217,12 +222,7 @@ def test_a_job_started_at_a_pause_shorter_than_the_kept_tail_is_taken() -> None:
     to 150 ms of silence after it, and the job is still the turn's (it was thrown away every time before)."""
     seg, frames = scripted("1" * 10 + "0" * 30)
     early: EarlyStart[int] = EarlyStart(lambda s, job: len(s), after_ms=90, frame_ms=30)
-    utt = None
-    for f in frames:
-        utt = seg.feed(f)
-        if utt is not None:
-            break
-        early.watch(seg)
+    utt = fed(seg, frames, early)
     assert utt is not None and early.started == 1
     assert early.take(utt) == 480 * (10 + 3)  # the job's audio: the speech and the 3 silent frames it waited for
     assert (early.used, early.wasted) == (1, 0)
@@ -232,12 +232,7 @@ def test_a_job_started_at_a_pause_shorter_than_the_kept_tail_is_taken() -> None:
 def test_a_job_is_not_taken_for_an_utterance_that_goes_on_past_its_audio() -> None:
     seg, frames = scripted("1" * 10 + "0" * 3 + "1" * 10 + "0" * 30)
     early: EarlyStart[int] = EarlyStart(lambda s, job: len(s), after_ms=90, frame_ms=30)
-    utt = None
-    for f in frames:
-        utt = seg.feed(f)
-        if utt is not None:
-            break
-        early.watch(seg)
+    utt = fed(seg, frames, early)
     assert utt is not None
     assert early.started == 2 and early.wasted == 1  # the first pause's job was dropped when speech came back
     assert early.take(utt) == 480 * (10 + 3 + 10 + 3)
