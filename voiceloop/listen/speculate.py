@@ -28,8 +28,9 @@ from voiceloop.agent.turn import HeadStart
 from voiceloop.audio.vad import Segmenter
 from voiceloop.errors import LLMError
 from voiceloop.listen.early import EarlyStart, Job
-from voiceloop.listen.warm import PassThrough, Refuse, warm_answer
+from voiceloop.listen.warm import Refuse, warm_answer
 from voiceloop.llm.ollama import ChatResult, LLMClient, Message, OnToken
+from voiceloop.llm.passthrough import PassThrough
 from voiceloop.runtime import spawn
 
 WAIT_STEP_S = 0.1  # bounded waits for the next speculated token

@@ -25,6 +25,7 @@ from voiceloop.agent.tools import Tools
 from voiceloop.errors import LLMError
 from voiceloop.listen.early import Job
 from voiceloop.llm.ollama import ChatResult, LLMClient, Message, OnToken
+from voiceloop.llm.passthrough import PassThrough
 
 
 class Warmed(Exception):  # not an error: how the warming request stops the answer it began
@@ -36,20 +37,6 @@ class Refuse:
 
     def confirm(self, proposal: Proposal) -> tuple[bool, str]:
         return False, "not before the turn has ended"
-
-
-class PassThrough:
-    """A client wrapping another (listen's early-work clients): what it does not change comes from the inner one."""
-
-    def __init__(self, inner: LLMClient) -> None:
-        self.inner = inner
-        self.host, self.model, self.backend = inner.host, inner.model, inner.backend
-
-    def version(self) -> str:
-        return self.inner.version()
-
-    def models(self) -> list[str]:
-        return self.inner.models()
 
 
 class FastPathOnly(PassThrough):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voiceloop.llm.ollama import ChatResult, LLMClient, Message, OnToken
+from voiceloop.llm.passthrough import PassThrough
 
 Prefix = tuple[tuple[str, str], ...]
 
@@ -58,17 +59,14 @@ class CacheStats:
         }
 
 
-class CachingLLM:
+class CachingLLM(PassThrough):
     """An LLMClient that answers repeated stateless requests from memory (least recently used dropped)."""
 
     def __init__(self, inner: LLMClient, prompts: frozenset[Prefix], max_entries: int = 64) -> None:
         """prompts: the fixed openings of calls whose answer depends only on the request (the agent knows them)."""
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1 (leave the client unwrapped to turn caching off)")
-        self.inner = inner
-        self.host = inner.host
-        self.model = inner.model
-        self.backend = inner.backend
+        super().__init__(inner)
         self.max_entries = max_entries
         self._prompts = prompts
         self._store: OrderedDict[str, ChatResult] = OrderedDict()
@@ -124,12 +122,6 @@ class CachingLLM:
     def stats(self) -> CacheStats:
         with self._lock:
             return CacheStats(self._hits, self._misses, self._bypassed, len(self._store), self._saved_s)
-
-    def version(self) -> str:
-        return self.inner.version()
-
-    def models(self) -> list[str]:
-        return self.inner.models()
 
 
 def with_cache(llm: LLMClient, prompts: frozenset[Prefix], max_entries: int) -> LLMClient:
