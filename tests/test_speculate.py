@@ -134,9 +134,11 @@ def settle_early_replies(timeout_s: float = 30.0) -> None:
 QUESTIONS = (DATA / "question.wav", ACOUSTIC / "q_sky.wav", ACOUSTIC / "q_moon.wav")
 
 
-def one_question(wav_in: Path, tmp_path: Path, cfg: Config, transcriber: Transcriber) -> tuple[int, list[str], str]:
-    """One listen turn on a spoken question behind the counting proxy: (chats taken over, the answer
-    requests' questions in the order they reached the server, the console)."""
+def listen_once(
+    wav_in: Path, tmp_path: Path, cfg: Config, transcriber: Transcriber, realtime: bool = False
+) -> tuple[Listener, ChatCounter, str]:
+    """One listen turn on a spoken request (two seconds of quiet after it) behind the counting proxy, speech off:
+    (the listener, its requests as the server got them, the console). realtime: the WAV is said at its own pace."""
     console = Console(file=io.StringIO(), width=120)
     wav = tmp_path / f"mic_{wav_in.stem}.wav"
     wav.write_bytes(wav_bytes(np.concatenate([read_wav(wav_in), np.zeros(32000, np.int16)])))
@@ -144,14 +146,20 @@ def one_question(wav_in: Path, tmp_path: Path, cfg: Config, transcriber: Transcr
     with fake_ollama(counter) as url:
         llm = OllamaClient(url, cfg.llm.model, read_timeout_s=cfg.llm.read_timeout_s)
         tools = Tools(llm, Sandbox(Path(cfg.output.dir)), TerminalConfirmer(console), cfg.llm.num_predict, cfg.answer)
-        listener = Listener(
-            Assistant(cfg, transcriber, llm, tools, SilentSpeaker()), WavSource(wav), build_segmenter(cfg.vad), console
-        )
-        assert listener.speculated is not None and cfg.vad.early_reply  # on by default
+        assistant = Assistant(cfg, transcriber, llm, tools, SilentSpeaker())
+        listener = Listener(assistant, WavSource(wav, realtime=realtime), build_segmenter(cfg.vad), console)
         listener.run(max_turns=1)
         settle_early_replies()
+    return listener, counter, console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def one_question(wav_in: Path, tmp_path: Path, cfg: Config, transcriber: Transcriber) -> tuple[int, list[str], str]:
+    """One listen turn on a spoken question: (chats taken over, the answer requests' questions in the order they
+    reached the server, the console)."""
+    listener, counter, out = listen_once(wav_in, tmp_path, cfg, transcriber)
+    assert listener.speculated is not None and cfg.vad.early_reply  # on by default
     asked = [str(c["messages"][-1]["content"]) for c in counter.answers()]
-    return listener.speculated.taken, asked, console.file.getvalue()  # type: ignore[attr-defined]
+    return listener.speculated.taken, asked, out
 
 
 @pytest.mark.slow

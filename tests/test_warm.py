@@ -6,31 +6,23 @@ behind the Ollama API for the wiring in listen."""
 from __future__ import annotations
 
 import dataclasses
-import io
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-from rich.console import Console
 
 from voiceloop.agent.assistant import Assistant
-from voiceloop.agent.confirm import TerminalConfirmer
 from voiceloop.agent.intents import Action
 from voiceloop.agent.sandbox import Sandbox
 from voiceloop.agent.tools import Tools
-from voiceloop.audio.formats import read_wav, wav_bytes
-from voiceloop.audio.mic import WavSource
-from voiceloop.audio.vad import build_segmenter
+from voiceloop.audio.formats import read_wav
 from voiceloop.devtools.bench_acoustic import DATA as ACOUSTIC
 from voiceloop.listen.early import Job
-from voiceloop.listen.loop import Listener
 from voiceloop.listen.warm import Refuse, warm_answer
 from voiceloop.llm.ollama import ChatResult, LLMClient, Message, OllamaClient
 from voiceloop.voice.speech import SilentSpeaker
 
-from .test_speculate import ChatCounter, settle_early_replies
-from .wire import fake_ollama
+from .test_speculate import listen_once
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
 QUESTION = ACOUSTIC / "q_octopus.wav"  # "Tell me a fun fact about octopuses."
@@ -101,23 +93,8 @@ def test_nothing_is_warmed_for_a_request_that_is_not_a_question(cfg, transcriber
 def test_a_spoken_question_is_warmed_while_said_and_answered_once(tmp_path: Path, cfg, transcriber) -> None:
     """The shipped wiring in listen, on a question said in real time: warmings go out while it is said (one token
     each), and the answer is still asked once, by the reply started at the pause and taken over by the turn."""
-    console = Console(file=io.StringIO(), width=120)
-    wav = tmp_path / "mic.wav"
-    wav.write_bytes(wav_bytes(np.concatenate([read_wav(QUESTION), np.zeros(32000, np.int16)])))
-    counter = ChatCounter(cfg.ollama_host)
-    with fake_ollama(counter) as url:
-        llm = OllamaClient(url, cfg.llm.model, read_timeout_s=cfg.llm.read_timeout_s)
-        tools = Tools(llm, Sandbox(Path(cfg.output.dir)), TerminalConfirmer(console), cfg.llm.num_predict, cfg.answer)
-        listener = Listener(
-            Assistant(cfg, transcriber, llm, tools, SilentSpeaker()),
-            WavSource(wav, realtime=True),
-            build_segmenter(cfg.vad),
-            console,
-        )
-        assert listener.early is not None and cfg.vad.warm_while_talking  # on by default
-        listener.run(max_turns=1)
-        settle_early_replies()
-    out = console.file.getvalue()  # type: ignore[attr-defined]
+    listener, counter, out = listen_once(QUESTION, tmp_path, cfg, transcriber, realtime=True)
+    assert listener.early is not None and cfg.vad.warm_while_talking  # on by default
     assert listener.early.warmed >= 1 and counter.warmings(), out
     assert all(c["options"]["num_predict"] == 1 for c in counter.warmings())
     assert len(counter.answers()) == 1, [c["messages"][-1] for c in counter.answers()]
