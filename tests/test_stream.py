@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from voiceloop.agent.sandbox import Sandbox
 from voiceloop.agent.tools import Tools
 from voiceloop.config import Config, TtsConfig
 from voiceloop.llm.ollama import OllamaClient
+from voiceloop.voice.budget import AnswerGuard
 from voiceloop.voice.espeak import Pyttsx3Synth
 from voiceloop.voice.speech import SentenceSpeaker, SpeechInterrupted, SpeechStream
 
@@ -111,15 +113,71 @@ def test_a_new_reply_is_not_silenced_by_an_earlier_interruption(synth: Pyttsx3Sy
     assert spoken.played and spoken.text == "Hello again." and not spoken.interrupted
 
 
+def test_a_long_first_sentence_is_spoken_in_two_parts_at_its_first_joining_word(synth: Pyttsx3Synth) -> None:
+    """The model writes "A black hole is a region of space where matter cannot escape." a token at a time: its
+    first part goes to the voice once "where" has come, voiced with a pause that goes on (a comma), and the
+    words spoken are the words written. A whole reply said at once is not cut up."""
+    player, voice = ClockedPlayer(), TimedSynth(synth)
+    stream = SpeechStream(voice, player)
+    for token in ["A", " black", " hole", " is", " a", " region", " of", " space", " where", " matter"]:
+        stream.feed(token)
+    wait_for(lambda: bool(player.played))
+    assert voice.said == ["A black hole is a region of space,"]  # "where" is the rest's
+    stream.feed(" cannot escape.")
+    spoken = stream.close()
+    assert voice.said[1:] == ["where matter cannot escape."]
+    assert spoken.text == "A black hole is a region of space where matter cannot escape."
+    whole = TimedSynth(synth)
+    assert SentenceSpeaker(whole, None).speak("A black hole is a region of space where matter cannot escape.").text
+    assert whole.said == ["A black hole is a region of space where matter cannot escape."]
+
+
+def test_the_guard_hands_a_first_clause_on_so_it_is_spoken_before_its_full_stop(synth: Pyttsx3Synth) -> None:
+    """An answer through the AnswerGuard, as answers are streamed: the first clause ("..., a color") is spoken
+    before the sentence ends. The guard once passed it on without the space after the comma, and the speech
+    stream, which knows a clause end by that space, held it until the full stop."""
+    player = ClockedPlayer()
+    stream = SpeechStream(synth, player)
+    guard = AnswerGuard(3, stream.feed)
+    for token in ["The", " sky", " is", " blue", " because", " it", " scatters", " blue", " light", ",", " a"]:
+        guard.feed(token)
+    wait_for(lambda: bool(player.played))
+    assert len(player.played) == 1
+    for token in [" color", " we", " see", "."]:
+        guard.feed(token)
+    guard.finish()
+    assert stream.close().text == guard.said == "The sky is blue because it scatters blue light, a color we see."
+
+
+def test_the_next_sentence_is_made_while_this_one_plays(synth: Pyttsx3Synth) -> None:
+    """Synthesis runs ahead of playback: the second sentence is at the voice before the first has finished
+    playing, so it is ready when the first ends (no gap of a synthesis between sentences)."""
+    player, voice = ClockedPlayer(), TimedSynth(synth)
+    stream = SpeechStream(voice, player)
+    stream.say("This first sentence takes a good while to say out loud. Then a second one.")
+    stream.close()
+    (started, samples), _ = player.played
+    assert len(voice.asked) == 2 and voice.asked[1] < started + samples / 16000, (voice.asked, player.played)
+
+
+def wait_for(done: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 class TimedSynth:
     """The real voice, noting when it was asked to say each sentence."""
 
     def __init__(self, synth: Pyttsx3Synth) -> None:
         self.inner = synth
         self.asked: list[float] = []
+        self.said: list[str] = []
+        """The text it was asked to voice, in order."""
 
     def synth(self, text: str) -> np.ndarray:
         self.asked.append(time.perf_counter())
+        self.said.append(text)
         return self.inner.synth(text)
 
 

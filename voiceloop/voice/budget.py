@@ -1,7 +1,8 @@
 """The answer budget: a spoken answer is a few sentences, cut at a sentence boundary, and never a loop.
 
-An AnswerGuard sits between the LLM stream and whoever speaks it. It passes the text on clause by clause
-(so a long first clause can still be spoken before its full stop), counts finished sentences, and stops
+An AnswerGuard sits between the LLM stream and whoever speaks it. It passes the text on clause by clause, and
+the first sentence up to its first joining word too (so a long first sentence can be spoken in two parts
+before its full stop, voice/speech.py), counts finished sentences, and stops
 the stream (raising Enough from the token callback, which closes the LLM request) when the budget is
 spent, when one sentence runs on without end, or when the RepetitionWatcher sees the text repeating.
 Its `said` is exactly the text it passed on, up to the last whole sentence: what is printed, spoken and
@@ -16,9 +17,10 @@ from collections.abc import Callable
 from enum import Enum
 
 from voiceloop.llm.repetition import LONG_NGRAM, Loop, RepetitionWatcher
+from voiceloop.voice.speech import first_joint
 
 _SENTENCE_END = re.compile(r"[.!?]\s|\n")  # the speech stream's rule: a full stop and a space (passed on too)
-_CLAUSE_END = re.compile(r"[,;:](?=\s)")
+_CLAUSE_END = re.compile(r"[,;:]\s")  # passed on with its space: the speech stream knows a clause by it
 RUN_ON_WORDS = 60  # a "sentence" this long without a full stop is ended at its last clause
 LOOP_NOTE = "I was starting to repeat myself, so I stopped there."
 _PLAIN = re.compile(r"[^a-z0-9 ]+")
@@ -97,6 +99,12 @@ class AnswerGuard:
                 self._give(self._held[: ends[-1]])
                 self._open += self._held[: ends[-1]]
                 self._held = self._held[ends[-1] :]
+            if not self._said and (joint := first_joint(self._open + self._held)) is not None:
+                cut = joint.end() - len(self._open)  # the joining word and the space after it, passed on whole
+                if cut > 0:
+                    self._give(self._held[:cut])
+                    self._open += self._held[:cut]
+                    self._held = self._held[cut:]
         if len((self._open + self._held).split()) > RUN_ON_WORDS:
             if self._open.strip():  # what was passed on of it ends the answer
                 self._said.append(self._open.strip())

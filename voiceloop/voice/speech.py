@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import queue
 import re
 import threading
@@ -14,10 +15,12 @@ import numpy as np
 
 from voiceloop.audio.aec import FarEnd
 from voiceloop.runtime import RUNTIME, spawn
+from voiceloop.vocabulary import phrases
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _CLAUSE_END = re.compile(r"[,;:](?=\s)")  # "1,000" is not a clause end
 FIRST_CLAUSE_WORDS = 5  # the first clause of a reply is spoken on its own once it has this many words
+PAUSE = ","  # what a first piece cut before a joining word is voiced with: a pause that goes on, not a stop
 MAX_SENTENCE_CHARS = 400  # text with no sentence end in sight is spoken in pieces of at most this
 MAX_REPLY_CHARS = 4000  # what is spoken and printed of one reply; the rest is cut, and the reply says so
 CUT_NOTE = "(The rest was cut: the answer was too long to read out.)"
@@ -81,14 +84,31 @@ class Speaker(Protocol):
     def speak(self, text: str) -> Spoken: ...
 
 
+@functools.cache
+def _joints() -> re.Pattern[str]:
+    words = "|".join(re.escape(w) for w in phrases("phrase_joint"))
+    return re.compile(rf"\s(?:{words})\s", re.IGNORECASE)
+
+
+def first_joint(text: str) -> re.Match[str] | None:
+    """The first joining word in text (" where ", " because ": whole, the space after it has come) with at least
+    FIRST_CLAUSE_WORDS words before it: where a reply's first sentence may pause before its full stop."""
+    for m in _joints().finditer(text):
+        if len(text[: m.start()].split()) >= FIRST_CLAUSE_WORDS:
+            return m
+    return None
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences to synthesize one at a time, so the first can play while the rest are made."""
     return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
 class SpeechStream:
-    """Speaks a reply while it is still being written: text goes in piece by piece (LLM tokens), and
-    each sentence, once complete, is synthesized and played in order on one worker thread.
+    """Speaks a reply while it is still being written: text goes in piece by piece (LLM tokens), and each
+    sentence, once complete, is synthesized on one worker thread and played in order on another, so the next
+    sentence is made while this one plays. The first sentence need not wait for its full stop: it is spoken
+    in two parts at its first clause mark or joining word ("A black hole is a region of space, | where...").
 
     close() waits for the last sentence to finish playing (half-duplex listening relies on that);
     cancel() stops at once (barge-in, Ctrl-C): the sentence playing is cut and the rest dropped.
@@ -108,14 +128,17 @@ class SpeechStream:
         self._said: list[str] = []
         self._samples = 0
         self._error: BaseException | None = None
-        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue()  # (sentence, what is voiced)
+        self._audio: queue.Queue[tuple[str, np.ndarray] | None] = queue.Queue()
         self._worker: threading.Thread | None = None
+        self._playing: threading.Thread | None = None
         if player is not None:
             player.stop_flag.clear()  # a new reply: an earlier interruption must not silence it
 
-    def feed(self, piece: str) -> None:
+    def feed(self, piece: str, more: bool = True) -> None:
         """More reply text; every sentence completed by it starts speaking. Raises SpeechInterrupted
-        once the stream was cancelled, so a streaming LLM call stops generating too."""
+        once the stream was cancelled, so a streaming LLM call stops generating too. more=False: the text is
+        whole (nothing is coming after it), so a first sentence is not spoken in parts."""
         if self.cancelled.is_set():
             raise SpeechInterrupted("the reply was interrupted")
         if self._cut:
@@ -135,16 +158,26 @@ class SpeechStream:
             cut = self._buf.rfind(" ", 0, MAX_SENTENCE_CHARS) + 1 or MAX_SENTENCE_CHARS
             self._send(self._buf[:cut])
             self._buf = self._buf[cut:]
-        if not self._text:  # nothing said yet: a long first clause need not wait for its full stop
-            for m in _CLAUSE_END.finditer(self._buf):
-                if len(self._buf[: m.end()].split()) >= FIRST_CLAUSE_WORDS:
-                    self._send(self._buf[: m.end()])
-                    self._buf = self._buf[m.end() :]
-                    break
+        if not self._text and more:  # nothing said yet: a long first sentence need not wait for its full stop
+            self._first_piece()
+
+    def _first_piece(self) -> None:
+        """Send the first sentence's first part, cut at its first clause mark or joining word, if it has one."""
+        clause = next(
+            (m for m in _CLAUSE_END.finditer(self._buf) if len(self._buf[: m.end()].split()) >= FIRST_CLAUSE_WORDS),
+            None,
+        )
+        joint = first_joint(self._buf)
+        if joint is not None and (clause is None or joint.start() < clause.start()):
+            self._send(self._buf[: joint.start()], pause=True)
+            self._buf = self._buf[joint.start() :]
+        elif clause is not None:
+            self._send(self._buf[: clause.end()])
+            self._buf = self._buf[clause.end() :]
 
     def say(self, text: str) -> None:
         """A whole piece of reply (e.g. "I wrote notes.txt."), spoken after what came before."""
-        self.feed(text)
+        self.feed(text, more=False)
         self.flush()
 
     def drop_unfinished(self) -> None:
@@ -159,7 +192,8 @@ class SpeechStream:
         if self._cut and CUT_NOTE not in self._text:
             self._send(CUT_NOTE)
 
-    def _send(self, sentence: str) -> None:
+    def _send(self, sentence: str, pause: bool = False) -> None:
+        """Speak sentence after what was sent before; pause: it is a sentence's first part (voiced with PAUSE)."""
         sentence = sentence.strip()
         if not sentence:
             return
@@ -168,22 +202,39 @@ class SpeechStream:
             self._said.append(sentence)
             return
         if self._worker is None:
-            self._worker = spawn("voiceloop-speech", self._speak_queued)
-        self._queue.put(sentence)
+            self._worker = spawn("voiceloop-speech", self._synth_queued)
+            self._playing = spawn("voiceloop-speech-play", self._play_queued)
+        self._queue.put((sentence, sentence.rstrip(",;:") + PAUSE if pause else sentence))
 
-    def _speak_queued(self) -> None:
+    def _synth_queued(self) -> None:
+        """Synthesize sentence after sentence, ahead of playback; None to the player ends it."""
         assert self.synth is not None
+        try:
+            while not self.cancelled.is_set() and not RUNTIME.stop.is_set():
+                try:
+                    item = self._queue.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if item is None:
+                    return
+                sentence, voiced = item
+                self._audio.put((sentence, self.synth.synth(voiced)))
+        except BaseException as e:  # reported by close() on the caller's thread
+            self._fail(e)
+        finally:
+            self._audio.put(None)
+
+    def _play_queued(self) -> None:
+        """Play each synthesized sentence in order; the first one calls on_start just before it sounds."""
         while not self.cancelled.is_set() and not RUNTIME.stop.is_set():
             try:
-                sentence = self._queue.get(timeout=0.1)
+                item = self._audio.get(timeout=0.1)
             except queue.Empty:
                 continue
-            if sentence is None:
+            if item is None:
                 return
+            sentence, samples = item
             try:
-                samples = self.synth.synth(sentence)
-                if self.cancelled.is_set():
-                    return
                 if self.first_audio_at is None:
                     self.first_audio_at = time.perf_counter()
                     if self.on_start is not None:
@@ -192,10 +243,14 @@ class SpeechStream:
                 self._said.append(sentence)
                 if self.player is not None:
                     self.player.play(samples)
-            except BaseException as e:  # reported by close() on the caller's thread
-                self._error = e
-                self.cancel()
+            except BaseException as e:
+                self._fail(e)
                 return
+
+    def _fail(self, e: BaseException) -> None:
+        if self._error is None:
+            self._error = e
+        self.cancel()
 
     def cancel(self) -> None:
         """Stop speaking now; what was not yet played is dropped."""
@@ -209,8 +264,9 @@ class SpeechStream:
             if not self.cancelled.is_set():
                 self.flush()
             self._queue.put(None)
-            while self._worker is not None and self._worker.is_alive():
-                self._worker.join(timeout=0.1)  # short waits: Ctrl-C is seen at once
+            for worker in (self._worker, self._playing):
+                while worker is not None and worker.is_alive():
+                    worker.join(timeout=0.1)  # short waits: Ctrl-C is seen at once
         except BaseException:
             self.cancel()
             raise
