@@ -10,7 +10,8 @@ import pytest
 
 from voiceloop.config import TtsConfig
 from voiceloop.voice.espeak import Pyttsx3Synth
-from voiceloop.voice.speech import SentenceSpeaker, split_sentences
+from voiceloop.voice.pieces import split_sentences
+from voiceloop.voice.speech import SentenceSpeaker
 
 from .conftest import DATA, ROOT, Recorder, loud_seconds, run_cli, write_config
 

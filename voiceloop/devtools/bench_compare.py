@@ -20,7 +20,7 @@ from voiceloop.devtools.bench import Parts, Replay
 from voiceloop.errors import VoiceloopError
 from voiceloop.llm.ollama import Message
 from voiceloop.stt.transcript import Transcriber, Transcript
-from voiceloop.voice.speech import split_sentences
+from voiceloop.voice.pieces import split_sentences
 
 Say = Callable[[str], None]
 MULTI_SENTENCE_ASK = "Describe a rainy morning in three sentences."  # prose: models answer "tips" as a list

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from enum import Enum
 
 from voiceloop.llm.repetition import LONG_NGRAM, Loop, RepetitionWatcher
-from voiceloop.voice.speech import first_joint
+from voiceloop.voice.pieces import first_joint
 
 _SENTENCE_END = re.compile(r"[.!?]\s|\n")  # the speech stream's rule: a full stop and a space (passed on too)
 _CLAUSE_END = re.compile(r"[,;:]\s")  # passed on with its space: the speech stream knows a clause by it

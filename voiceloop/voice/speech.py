@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import queue
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -15,12 +13,8 @@ import numpy as np
 
 from voiceloop.audio.aec import FarEnd
 from voiceloop.runtime import RUNTIME, spawn
-from voiceloop.vocabulary import phrases
+from voiceloop.voice.pieces import PAUSE, SENTENCE_END, first_piece
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-_CLAUSE_END = re.compile(r"[,;:](?=\s)")  # "1,000" is not a clause end
-FIRST_CLAUSE_WORDS = 5  # the first clause of a reply is spoken on its own once it has this many words
-PAUSE = ","  # what a first piece cut before a joining word is voiced with: a pause that goes on, not a stop
 MAX_SENTENCE_CHARS = 400  # text with no sentence end in sight is spoken in pieces of at most this
 MAX_REPLY_CHARS = 4000  # what is spoken and printed of one reply; the rest is cut, and the reply says so
 CUT_NOTE = "(The rest was cut: the answer was too long to read out.)"
@@ -84,26 +78,6 @@ class Speaker(Protocol):
     def speak(self, text: str) -> Spoken: ...
 
 
-@functools.cache
-def _joints() -> re.Pattern[str]:
-    words = "|".join(re.escape(w) for w in phrases("phrase_joint"))
-    return re.compile(rf"\s(?:{words})\s", re.IGNORECASE)
-
-
-def first_joint(text: str) -> re.Match[str] | None:
-    """The first joining word in text (" where ", " because ": whole, the space after it has come) with at least
-    FIRST_CLAUSE_WORDS words before it: where a reply's first sentence may pause before its full stop."""
-    for m in _joints().finditer(text):
-        if len(text[: m.start()].split()) >= FIRST_CLAUSE_WORDS:
-            return m
-    return None
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences to synthesize one at a time, so the first can play while the rest are made."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
-
-
 class SpeechStream:
     """Speaks a reply while it is still being written: text goes in piece by piece (LLM tokens), and each
     sentence, once complete, is synthesized on one worker thread and played in order on another, so the next
@@ -150,7 +124,7 @@ class SpeechStream:
         scan_from = max(0, len(self._buf) - 1)
         self._buf += piece
         last = 0
-        for m in _SENTENCE_END.finditer(self._buf, scan_from):
+        for m in SENTENCE_END.finditer(self._buf, scan_from):
             self._send(self._buf[last : m.start()])
             last = m.end()
         self._buf = self._buf[last:]
@@ -163,17 +137,11 @@ class SpeechStream:
 
     def _first_piece(self) -> None:
         """Send the first sentence's first part, cut at its first clause mark or joining word, if it has one."""
-        clause = next(
-            (m for m in _CLAUSE_END.finditer(self._buf) if len(self._buf[: m.end()].split()) >= FIRST_CLAUSE_WORDS),
-            None,
-        )
-        joint = first_joint(self._buf)
-        if joint is not None and (clause is None or joint.start() < clause.start()):
-            self._send(self._buf[: joint.start()], pause=True)
-            self._buf = self._buf[joint.start() :]
-        elif clause is not None:
-            self._send(self._buf[: clause.end()])
-            self._buf = self._buf[clause.end() :]
+        cut = first_piece(self._buf)
+        if cut is not None:
+            end, rest, pause = cut
+            self._send(self._buf[:end], pause)
+            self._buf = self._buf[rest:]
 
     def say(self, text: str) -> None:
         """A whole piece of reply (e.g. "I wrote notes.txt."), spoken after what came before."""

@@ -1,0 +1,47 @@
+"""Where spoken text is cut: into sentences, and a reply's first sentence into two parts, so that its first part
+can be spoken while the model is still writing the rest (at a clause mark, or before a joining word)."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from voiceloop.vocabulary import phrases
+
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_CLAUSE_END = re.compile(r"[,;:](?=\s)")  # "1,000" is not a clause end
+FIRST_CLAUSE_WORDS = 5  # the first clause of a reply is spoken on its own once it has this many words
+PAUSE = ","  # what a first part cut before a joining word is voiced with: a pause that goes on, not a stop
+
+
+@functools.cache
+def _joints() -> re.Pattern[str]:
+    words = "|".join(re.escape(w) for w in phrases("phrase_joint"))
+    return re.compile(rf"\s(?:{words})\s", re.IGNORECASE)
+
+
+def first_joint(text: str) -> re.Match[str] | None:
+    """The first joining word in text (" where ", " because ": whole, the space after it has come) with at least
+    FIRST_CLAUSE_WORDS words before it: where a reply's first sentence may pause before its full stop."""
+    for m in _joints().finditer(text):
+        if len(text[: m.start()].split()) >= FIRST_CLAUSE_WORDS:
+            return m
+    return None
+
+
+def first_piece(text: str) -> tuple[int, int, bool] | None:
+    """Where the first part of an unfinished first sentence ends: (its end, where the rest starts, whether it is
+    voiced with PAUSE), at its first clause mark or joining word that FIRST_CLAUSE_WORDS words come before; None
+    when it has neither yet."""
+    clause = next((m for m in _CLAUSE_END.finditer(text) if len(text[: m.end()].split()) >= FIRST_CLAUSE_WORDS), None)
+    joint = first_joint(text)
+    if joint is not None and (clause is None or joint.start() < clause.start()):
+        return joint.start(), joint.start(), True
+    if clause is not None:
+        return clause.end(), clause.end(), False
+    return None
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences to synthesize one at a time, so the first can play while the rest are made."""
+    return [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()]
