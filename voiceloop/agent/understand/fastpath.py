@@ -6,14 +6,11 @@ Questions are never commands ("how do I create a file in python" is answered, no
 
 from __future__ import annotations
 
-import re
-
 from voiceloop.agent.filecmds.matcher import match_file_command
 from voiceloop.agent.intents import Action, Intent, Via, normalize_filename
 from voiceloop.agent.understand import shapes
 from voiceloop.agent.understand.clarify import ask_for_file, ask_for_name
 from voiceloop.agent.understand.words import (
-    NAME,
     describes,
     has_pronoun,
     is_code,
@@ -25,38 +22,6 @@ from voiceloop.agent.understand.words import (
     strip_lead,
 )
 from voiceloop.vocabulary import contains, is_one, leading, phrases, replace_first, starts
-
-_NAMES = rf"(?P<names>{NAME}(?:\s*(?:,\s*|\s+and\s+|,\s*and\s+){NAME})*)"
-_FILE_WORD = r"(?:(?:text|txt|markdown|python|json|csv|bash|shell|html|empty|blank|new|plain|notes?|todo)\s+)*file"
-_CREATE_HEAD = (
-    r"^(?:(?:create|make|start|open|set up|add|generate|give me|i need|i want)\s+(?:me\s+|us\s+)?)?"
-    r"(?:a\s+|an\s+|the\s+)?(?:brand\s+)?(?:new\s+)?(?P<empty>(?:empty|blank)\s+)?(?:new\s+)?"
-)
-_CREATE_FILE = re.compile(
-    _CREATE_HEAD + _FILE_WORD + r"\s*,?\s*(?:(?:called|named|titled|with the name)\s+)?"
-    rf"(?:{_NAMES}|(?P<bare>[a-z][\w-]*)(?=\s*$|\s*[.,]|\s+(?:with|containing|that|which|saying)\b))(?P<rest>.*)$",
-    re.I,
-)
-_CREATE_NAME = re.compile(
-    r"^(?:create|make|new|touch)\s+(?:me\s+)?(?:a\s+|an\s+)?(?:new\s+)?(?P<empty>(?:empty|blank)\s+)?"
-    rf"{_NAMES}(?P<rest>.*)$",
-    re.I,
-)
-_WRITE = re.compile(
-    r"^(?P<verb>write|generate|code|code up|create|make|build|implement|draft|compose|produce|whip up|put|"
-    r"give me|add|jot down|note down|write down|type)\s+(?:me\s+|up\s+|down\s+)?(?P<what>.+?)\s*,?\s+"
-    r"(?:and\s+)?(?:(?:save|store|put) (?:it|that|this)\s+)?"
-    r"(?:(?:call|name) it\s+|(?:in|into|to|inside|as|called|named|"
-    r"under|on)\s+(?:a\s+|the\s+)?(?:new\s+)?(?:(?:python|text|markdown|bash|shell|javascript|js)\s+)?"
-    r"(?:file|script|module|program)?\s*,?\s*(?:(?:called|named)\s+)?)(?P<name>" + NAME + r")(?P<tail>.*)$",
-    re.I,
-)
-_WRITE_NAMED = re.compile(
-    r"^(?P<verb>write|generate|code|create|make|build|implement)\s+(?:me\s+)?(?:a\s+|an\s+)?(?:new\s+)?"
-    r"(?:(?:python|bash|shell|javascript)\s+)?(?:script|file|program|module)?\s*(?:(?:called|named)\s+)?"
-    r"(?P<name>" + NAME + r")\s*,?\s+(?:that|which|to|with|for|containing|so that)\s+(?P<what>.+)$",
-    re.I,
-)
 
 
 def fast_path(part: str, known: list[str]) -> list[Intent] | None:
@@ -109,13 +74,15 @@ def _question(s: str, said: str, known: list[str]) -> list[Intent] | None:
 
 
 def _create(s: str, said: str, known: list[str]) -> list[Intent] | None:
-    m = _CREATE_FILE.match(s) or _CREATE_NAME.match(s)
-    if not m:
+    m = shapes.match("create_file", s)
+    if m is not None and "bare" in m and not _ends_a_bare_name(m.get("rest", "")):
+        m = None
+    m = m or shapes.match("create_name", s)
+    if m is None:
         return None
-    bare = [normalize_filename(m.groupdict().get("bare") or "") + ".txt"]
-    names = names_in(m.group("names")) if m.group("names") else bare
-    rest = m.group("rest").strip(" ,")
-    if not rest or is_one(rest, "empty_rest") or (m.group("empty") and not rest):
+    names = names_in(m["names"]) if "names" in m else [normalize_filename(m["bare"]) + ".txt"]
+    rest = m.get("rest", "").strip(" ,")
+    if not rest or is_one(rest, "empty_rest") or ("empty" in m and not rest):
         return [_fast(Action.CREATE_FILE, n) for n in names]
     dictated = shapes.match("dictated", rest)
     if dictated:
@@ -132,17 +99,22 @@ def _create(s: str, said: str, known: list[str]) -> list[Intent] | None:
     return [_fast(Action.WRITE_CODE if is_code(n) else Action.CREATE_FILE, n, request=rest) for n in names]
 
 
+def _ends_a_bare_name(rest: str) -> bool:
+    """What follows a file named by one bare word ("a file called shopping"): nothing, a mark, or "with ..."."""
+    return not rest or rest[0] in ".," or starts(rest, "bare_name_end")
+
+
 def _write(s: str, said: str, known: list[str]) -> list[Intent] | None:
-    m = _WRITE.match(s) or _WRITE_NAMED.match(s)
-    if not m:
+    m = shapes.match("write_into", s)
+    if m is None:
         return None
-    name = normalize_filename(m.group("name"))
-    what = m.group("what").strip()
-    tail = m.groupdict().get("tail") or ""
+    name = normalize_filename(m["name"])
+    what = m["what"].strip()
+    tail = m.get("tail", "")
     wish = f"{what} {tail.strip(' ,')}".strip()
     if names_in(what):  # "write notes.txt ... in b.py": two names, not one shape
         return None
-    verb = m.group("verb").lower()
+    verb = m["verb"].lower()
     said_text = shapes.match("dictated", tail.strip(" ,"))
     if said_text and not is_code(name):
         return [_fast(Action.CREATE_FILE, name, content=said_text["x"].strip("\"'“”"), request=said)]

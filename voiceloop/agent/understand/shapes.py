@@ -3,8 +3,8 @@
 A template is words, in the word lists' language (voiceloop/vocabulary.py), and slots:
 - `word`, `(a|b c)` one of, `[a|b]` optional, `<list>` any phrase of a vocabulary.yaml list;
 - `,` `:` `...` and other marks stand for themselves; `_` is marks before a space, or none; `~` any one word;
-- `{x}` some words (as few as fit), `{x*}` any words or none, `{x:list}` one phrase of a list, `{name}` one
-  file name, `{names}` one or more ("a.txt, b.txt and c.md").
+- `{x}` some words (as few as fit), `{x*}` any words or none, `{x:list}` one phrase of a list, `{x:~}` one word,
+  `{name}` one file name, `{names}` one or more ("a.txt, b.txt and c.md").
 Words match whole, case aside, with any spaces between them. A shape is a list of templates, tried in order:
 the first that fits gives the slots, as said. Templates are compiled once to regular expressions, here.
 """
@@ -138,6 +138,8 @@ def _list(name: str) -> str:
 def _slot(slot: str) -> str:
     """A slot never starts inside a word: "to-do list" has no {x} after "to"."""
     name, _, kind = slot.partition(":")
+    if kind == "~":
+        return f"(?P<{name}>(?<!\\w)[a-z][\\w-]*)"
     if kind:
         return f"(?P<{name}>{_list(kind)})"
     if name == "name":
