@@ -140,7 +140,7 @@ def test_the_agent_has_no_import_cycle() -> None:
 
 
 REGEX_CALLS = re.compile(r"re\.(compile|match|search|sub|fullmatch|findall|finditer|split)")
-MAX_AGENT_REGEX_LINES = 17
+MAX_AGENT_REGEX_LINES = 16
 """Request shapes live in agent/understand/shapes.yaml and word lists in voiceloop/vocabulary.yaml (issue 28).
 Lines calling the re module under agent/: 82 before, this many now; the goal is 5. Lower it as shapes move."""
 

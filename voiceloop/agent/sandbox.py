@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,7 +25,8 @@ MAX_NAME_BYTES = 255  # one path component, as most filesystems allow
 MAX_PATH_CHARS = 512  # the whole relative name
 MAX_DEPTH = 8  # folders inside output/
 MAX_CONTENT_BYTES = 2_000_000  # a spoken request never needs more
-_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.I)
+_RESERVED = {"con", "prn", "aux", "nul"} | {f"{port}{n}" for port in ("com", "lpt") for n in range(10)}
+"""Device names Windows reserves, with any extension ("con.txt"): a folder copied there could not hold them."""
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # a FIFO must not block the read
 
 
@@ -116,7 +116,7 @@ class Sandbox:
                 raise SandboxError(f"refused: a part of the name is longer than {MAX_NAME_BYTES} bytes")
             if part.startswith("."):
                 raise SandboxError(f"refused {name!r}: hidden names (starting with '.') are not written")
-            if _RESERVED.match(part) or part != part.rstrip(" ."):
+            if part.split(".", 1)[0].lower() in _RESERVED or part != part.rstrip(" ."):
                 raise SandboxError(f"refused {name!r}: {part!r} is a reserved or unsafe name")
         return PurePosixPath(*parts)
 
