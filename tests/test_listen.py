@@ -134,6 +134,13 @@ def test_lost_microphone_is_reported_and_reopened(tmp_path: Path, ollama_url: st
         subprocess.run(["bash", AUDIO, "start"], env=env, check=True, capture_output=True)
         child.expect("microphone is back")
         child.expect(AUDIO_IN)  # the reopened stream delivers again
+        # a microphone that goes quiet with no error: PulseAudio suspends the source under PortAudio's stream, which
+        # then raises nothing and still says it is active (before, listen waited in silence, showing the last level)
+        subprocess.run(["pactl", "suspend-source", "vl_mic", "1"], env=env, check=True)
+        child.expect(r"no audio for 3 s \(stalled\).*retrying", timeout=30)
+        subprocess.run(["pactl", "suspend-source", "vl_mic", "0"], env=env, check=True)
+        child.expect("microphone is back")
+        child.expect(AUDIO_IN)
         subprocess.run(["paplay", "-d", "vl_micfeed", str(DATA / "create_notes.wav")], env=env, check=True)
         child.expect(r"Write this file\? \[y/N\]")
         child.sendline("n")

@@ -92,15 +92,23 @@ def said_lines(log: str) -> list[str]:
     return [" ".join(m.split()) for m in re.findall(r"You said:(.*?)" + end, plain, re.S)]
 
 
+def printed(log: str) -> str:
+    """What listen printed above its live status region (the region, redrawn ten times a second, left out): a
+    failure shows every line of the run, not the last few seconds of redraws."""
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-LN-Za-z]", "\n", re.sub(r"\x1b\[[0-9;]*m", "", log)).replace("\r", "\n")
+    live = ("●", "heard:", "reply:", "last turn:", "waiting:")
+    return "\n".join(t for t in (x.strip() for x in plain.split("\n")) if t and not t.startswith(live))
+
+
 def next_turn_is_start_over(child: pexpect.spawn, env: dict[str, str]) -> None:
     """Say "Forget everything and start over." (a command: no model call): the next turn must be that, proof
     that nothing in between (the reply's echo, a self-interruption) was taken as a turn."""
     child.expect("listening")  # the turn before is over, echo tail included: speech now is heard whole
-    say(env, START_OVER).wait()
+    assert say(env, START_OVER).wait() == 0  # it really was played into the room
     try:
         child.expect(r"You said:[^\n]*")
     except pexpect.TIMEOUT:
-        pytest.fail("no turn after the start-over clip; listen printed:\n" + child.logfile_read.getvalue()[-6000:])
+        pytest.fail("no turn after the start-over clip; listen printed:\n" + printed(child.logfile_read.getvalue()))
     assert re.search(r"[Ss]tart over", child.after), child.after
     child.expect("Reply:[^\n]*starting over")  # its reply is spoken in the room too
 

@@ -29,6 +29,11 @@ from voiceloop.runtime import spawn
 READ_S = 0.05  # the reader's own wait for the source: short, so a stop or a new source is seen quickly
 TAP_S = 12.0  # a live tap keeps about this much audio for a consumer that is busy, then drops the oldest
 RECORDING_TAP_CHUNKS = 1  # a recording is read at most this far ahead of its slowest tap that is on
+STALL_S = 3.0
+"""A live source that hands the reader nothing for this long, counted in its own empty waits, has stalled: a
+PulseAudio source suspended under PortAudio's stream gives no audio and no error, and the stream still says it
+is active. It is reported as lost, so the listen loop says so and reopens it."""
+FIRST_CHUNK_S = 10.0  # a fresh capture stream on a null-sink monitor can take seconds to deliver its first chunk
 
 
 @dataclass(frozen=True)
@@ -215,11 +220,17 @@ class CaptureBus:
 
     def _run(self, generation: int) -> None:
         source = self.source
+        # empty reads in a row, and since when: a stall needs both (a reader kept off the CPU has not waited)
+        empty, since, allowed = 0, time.monotonic(), FIRST_CHUNK_S
         while self._current(generation):
             if not self.live and not self._wait_for_room(generation):
                 return
             try:
                 samples = source.read(READ_S)
+                empty = empty + 1 if samples is None else 0
+                quiet = min(empty * READ_S, time.monotonic() - since)
+                if self.live and quiet >= allowed and not source.finished:
+                    raise AudioDeviceError(f"the microphone delivered no audio for {allowed:.0f} s (stalled)")
             except AudioDeviceError as e:
                 with self.cond:
                     if generation == self._generation:
@@ -233,6 +244,7 @@ class CaptureBus:
                         self.cond.notify_all()
                     return
                 continue
+            since, allowed = time.monotonic(), STALL_S
             plain = source.plain if isinstance(source, EchoCancelledSource) else None
             self._publish(samples, source.captured_at, generation, plain)
 

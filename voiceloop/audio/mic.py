@@ -127,8 +127,9 @@ class PyAudioSource:
                 self._ring.get_nowait()
 
     def close(self) -> None:
+        """Closed at once, not stopped first: PortAudio's stop waits for the capture thread, which waits forever on
+        a stream that stalled (a suspended PulseAudio source); closing an active stream aborts it."""
         try:
-            self._stream.stop_stream()
             self._stream.close()
         except OSError:
             pass
