@@ -177,18 +177,24 @@ class EchoCancelledSource:
             playing = self.far.audible_until >= ends_at - REPLY_GAP_S
             while playing and self.far.pushed_until < need and time.monotonic() < need:
                 time.sleep(WAIT_STEP_S)
-            far = self.far.take(len(chunk), need)
-            out = self.canceller.process(chunk, far)
-            plain = self.linear.process(chunk, far)  # both hand out whole 10 ms blocks: the same length
-            n = len(out)
-            if n and float(np.sqrt(np.mean(far.astype(np.float64) ** 2))) > 32768 * 10 ** (ACTIVE_DBFS / 20):
-                if len(plain) == n and erle_db(chunk[-n:], out) >= ECHO_ONLY_DB:  # AEC3 heard no one but us
-                    self._linear_erle.append(erle_db(chunk[-n:], plain))
-                self.power_in += float(np.sum(chunk[-n:].astype(np.float64) ** 2))
-                self.power_out += float(np.sum(out.astype(np.float64) ** 2))
-            learned = bool(self._linear_erle) and float(np.median(self._linear_erle)) >= PLAIN_MIN_ERLE_DB
-            self.plain = plain if learned and len(plain) == n else None
-            return out if n else None
+            return self.cancel(chunk, self.far.take(len(chunk), need))
+
+    def cancel(self, chunk: np.ndarray, far: np.ndarray) -> np.ndarray | None:
+        """`chunk` from the microphone with the echo of `far` (what was heard meanwhile) taken out by AEC3, and
+        `plain` set; None while the cancellers hold back a partial block. Called by read(), under its lock."""
+        out = self.canceller.process(chunk, far)
+        plain = self.linear.process(chunk, far)  # both hand out whole 10 ms blocks: the same length
+        n = len(out)
+        if n and float(np.sqrt(np.mean(far.astype(np.float64) ** 2))) > 32768 * 10 ** (ACTIVE_DBFS / 20):
+            # our voice alone: AEC3 took most of the chunk out, and the linear filter heard no one talk over it
+            # (AEC3's suppressor takes a person talking over the reply out too, so its ERLE alone cannot tell)
+            if len(plain) == n and erle_db(chunk[-n:], out) >= ECHO_ONLY_DB and not self.linear.talk_blocks:
+                self._linear_erle.append(erle_db(chunk[-n:], plain))
+            self.power_in += float(np.sum(chunk[-n:].astype(np.float64) ** 2))
+            self.power_out += float(np.sum(out.astype(np.float64) ** 2))
+        learned = bool(self._linear_erle) and float(np.median(self._linear_erle)) >= PLAIN_MIN_ERLE_DB
+        self.plain = plain if learned and len(plain) == n else None
+        return out if n else None
 
     @property
     def erle_db(self) -> float | None:
