@@ -66,8 +66,7 @@ class VadConfig:
     early_start_ms: int = 90
     """listen: after this much silence, transcribe and classify already (thrown away if speech resumes); 0 = off."""
     early_reply: bool = True
-    """listen: with early start, a question's reply is requested then too (kept unspoken; its stream is
-    closed if speech resumes)."""
+    """listen: with early start, a question's reply is requested then too (unspoken; closed if speech resumes)."""
     warm_while_talking: bool = True
     """listen: while you talk, a question's words so far go to the LLM for one token (its prompt cache warms)."""
     barge_in_margin_db: float = 10.0
@@ -102,6 +101,8 @@ class SttConfig:
     """Whisper is prompted with the command vocabulary and the session's file names (better command WER)."""
     short_window: bool = True
     """faster-whisper: encode the utterance plus 2 s of silence, not the whole 30 s window (stt/short_window.py)."""
+    repair_names: bool = True
+    """Mend misheard file names: "report.mb" is report.md, "ReadMe.md" readme.md (stt/heard_names.py)."""
 
 
 @dataclass(frozen=True)
@@ -183,8 +184,7 @@ class ConfirmConfig:
 @dataclass(frozen=True)
 class OutputConfig:
     dir: str = "output"
-    """Every write goes under this folder (relative to the project, the current directory); outside the
-    project only an empty folder, or one voiceloop already wrote to, is accepted."""
+    """Every write goes under this folder (relative to the project); outside it only an empty or our own folder."""
 
 
 @dataclass(frozen=True)

@@ -217,6 +217,7 @@ def run_eval(
         heard = case.text
         if case.wav is not None:
             stt = stt or transcriber()
+            stt.hint_files([entry.partition(" ")[2] for entry in case.context])  # as a session hints its files
             heard = stt.transcribe(read_audio(case.wav)).text.strip()
         t1 = time.perf_counter()
         command = parse_command(heard)

@@ -17,6 +17,7 @@ from voiceloop.config import SttConfig
 from voiceloop.errors import ModelError
 from voiceloop.paths import cache_dir
 from voiceloop.runtime import spawn
+from voiceloop.stt.heard_names import mend
 from voiceloop.stt.inflight import RUNNING
 from voiceloop.stt.models import looks_like_path, resolve_ct2
 from voiceloop.stt.moonshine import Moonshine
@@ -252,8 +253,8 @@ class WarmingUp:
     competing with it for the same cores; by the time someone has finished a sentence it is done.
     """
 
-    def __init__(self, engine: Transcriber, to_warm: Sequence[Transcriber]) -> None:
-        self.engine = engine
+    def __init__(self, engine: Transcriber, to_warm: Sequence[Transcriber], repair_names: bool = False) -> None:
+        self.engine, self.repair_names = engine, repair_names
         self.name = engine.name
         self._ready = threading.Event()
         self._to_warm = tuple(to_warm)
@@ -279,7 +280,8 @@ class WarmingUp:
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
         self.wait_warm()
-        return self.engine.transcribe(samples)
+        heard = self.engine.transcribe(samples)
+        return dataclasses.replace(heard, text=mend(heard.text)) if self.repair_names else heard
 
 
 def load_transcriber(cfg: SttConfig) -> WarmingUp:
@@ -288,11 +290,11 @@ def load_transcriber(cfg: SttConfig) -> WarmingUp:
         raise ModelError("stt.tiered needs a Whisper engine: moonshine gives no confidence to decide on")
     engine = build_engine(cfg)
     if not cfg.tiered:
-        return WarmingUp(engine, [engine])
+        return WarmingUp(engine, [engine], cfg.repair_names)
     try:
         # the second opinion is for accuracy: Whisper's whole window (the fitted one costs base ~3 points of WER)
         second = dataclasses.replace(cfg, model=cfg.escalate_model, engine="faster-whisper", short_window=False)
         larger = FasterWhisper(second)
     except ModelError as e:  # its message says stt.model; the key to fix is escalate_model
         raise ModelError(str(e).replace("stt.model", "stt.escalate_model")) from e
-    return WarmingUp(TieredTranscriber(engine, larger, cfg.escalate_below), [engine, larger])
+    return WarmingUp(TieredTranscriber(engine, larger, cfg.escalate_below), [engine, larger], cfg.repair_names)
