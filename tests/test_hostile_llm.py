@@ -215,6 +215,7 @@ def listener_on(
         llm=LlmConfig(host=url, model="m", backend="ollama", read_timeout_s=read_timeout_s, answer_timeout_s=30.0),
         tts=TtsConfig(enabled=False),
         output=OutputConfig(dir=str(tmp_path / "output")),
+        vad=VadConfig(barge_in=False),  # half-duplex (barge-in is on by default): the mic is muted while it speaks
     )
     llm = OllamaClient(url, "m", read_timeout_s=read_timeout_s, answer_timeout_s=30.0)
     console = console_sink()
