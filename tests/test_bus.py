@@ -145,3 +145,56 @@ def test_a_tap_on_an_ended_recording_waits_out_its_timeout_instead_of_spinning(t
         assert tap.read(0.05) is None
         reads += 1
     assert reads <= 6, f"{reads} reads in 0.2 s: the tap returned at once instead of waiting"
+
+
+class Backlogged:
+    """A live microphone whose reader fell behind on a busy machine (the hardware seam): the 0.9 s captured
+    before the reply was heard to its end (its echo: loud) comes in a burst at twice real time, then audio
+    arrives as it is captured (quiet)."""
+
+    live = True
+    overflows = 0
+    listening = True
+    finished = False
+
+    def __init__(self, backlog_s: float = 0.9) -> None:
+        self.end = time.monotonic()
+        self.backlog_s = backlog_s
+        self.captured_at: float | None = None
+        self.n = 0
+
+    def read(self, timeout_s: float) -> np.ndarray | None:
+        stamp = self.end - self.backlog_s + (self.n + 1) * CHUNK / SAMPLE_RATE
+        wait = 0.015 if stamp <= self.end else stamp - time.monotonic()
+        if wait > timeout_s:
+            time.sleep(timeout_s)
+            return None
+        time.sleep(max(0.0, wait))
+        self.n += 1
+        self.captured_at = stamp
+        return np.full(CHUNK, 8000 if stamp <= self.end else 0, np.int16)
+
+    def drain(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_echo_tail_is_counted_by_capture_time_so_a_backlog_of_echo_is_not_heard() -> None:
+    """Half-duplex: after a reply, the echo tail is waited out. A reader behind by 0.9 s still has the reply's
+    echo to hand on; counted in samples read, the tail was over inside that backlog and the echo came next (heard
+    as speech that "began while I was not listening", which swallowed the sentence said after it)."""
+    source, stop = Backlogged(), threading.Event()
+    bus = CaptureBus(source, stop)  # type: ignore[arg-type]
+    tap = bus.tap("loop")
+    bus.start()
+    try:
+        tap.wait_out(int(0.3 * SAMPLE_RATE), stop)
+        chunk = tap.next(WAIT_S)
+    finally:
+        stop.set()
+        bus.halt()
+    assert chunk is not None
+    assert not chunk.samples.any(), "the next chunk heard is the reply's echo, captured before the tail ended"
+    assert chunk.t0 >= source.end + 0.3 - 0.01

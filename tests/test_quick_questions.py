@@ -5,13 +5,14 @@ starts about a second after a question ends), so each talks over it and becomes 
 from __future__ import annotations
 
 import numpy as np
+import pexpect
 import pytest
 
 from voiceloop.audio.formats import read_wav, wav_bytes
 from voiceloop.devtools.bench_acoustic import DATA as ACOUSTIC
 
 from .conftest import DATA
-from .test_listen_audio import BARGE_IN, laptop, said_lines, say, spawn_listen, stop  # noqa: F401  (laptop: a fixture)
+from .test_listen_audio import BARGE_IN, laptop, printed, said_lines, say, spawn_listen, stop  # noqa: F401  (laptop: a fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm, pytest.mark.audio]
 
@@ -30,10 +31,13 @@ def test_three_questions_said_quickly_are_all_heard_and_answered_in_order(tmp_pa
     wav.write_bytes(wav_bytes(np.concatenate([clips[0], gap, clips[1], gap, clips[2], gap])))
     child = spawn_listen(tmp_path, laptop, ollama_url, more=BARGE_IN)
     say(laptop, str(wav)).wait()  # an absolute path: DATA / it is it
-    for _ in QUESTIONS:
-        child.expect("You said:")
-    child.expect("Reply:")  # the last one's reply is spoken to its end
-    child.expect("listening")
+    try:
+        for _ in QUESTIONS:
+            child.expect("You said:")
+        child.expect("Reply:")  # the last one's reply is spoken to its end
+        child.expect("listening")
+    except pexpect.TIMEOUT:
+        pytest.fail("not three turns; listen printed:\n" + printed(child.logfile_read.getvalue()))
     assert stop(child) == 0
     log = child.logfile_read.getvalue()
     said = [line.lower() for line in said_lines(log)]

@@ -28,6 +28,7 @@ from voiceloop.runtime import spawn
 
 READ_S = 0.05  # the reader's own wait for the source: short, so a stop or a new source is seen quickly
 TAP_S = 12.0  # a live tap keeps about this much audio for a consumer that is busy, then drops the oldest
+CLOCK_SLACK_S = 0.005  # capture stamps and the wall clock may disagree by this much
 RECORDING_TAP_CHUNKS = 1  # a recording is read at most this far ahead of its slowest tap that is on
 STALL_S = 3.0
 """A live source that hands the reader nothing for this long, counted in its own empty waits, has stalled: a
@@ -111,13 +112,22 @@ class Tap:
 
     def wait_out(self, samples: int, stop: threading.Event) -> None:
         """The echo tail, half-duplex: drop what was delivered (our own voice, audio heard while busy), then
-        let `samples` more pass unheard, bounded by their duration plus a second of wall clock. Raises
-        AudioDeviceError when the source is lost meanwhile."""
+        let `samples` more pass unheard, bounded by their duration plus a second of wall clock. On a live source
+        the tail is also counted by capture time: everything captured before it ends is dropped, so a backlog
+        the reader is still working through (our echo, captured during the reply on a busy machine) is not taken
+        for the tail and then heard as speech. Raises AudioDeviceError when the source is lost meanwhile."""
         self.drain()
-        deadline = time.monotonic() + samples / SAMPLE_RATE + 1.0
-        while samples > 0 and time.monotonic() < deadline and not stop.is_set():
-            chunk = self.read(READ_S)
-            samples -= len(chunk) if chunk is not None else 0
+        until = time.monotonic() + samples / SAMPLE_RATE  # audio captured before this is ours, or its echo
+        deadline = until + 1.0
+        while time.monotonic() < deadline and not stop.is_set():
+            chunk = self.next(READ_S)
+            if chunk is None:
+                continue
+            if samples <= 0 and (not self.bus.live or chunk.t0 >= until - CLOCK_SLACK_S):
+                with self.bus.cond:
+                    self.queue.appendleft(chunk)  # heard after the tail: the reader's
+                return
+            samples -= len(chunk.samples)
 
     @property
     def finished(self) -> bool:
