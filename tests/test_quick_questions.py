@@ -1,6 +1,7 @@
-"""Three questions said 1.5 s apart in a room whose speaker reaches the mic, with barge-in on: each is heard
-whole and answered, in order. The second and third are said while the reply before is being spoken (a reply
-starts about a second after a question ends), so each talks over it and becomes the next turn."""
+"""Three questions said 1.5 s apart in a room whose speaker reaches the mic, with the shipped settings
+(barge-in on): each is heard whole and answered, in order. The second and third are said while the reply
+before is being spoken (a reply starts about a second after a question ends), so each talks over it and
+becomes the next turn."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from voiceloop.audio.formats import read_wav, wav_bytes
 from voiceloop.devtools.bench_acoustic import DATA as ACOUSTIC
 
 from .conftest import DATA
-from .test_listen_audio import BARGE_IN, laptop, printed, said_lines, say, spawn_listen, stop  # noqa: F401  (laptop: a fixture)
+from .test_listen_audio import laptop, printed, said_lines, say, spawn_listen, stop  # noqa: F401  (laptop: a fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm, pytest.mark.audio]
 
@@ -29,7 +30,7 @@ def test_three_questions_said_quickly_are_all_heard_and_answered_in_order(tmp_pa
     clips = [read_wav(clip) for clip, _ in QUESTIONS]
     wav = tmp_path / "three.wav"
     wav.write_bytes(wav_bytes(np.concatenate([clips[0], gap, clips[1], gap, clips[2], gap])))
-    child = spawn_listen(tmp_path, laptop, ollama_url, more=BARGE_IN)
+    child = spawn_listen(tmp_path, laptop, ollama_url)  # the shipped settings: barge-in is on
     say(laptop, str(wav)).wait()  # an absolute path: DATA / it is it
     try:
         for _ in QUESTIONS:
