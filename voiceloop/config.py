@@ -62,8 +62,7 @@ class VadConfig:
     smart_turn_max_silence_ms: int = 1200
     """With smart_turn, the longest silence waited for a speaker the model thinks is not done."""
     barge_in: bool = True
-    """listen: talking over the reply stops it and starts a new turn (false: half-duplex, the mic is muted while
-    speaking)."""
+    """listen: talking over the reply stops it and starts a new turn (false: half-duplex, mic muted while speaking)."""
     early_start_ms: int = 90
     """listen: after this much silence, transcribe and classify already (thrown away if speech resumes); 0 = off."""
     early_reply: bool = True
