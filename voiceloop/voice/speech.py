@@ -5,9 +5,9 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -17,6 +17,7 @@ from voiceloop.voice.pieces import PAUSE, SENTENCE_END, first_piece
 
 MAX_SENTENCE_CHARS = 400  # text with no sentence end in sight is spoken in pieces of at most this
 MAX_REPLY_CHARS = 4000  # what is spoken and printed of one reply; the rest is cut, and the reply says so
+T = TypeVar("T")
 CUT_NOTE = "(The rest was cut: the answer was too long to read out.)"
 
 
@@ -174,18 +175,22 @@ class SpeechStream:
             self._playing = spawn("voiceloop-speech-play", self._play_queued)
         self._queue.put((sentence, sentence.rstrip(",;:") + PAUSE if pause else sentence))
 
+    def _taken(self, q: queue.Queue[T | None]) -> Iterator[T]:
+        """What q hands a worker, in order, until None, a cancel or the session's stop (bounded waits)."""
+        while not self.cancelled.is_set() and not RUNTIME.stop.is_set():
+            try:
+                item = q.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if item is None:
+                return
+            yield item
+
     def _synth_queued(self) -> None:
         """Synthesize sentence after sentence, ahead of playback; None to the player ends it."""
         assert self.synth is not None
         try:
-            while not self.cancelled.is_set() and not RUNTIME.stop.is_set():
-                try:
-                    item = self._queue.get(timeout=0.1)
-                except queue.Empty:
-                    continue
-                if item is None:
-                    return
-                sentence, voiced = item
+            for sentence, voiced in self._taken(self._queue):
                 self._audio.put((sentence, self.synth.synth(voiced)))
         except BaseException as e:  # reported by close() on the caller's thread
             self._fail(e)
@@ -194,14 +199,7 @@ class SpeechStream:
 
     def _play_queued(self) -> None:
         """Play each synthesized sentence in order; the first one calls on_start just before it sounds."""
-        while not self.cancelled.is_set() and not RUNTIME.stop.is_set():
-            try:
-                item = self._audio.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            if item is None:
-                return
-            sentence, samples = item
+        for sentence, samples in self._taken(self._audio):
             try:
                 if self.first_audio_at is None:
                     self.first_audio_at = time.perf_counter()
