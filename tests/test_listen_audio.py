@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,6 +105,11 @@ def next_turn_is_start_over(child: pexpect.spawn, env: dict[str, str]) -> None:
     """Say "Forget everything and start over." (a command: no model call): the next turn must be that, proof
     that nothing in between (the reply's echo, a self-interruption) was taken as a turn."""
     child.expect("listening")  # the turn before is over, echo tail included: speech now is heard whole
+    # Said half a second later, not at once: in 1 of ~3 full-suite runs a sentence started right as "listening"
+    # showed was taken as begun while not listening and ignored (an open bug, issue 27: not a capture stall, and
+    # not the echo backlog the capture-time tail fixed). What this helper proves is that nothing between the
+    # turns (the reply's echo, a self-interruption) became a turn, which a later sentence proves as well.
+    time.sleep(0.5)
     assert say(env, START_OVER).wait() == 0  # it really was played into the room
     try:
         child.expect(r"You said:[^\n]*")
