@@ -96,20 +96,21 @@ class AnswerGuard:
         if not self._old:  # pass on whole clauses: the speech stream may speak a long first one early
             ends = [m.end() for m in _CLAUSE_END.finditer(self._held)]
             if ends:
-                self._give(self._held[: ends[-1]])
-                self._open += self._held[: ends[-1]]
-                self._held = self._held[ends[-1] :]
+                self._pass_on(ends[-1])
             if not self._said and (joint := first_joint(self._open + self._held)) is not None:
-                cut = joint.end() - len(self._open)  # the joining word and the space after it, passed on whole
-                if cut > 0:
-                    self._give(self._held[:cut])
-                    self._open += self._held[:cut]
-                    self._held = self._held[cut:]
+                self._pass_on(joint.end() - len(self._open))  # the joining word and the space after it, whole
         if len((self._open + self._held).split()) > RUN_ON_WORDS:
             if self._open.strip():  # what was passed on of it ends the answer
                 self._said.append(self._open.strip())
                 self._open = ""
             self._stop(Cut.RUN_ON)
+
+    def _pass_on(self, n: int) -> None:
+        """The first n characters held go on now: part of the unfinished sentence, passed on."""
+        if n > 0:
+            self._give(self._held[:n])
+            self._open += self._held[:n]
+            self._held = self._held[n:]
 
     def finish(self) -> None:
         """The stream ended by itself: what is held is the last sentence."""
