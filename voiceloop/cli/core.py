@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,9 @@ def listen(
     install_signals(runtime)  # Ctrl-C and SIGTERM set the one stop token every worker watches
     import faulthandler
 
-    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>` prints every thread's stack
+    terminal = os.fdopen(os.dup(2), "w")  # fd 2 itself goes nowhere while listen runs (native_stderr_hidden)
+    faulthandler.register(signal.SIGUSR1, terminal, all_threads=True)  # `kill -USR1 <pid>`: every thread's stack
+    faulthandler.enable(terminal, all_threads=True)  # a native crash says where each thread was, not nothing
     try:
         cfg = _listen_config(session_config(config, model, no_speak), mode, wake_word)
         if wake_word is not None and mode is None:
@@ -197,7 +200,6 @@ def models(config: Path | None = ConfigOpt) -> None:
     for name in names:
         mark = "*" if name == cfg.llm.model else " "
         console.print(line((f"{mark} ", ""), name))  # the server's names, shown as they are
-
 
 
 @app.command()
