@@ -56,7 +56,7 @@ bench:  ## per-stage latency on the shipped spoken WAVs (e.g. BENCH_ARGS="--runs
 
 TEST_WORKERS ?= 2
 test:  ## the suite in $(TEST_WORKERS) parallel workers, each with its own sound server (TEST_WORKERS=0: one process)
-	$(BIN)/python -m pytest -q $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
+	$(BIN)/python -m pytest -q $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 test-avx2:  ## the suite as an AVX2-only CPU runs it: CTranslate2, oneDNN and NumPy held to AVX2 (Whisper hears as there)
 	CT2_FORCE_CPU_ISA=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR" \

@@ -71,6 +71,43 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.write_line(cpu_line())  # at the end, beside the failures, where a CI log's tail has it
 
 
+LONGEST_FIRST = (
+    "test_listen_audio.py",
+    "test_bench.py",
+    "test_voice_confirm_room.py",
+    "test_listen.py",
+    "test_bargein_room.py",
+    "test_safety.py",
+    "test_handsfree_audio.py",
+    "test_short_window.py",
+    "test_once.py",
+    "test_llm_trust.py",
+    "test_hostile_llm.py",
+    "test_answer_turns.py",
+    "test_typeahead.py",
+    "test_voice_confirm.py",
+    "test_rename.py",
+    "test_stt.py",
+    "test_vocabulary.py",
+    "test_speaker_back.py",
+    "test_calibrate.py",
+    "test_stream.py",
+    "test_embedded.py",
+    "test_native_engines.py",
+)
+"""The files that took over 20 s each of a 2-worker `make test` (two thirds of its test time between them),
+longest first; left out are the LLM-bound ones whose time there was mostly waiting on the other worker's requests
+to the one model server. A worker takes whole files (--dist loadfile), so one of these taken last is the tail."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """In an xdist worker (whose order the controller hands out, with --no-loadscope-reorder), the longest files
+    first and the rest after them in name order, so the short files fill in at the end."""
+    if WORKER:
+        rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+        items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a file's own order is kept
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     server = config.stash.get(_LLM_SERVER, None)
     if server is not None:

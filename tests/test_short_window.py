@@ -36,10 +36,12 @@ def test_windows_are_the_speech_plus_two_seconds_in_whole_seconds() -> None:
 
 
 def test_the_fitted_window_hears_the_words_the_whole_window_hears(transcriber, whole_window) -> None:
-    """Every spoken command of the eval set and every hesitant request: no more word errors than the 30 s window
-    makes, summed over the set (a clip may differ in a word either way), and the confidence gate refuses none
-    that the whole window would pass (an unsure short decode is decoded again on the whole window)."""
-    cases = recordings(DATA / "eval") + hesitant()
+    """Every second spoken command of the eval set (by file name) and every hesitant request: no more word errors
+    than the 30 s window makes, summed over the set (a clip may differ in a word either way), and the confidence
+    gate refuses none that the whole window would pass (an unsure short decode is decoded again on the whole
+    window). Each clip is decoded twice, so all 98 took 80 s of a full run. On these 58: 98 errors against 103
+    (AVX-512 kernels), 101 against 107 (AVX2); on all 98: 163 against 178, 169 against 179."""
+    cases = sorted(recordings(DATA / "eval"), key=lambda case: case[0].name)[::2] + hesitant()
     assert len(cases) >= 55
     fitted_errors = whole_errors = 0
     gate = SttConfig()
