@@ -7,6 +7,7 @@ It counts self-interruptions (the watcher stopping a reply nobody talked over), 
 echo removed live (ERLE) while replies played.
 
 Usage: .venv/bin/python scripts/bargein_room.py [--replies 50] [--talk-over 10] [--echo-volume 100%] [--no-aec]
+[--talk-at 0.4]
 """
 
 from __future__ import annotations
@@ -55,6 +56,19 @@ def room(echo_volume: str) -> dict[str, str]:
     return env
 
 
+LEAD_IN_S = 0.1  # with --talk-at, the person's recording starts this long before their first word
+
+
+def words_from(clip: Path, out: Path) -> Path:
+    """The recording from LEAD_IN_S before its first word (a frame over -45 dBFS), written to out."""
+    from voiceloop.audio.formats import SAMPLE_RATE, read_wav, rms_dbfs, wav_bytes
+
+    samples = read_wav(clip)
+    first = next(i for i in range(0, len(samples), 480) if rms_dbfs(samples[i : i + 480]) > -45.0)
+    out.write_bytes(wav_bytes(samples[max(0, first - int(LEAD_IN_S * SAMPLE_RATE)) :]))
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--replies", type=int, default=50)
@@ -62,6 +76,12 @@ def main() -> int:
     ap.add_argument("--echo-volume", default="100%", help="how loud the speaker reaches the mic (100%% = as played)")
     ap.add_argument("--no-aec", action="store_true", help="barge-in by level alone, as before echo cancellation")
     ap.add_argument("--margin-db", type=float, default=10.0)
+    ap.add_argument(
+        "--talk-at",
+        type=float,
+        help="the person's first word this many seconds after the reply's first sound (a question said right after "
+        "the one being answered); default: their recording starts 1.5 s after the reply is handed to the speaker",
+    )
     args = ap.parse_args()
     env = room(args.echo_volume)
     os.environ.update(env)  # PortAudio reaches the private server through these
@@ -100,7 +120,8 @@ def main() -> int:
     heard: list[str] = []
 
     def one_reply(text: str, speaker: SentenceSpeaker, person: str | None) -> tuple[bool, float | None]:
-        stream = speaker.stream()
+        sounded: list[float] = []
+        stream = speaker.stream(lambda: sounded.append(time.monotonic()))
         bus.switch(off=[loop_tap])
         watcher = BargeIn(bus.tap("barge-in"), player, WebRtcVad(2), args.margin_db, stream.cancel)
         watcher.start()
@@ -109,11 +130,18 @@ def main() -> int:
         try:
             stream.say(text)
             if person is not None:
-                time.sleep(1.5)
-                t_talk = time.monotonic()
-                talker = subprocess.Popen(
-                    ["paplay", "-d", "vl_micfeed", str(ROOT / "tests" / "data" / person)], env=env
-                )
+                clip = ROOT / "tests" / "data" / person
+                if args.talk_at is None:
+                    time.sleep(1.5)
+                else:  # from its words on (less LEAD_IN_S), started when they should be heard
+                    clip = words_from(clip, Path(env["XDG_RUNTIME_DIR"]) / person)
+                    deadline = time.monotonic() + 10
+                    while not sounded and time.monotonic() < deadline:
+                        time.sleep(0.005)
+                    first_sound = sounded[0] if sounded else time.monotonic()
+                    time.sleep(max(0.0, first_sound + args.talk_at - LEAD_IN_S - time.monotonic()))
+                t_talk = time.monotonic() + (LEAD_IN_S if args.talk_at is not None else 0.0)
+                talker = subprocess.Popen(["paplay", "-d", "vl_micfeed", str(clip)], env=env)
             stream.close()
         finally:
             theirs = watcher.finish()

@@ -2,12 +2,16 @@
 stop speaking and hand what they said to the next turn.
 
 The microphone also hears our own voice (echo), less so with echo cancellation (audio/aec.py) on the
-microphone path. We know what we play and how loud, so we learn how
-loud our echo arrives (the first frames of each reply, while the person is assumed quiet) and take
-speech as the person's only when webrtcvad calls it speech and it is `margin_db` louder than that
-echo for a few frames in a row. The echo gain is the loudest the echo has been relative to what we
-played during the first second of each reply: erring high means a person must speak up a little
-more, never that our own voice interrupts us.
+microphone path. We know what we play and how loud, so we learn how loud our echo arrives and take
+speech as the person's only when webrtcvad calls it speech and it is `margin_db` louder than that echo for
+a few frames in a row. The echo gain is learned over the first second of each reply (the level, relative to
+what we played, that our echo stays under in three frames of four, and never below MIN_ECHO_GAIN_DB), and a
+reply can be talked over from its first moments: its first 180 ms are left out (AEC3 lets a reply's onset
+through, our voice 20 dB over where it settles), and from then on each frame is judged against the gain
+learned so far, and learned from only when it does not count towards stopping the reply. Before, the gain was
+the loudest frame of the first second and nothing could stop the reply meanwhile, so a person who spoke in it
+(a question said right after the one being answered) was learned as echo: the bar rose to their own level,
+the reply played on, and their words were lost.
 
 What reaches the next turn is the person's words from their first sound on. Two things used to lose them:
 the trigger can come well over a second after they began (AEC3 turns a voice down while the echo is as
@@ -36,7 +40,9 @@ from voiceloop.voice.speech import Player
 
 FRAME_MS = 30
 ECHO_WINDOW_S = 0.4  # what we played this recently may be arriving at the microphone now
-LEARN_FRAMES = 33  # about 1 s of audible playback teaches the echo gain of each reply
+ONSET_FRAMES = 6  # 180 ms from the first audible frame (again after a pause) are not judged: AEC3 lets them through
+LEARN_FRAMES = 33  # about 1 s of audible playback after that teaches the echo gain of each reply
+ECHO_QUANTILE = 0.75  # the echo gain: what our echo stays under in three frames of four learned from
 TRIGGER_FRAMES = 3  # 90 ms of the person's voice ends our speech
 PRE_ROLL_FRAMES = 67  # about 2 s kept from before the trigger, so their first word reaches the next turn
 # (in the looped room the trigger came 0.3-1.7 s after they began: 1.2 s and more under the louder voice)
@@ -100,7 +106,7 @@ class BargeIn:
     def _run(self) -> None:
         pre: collections.deque[tuple[np.ndarray, np.ndarray]] = collections.deque(maxlen=PRE_ROLL_FRAMES)
         gains: list[float] = []
-        loud_run = 0
+        loud_run = audible = 0
         frames, plains = FrameChunker(self.frame), FrameChunker(self.frame)
         while not self._stop.is_set():
             try:
@@ -118,20 +124,21 @@ class BargeIn:
                 pre.append((frame, plain_batch[i]))
                 echo = self.player.recent_level(ECHO_WINDOW_S)
                 if echo is None:  # not speaking (yet / any more): nothing to talk over
-                    loud_run = 0
+                    loud_run = audible = 0
+                    continue
+                if audible or echo > AUDIBLE_DBFS:
+                    audible += 1
+                if audible <= ONSET_FRAMES:  # the first moments of our voice, leaked
                     continue
                 mic = rms_dbfs(frame)
-                if len(gains) < LEARN_FRAMES:
-                    if echo > AUDIBLE_DBFS:
-                        gains.append(mic - echo)
-                        self.echo_gain_db = max(MIN_ECHO_GAIN_DB, *gains)
-                    continue
-                assert self.echo_gain_db is not None
-                voiced = self.is_speech(frame.tobytes())
-                loud_run = loud_run + 1 if voiced and mic > echo + self.echo_gain_db + self.margin_db else 0
+                gain = self.echo_gain_db = max(MIN_ECHO_GAIN_DB, _upper(gains))
+                loud = self.is_speech(frame.tobytes()) and mic > echo + gain + self.margin_db
+                loud_run = loud_run + 1 if loud else 0
+                if not loud and len(gains) < LEARN_FRAMES and echo > AUDIBLE_DBFS:
+                    gains.append(mic - echo)  # not the person (their voice is what the bar is for): our echo
                 if loud_run >= TRIGGER_FRAMES:
                     self.triggered_at = time.monotonic()
-                    self.trigger_db = (mic, echo, self.echo_gain_db)
+                    self.trigger_db = (mic, echo, gain)
                     self.triggered.set()
                     self.on_trigger()
                     self._captured = [*self._from_onset(list(pre)), *plain_batch[i + 1 :], plains.pending]
@@ -152,6 +159,13 @@ class BargeIn:
         start = max(0, start - ONSET_MARGIN_FRAMES)
         self.plain_s = sum(len(p) for f, p in pre[start:] if not np.array_equal(f, p)) / SAMPLE_RATE
         return [f for f, _ in pre[:start]] + [p for _, p in pre[start:]]
+
+
+def _upper(gains: list[float]) -> float:
+    """The echo gain our echo stays under in ECHO_QUANTILE of the frames learned from (-inf before any): not the
+    loudest, so a person's first words, which AEC3 turns down to just under the bar, cannot raise it frame by frame
+    to their own level (they did, from -20 to -3 dB in 0.8 s, and the reply played on)."""
+    return float(np.quantile(gains, ECHO_QUANTILE)) if gains else float("-inf")
 
 
 def _plain(chunk: AudioChunk) -> np.ndarray:
