@@ -1,10 +1,13 @@
-"""Wiring echo cancellation into listen: the speaker reports what it plays, the microphone takes it out."""
+"""Wiring echo cancellation into listen: the speaker reports what it plays, the microphone takes it out; and
+how much of the echo tail after a reply is left."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from voiceloop.audio.aec import EchoCancelledSource, FarEnd
+from voiceloop.audio.formats import SAMPLE_RATE, ms_to_samples
 from voiceloop.audio.mic import AudioSource
 from voiceloop.voice.speech import Speaker
 
@@ -22,3 +25,16 @@ def with_echo_cancel(open_mic: Callable[[], AudioSource], speaker: Speaker) -> C
         return EchoCancelledSource(open_mic(), far)
 
     return open_cancelled
+
+
+def echo_tail_left(speaker: Speaker, tail_ms: int) -> int:
+    """Samples of the echo tail still to wait out after a reply: the tail counts from the reply's last audible
+    sound, where echo cancellation knows it, not from when the turn got round to waiting (the synth's trailing
+    silence and printing the turn had already used most of it: a person who answered 0.6 s after our last word
+    was cut, "began while I was not listening"). The whole tail where the last sound is not known."""
+    tail = ms_to_samples(tail_ms)
+    far = speaker.player.far_end if speaker.player is not None else None
+    if far is None or far.audible_until <= 0:
+        return tail
+    left = far.audible_until + tail_ms / 1000 - time.monotonic()
+    return max(0, min(tail, round(left * SAMPLE_RATE)))

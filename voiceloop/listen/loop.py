@@ -15,13 +15,14 @@ from rich.console import Console
 from voiceloop.agent.assistant import Assistant
 from voiceloop.agent.turn import HeadStart
 from voiceloop.audio.bus import CaptureBus
-from voiceloop.audio.formats import ms_to_samples, rms_dbfs
+from voiceloop.audio.formats import rms_dbfs
 from voiceloop.audio.frames import FrameChunker
 from voiceloop.audio.mic import AudioSource
 from voiceloop.audio.vad import Segmenter, SegState, Utterance
 from voiceloop.errors import AudioDeviceError, LLMError, VoiceloopError
 from voiceloop.listen.activation import AlwaysGate, Gate, is_stop
 from voiceloop.listen.bargein import BargeIn, barge_in_for
+from voiceloop.listen.echo import echo_tail_left
 from voiceloop.listen.live import LiveView
 from voiceloop.listen.overhear import Overhear
 from voiceloop.listen.ptt import PushToTalk
@@ -270,9 +271,9 @@ class Listener:
 
     def _deaf_for_echo_tail(self) -> None:
         """Half-duplex: drop what the mic caught while we worked and spoke (our own voice), then stay
-        deaf for the echo tail after playback really ended (counted in samples, bounded in time)."""
+        deaf for the rest of the echo tail after our last audible sound (counted in samples, bounded in time)."""
         with contextlib.suppress(AudioDeviceError):  # the main loop reports and recovers
-            self.tap.wait_out(ms_to_samples(self.assistant.cfg.vad.echo_tail_ms), self.stop)
+            self.tap.wait_out(echo_tail_left(self.assistant.speaker, self.assistant.cfg.vad.echo_tail_ms), self.stop)
         self.segmenter.reset(resumed=not self._cut)  # else speech already under way is a clip, not a turn
         self.frames.reset()
 
