@@ -14,6 +14,7 @@ from tests.kit import RecordingConfirmer, ScriptedTranscriber
 from voiceloop.agent.assistant import Assistant
 from voiceloop.agent.sandbox import Sandbox
 from voiceloop.agent.tools import Tools
+from voiceloop.audio.aec import FarEnd
 from voiceloop.config import Config, TtsConfig
 from voiceloop.llm.ollama import OllamaClient
 from voiceloop.voice.budget import AnswerGuard
@@ -29,6 +30,7 @@ class ClockedPlayer:
 
     def __init__(self) -> None:
         self.stop_flag = threading.Event()
+        self.far_end: FarEnd | None = None  # no echo canceller hears it (echo_cancel needs a real stream)
         self.played: list[tuple[float, int]] = []
         self.stopped_after: list[int] = []
         """Samples played of each sound cut short by stop_flag."""
