@@ -43,6 +43,12 @@ def table(name: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in _data()[name].items()}
 
 
+def entries(name: str) -> dict[str, Any]:
+    """A mapping whose values may be small records (the misheard table: heard -> meant, or -> {meant, when})."""
+    data: dict[str, Any] = dict(_data()[name])
+    return data
+
+
 def expand(template: str) -> list[str]:
     """ "(can|could) you [please]" -> ["can you", "can you please", "could you", "could you please"]."""
     tokens = [t for t in _lex(template) if t]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
+import string
 from dataclasses import dataclass
 from enum import Enum
 
-from voiceloop.agent.names import canonical
-from voiceloop.vocabulary import table
+from voiceloop.agent.spoken import normalize_filename as normalize_filename
+from voiceloop.agent.spoken import spoken_names as spoken_names
 
 
 class Action(str, Enum):
@@ -69,45 +69,19 @@ class Intent:
         }
 
 
-_EXT_WORDS = table("extensions")
-"""An extension as said -> as written ("jason" -> "json"; vocabulary.yaml)."""
-_FENCE = re.compile(r"^\s*```[a-zA-Z0-9_+-]*\s*\n?(.*?)\n?\s*```\s*$", re.S)
-
-
-def normalize_filename(spoken: str) -> str:
-    """Spoken or typed file names -> a plain relative name: "math underscore utils dot p y" -> math_utils.py."""
-    s = canonical(spoken).strip().strip("\"'`").strip()
-    s = re.sub(r"^(?:a |the )?(?:file )?(?:called |named )", "", s, flags=re.I)
-    words = f" {s} "
-    for spoken_word, symbol in (("underscore", "_"), ("dash|hyphen", "-"), ("slash", "/")):
-        words = re.sub(rf"\s+(?:{spoken_word})\s+", symbol, words, flags=re.I)
-    match = re.search(r"\s+dot\s+(.+?)\s*$", words, flags=re.I)
-    if match:
-        ext = match.group(1).lower().strip()
-        words = words[: match.start()] + "." + _EXT_WORDS.get(ext, ext.replace(" ", ""))
-    return re.sub(r"\s+", "_", words.strip()).rstrip(".")
-
-
-_EXT_ALTERNATIVES = "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in sorted(_EXT_WORDS, key=len, reverse=True))
-_SPOKEN_NAME = re.compile(
-    rf"\b\w+(?:\s+(?:underscore|dash|hyphen|slash)\s+\w+)*\s+dot\s+(?:{_EXT_ALTERNATIVES})\b", re.I
-)
-
-
-def spoken_names(text: str) -> str:
-    """Write spoken file names inside a sentence as names: "summarize notes dot txt" -> "summarize notes.txt".
-
-    Small models copy "notes dot txt" half-converted ("notes.dot.txt"); they get the name right when the
-    sentence already holds it. Only "<words> dot <known extension>" and "a underscore b" are rewritten.
-    """
-    text = _SPOKEN_NAME.sub(lambda m: normalize_filename(m.group(0)), text)
-    return re.sub(r"(\w)\s+underscore\s+(\w)", r"\1_\2", text, flags=re.I)
+_FENCE = "```"
+_FENCE_INFO = string.ascii_letters + string.digits + "_+-"
+"""What may follow the opening fence on its line: the language's name ("python", "c++", "objective-c")."""
 
 
 def strip_fences(text: str) -> str:
     """Remove a Markdown code fence wrapped around an answer, if there is one."""
-    m = _FENCE.match(text.strip())
-    return m.group(1) if m else text.strip()
+    text = text.strip()
+    if len(text) < 2 * len(_FENCE) or not (text.startswith(_FENCE) and text.endswith(_FENCE)):
+        return text
+    inner = text[len(_FENCE) : -len(_FENCE)]
+    info = len(inner) - len(inner.lstrip(_FENCE_INFO))
+    return inner[info:].strip()
 
 
 class IntentParseError(ValueError):

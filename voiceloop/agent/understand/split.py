@@ -7,19 +7,69 @@ Conservative: a sentence is cut only where a new request clearly starts ("... an
 
 from __future__ import annotations
 
-import re
-
 from voiceloop.agent.filecmds.matcher import match_file_command
 from voiceloop.agent.understand import shapes
 from voiceloop.agent.understand.words import is_context, is_question, names_in, strip_lead
-from voiceloop.vocabulary import after, is_one, phrase_set, starts
+from voiceloop.vocabulary import after, is_one, phrase_set, phrases, starts
 
-_BOUNDARY = re.compile(
-    r"(?:\s*[.;!?]+\s+|\s*,\s*(?:and\s+)?(?:then\s+|also\s+|after that,?\s+)?"
-    r"|\s+and\s+(?:then\s+|also\s+|after that,?\s+)?"
-    r"|\s+then\s+|\s+after that,?\s+|\s+plus\s+)",
-    re.I,
-)
+SENTENCE_END = ".;!?"
+"""Marks that end a sentence (a cut when white space follows them)."""
+
+
+def joints(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each place text could be cut, in order: a sentence's end (". "), a comma with the
+    comma_joint words after it (", and then "), or white space around a joint phrase (" and ", " plus ")."""
+    found: list[tuple[int, int]] = []
+    while (joint := _next_joint(text, found[-1][1] if found else 0)) is not None:
+        found.append(joint)
+    return found
+
+
+def _next_joint(text: str, at: int) -> tuple[int, int] | None:
+    """(start, end) of the first joint at or after text[at]; None when there is none."""
+    for start in range(at, len(text)):
+        if (end := _joint_at(text, start)) is not None:
+            return start, end
+    return None
+
+
+def _joint_at(text: str, at: int) -> int | None:
+    """Where the joint that starts at text[at] ends; None when none starts there."""
+    mark = _spaces_end(text, at)
+    stop = mark
+    while stop < len(text) and text[stop] in SENTENCE_END:
+        stop += 1
+    if stop > mark:
+        return end if (end := _spaces_end(text, stop)) > stop else None
+    if text[mark : mark + 1] == ",":
+        mark = _spaces_end(text, mark + 1)
+        return _phrase_end(text, mark, "comma_joint") or mark
+    return _phrase_end(text, mark, "joint") if mark > at else None
+
+
+def _phrase_end(text: str, at: int, name: str) -> int | None:
+    """The end of the spaces after the longest phrase of `name` that text[at:] starts with, word by word with
+    white space between (a mark in the phrase is glued on: "after that,"); None when no phrase and space follow."""
+    for phrase in phrases(name):
+        end = at
+        for n, word in enumerate(phrase.split()):
+            if n and word.isalnum():  # words have white space between them; a mark is glued on
+                if _spaces_end(text, end) == end:
+                    break
+                end = _spaces_end(text, end)
+            if text[end : end + len(word)].lower() != word:
+                break
+            end += len(word)
+        else:
+            if (spaced := _spaces_end(text, end)) > end:
+                return spaced
+    return None
+
+
+def _spaces_end(text: str, at: int) -> int:
+    while at < len(text) and text[at].isspace():
+        at += 1
+    return at
 
 
 def split(text: str) -> list[str]:
@@ -27,17 +77,17 @@ def split(text: str) -> list[str]:
     parts: list[str] = []
     start = 0
     verb = ""
-    for m in _BOUNDARY.finditer(text):
-        left, right = text[start : m.start()].strip(), text[m.end() :].strip()
+    for cut, end in joints(text):
+        left, right, joint = text[start:cut].strip(), text[end:].strip(), text[cut:end]
         if not (left and right):
             continue
-        if _starts_request(left, right, m.group(0)):
-            parts.append(left + ("?" if "?" in m.group(0) else ""))
-            start, verb = m.end(), ""
-        elif (said := _shared_verb(left, right)) and _next_name_before(text[m.end() :], _BOUNDARY):
+        if _starts_request(left, right, joint):
+            parts.append(left + ("?" if "?" in joint else ""))
+            start, verb = end, ""
+        elif (said := _shared_verb(left, right)) and _next_name_before(text[end:]):
             # "write fizz.py and a test for it in test_fizz.py": the second request borrows the verb
             parts.append((verb + " " + left).strip() if verb else left)
-            start, verb = m.end(), said
+            start, verb = end, said
     parts.append(f"{verb} {text[start:].strip()}".strip())
     return [p.strip(" ,.;?") + ("?" if p.rstrip().endswith("?") else "") for p in parts if p.strip(" ,.;!?")]
 
@@ -54,16 +104,19 @@ def _shared_verb(left: str, right: str) -> str:
     return head
 
 
-def _next_name_before(rest: str, boundary: re.Pattern[str]) -> bool:
+def _next_name_before(rest: str) -> bool:
     """True when the rest names a file before the next place it could be cut."""
-    cut = boundary.search(rest)
-    return bool(names_in(rest[: cut.start()] if cut else rest))
+    return bool(names_in(_up_to_a_joint(rest)))
+
+
+def _up_to_a_joint(text: str) -> str:
+    cut = _next_joint(text, 0)
+    return text[: cut[0]] if cut else text
 
 
 def _file_command(right: str) -> str:
     """`right` up to the next place it could be cut, when that is a whole file command sentence; else ""."""
-    cut = _BOUNDARY.search(right)
-    head = right[: cut.start()] if cut else right
+    head = _up_to_a_joint(right)
     return head if match_file_command(head, []) is not None else ""
 
 

@@ -9,7 +9,9 @@ from pathlib import PurePosixPath
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from voiceloop.agent.intents import PROSE, normalize_filename, spoken_names
+from voiceloop.agent.intents import PROSE
+from voiceloop.agent.spoken import glue, normalize_filename, spelled, spoken_names
+from voiceloop.agent.understand.repair import mend
 from voiceloop.vocabulary import contains, ending, leading, phrase_set, starts
 
 CODE_SUFFIXES = phrase_set("code_suffixes")
@@ -19,8 +21,6 @@ NAME = r"(?:[\w~][\w/-]*(?:\.[\w-]+)*\.[A-Za-z][A-Za-z0-9]{0,4}|/[\w/.-]+)(?![\w
 """A file name as written in a sentence (after spoken_names): a stem, a dot, an extension that starts with
 a letter ("2.5" is no file), or an absolute path (kept, so that the sandbox can refuse it aloud)."""
 _NAME_RE = re.compile(NAME)
-_SPELLED = re.compile(r"\b[a-z](?:(?:-|,? )[a-z]\b){2,}(?=\.\w|\s+dot\s)|(?<=\bdot )[a-z](?:-[a-z]\b)+", re.I)
-"""Letters said one by one: Whisper writes them "w-e-a-t-h-e-r", "n o t e s" or "w, e, a, t" ("dot" next)."""
 SURE = 80.0
 """A heard name this close to a session file's (rapidfuzz ratio of the letters, 0-100) is that file: Whisper's
 "whether.py" for weather.py, "note.stuff.txt" for notes.txt, "report.mb" for report.md."""
@@ -29,19 +29,9 @@ GUESS = 65.0
 
 
 def prepare(text: str) -> str:
-    """Spoken names written as names ("notes dot txt" -> notes.txt; Whisper's "notes.text" -> notes.txt)."""
-    text = re.sub(
-        r"(\w)[.\s]+(underscore|dash)[.\s]+(\w)",
-        lambda m: m[1] + ("_" if m[2].lower() == "underscore" else "-") + m[3],
-        text,
-        flags=re.I,
-    )  # Whisper, prompted with names, writes "meeting.underscore.notes.txt"
-    text = _SPELLED.sub(lambda m: "".join(ch for ch in m[0] if ch.isalpha()), text)  # before "dot" is read
-    text = spoken_names(text)
-    text = re.sub(r"^(\W*)right\s+(?=[\w\s-]*\.[a-z]|a |an |me |down |some |the )", r"\1Write ", text, flags=re.I)
-    text = re.sub(r"\b(called|named)(\w+\.[a-z]{1,4})\b", r"\1 \2", text, flags=re.I)  # Whisper glued them
-    text = re.sub(r"\bto\s+do(?=\.[a-z])", "todo", text, flags=re.I)  # "todo dot md" is heard "to do.md"
-    return re.sub(r"\b([\w-]+)\.text\b", r"\1.txt", text, flags=re.I)
+    """Spoken names written as names ("notes dot txt" -> notes.txt, "n o t e s dot t x t" -> notes.txt), and what
+    Whisper mishears mended ("notes.text" -> notes.txt, "right a poem ..." -> "Write a poem ..."; repair.py)."""
+    return mend(spoken_names(spelled(glue(text))))
 
 
 def strip_lead(text: str) -> str:
