@@ -31,6 +31,7 @@ output_device = "pulse"
 echo_cancel = true
 [vad]
 smart_turn = true
+barge_in = false  # reaches nothing; under strace (far slower) it once took its own echo for a talk-over
 [tts]
 enabled = true
 engine = "piper"
