@@ -73,7 +73,9 @@ def test_after_warming_only_the_last_words_are_new_to_the_server(cfg, transcribe
     text = transcriber.transcribe(audio).text
     said_so_far = audio[: int(len(audio) * 0.6)]  # the question as far as it was said 60 % of the way in
     ask_first(a, "What is the capital of France?", llm)
-    assert warm_answer(a, llm, said_so_far, Job(said_so_far)) == 1
+    job = Job(said_so_far)
+    assert warm_answer(a, llm, said_so_far, job) == 1
+    assert job.asked_at is not None and job.answered_at is not None and job.asked_at < job.answered_at  # traced
     warm = prompt_tokens_of_the_answer(a, text, llm)
     ask_first(a, "What is the capital of France?", llm)
     cold = prompt_tokens_of_the_answer(a, text, llm)

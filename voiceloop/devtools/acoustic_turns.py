@@ -92,6 +92,8 @@ class AcousticTurn:
     """Prompt tokens the LLM server evaluated for that reply (the rest was in its cache), when it said."""
     warmings: int = 0
     """Warming requests begun while this WAV was being said (vad.warm_while_talking)."""
+    reply: str = ""
+    """The start of the reply `listen` traced (where its first clause ended)."""
 
     def to_json(self) -> dict[str, Any]:
         def r(v: float | None) -> float | None:
@@ -111,6 +113,7 @@ class AcousticTurn:
             "taken_over": self.taken,
             "prompt_tokens": self.prompt_tokens,
             "warmings": self.warmings,
+            "reply": self.reply,
         }
 
 

@@ -128,6 +128,7 @@ class Side:
             last is not None and last["replies_taken"] > counts.get("replies_taken", 0),
             last.get("prompt_tokens") if last is not None else None,
             last.get("warmings", 0) - counts.get("warmings", 0) if last is not None else 0,
+            last.get("reply", "") if last is not None else "",
         )
 
     def close(self) -> None:

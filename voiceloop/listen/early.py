@@ -47,6 +47,10 @@ class Job:
         """The transcript of `samples`, set by the worker as soon as it is known (the end-of-turn policy reads it)."""
         self.result: object = None
         self.thread: threading.Thread | None = None
+        self.asked_at: float | None = None
+        """perf_counter() when its LLM request went out (warming: None if it sent none)."""
+        self.answered_at: float | None = None
+        """perf_counter() when that request's answer was back."""
 
 
 def _running(job: Job | None) -> bool:
@@ -109,6 +113,11 @@ class EarlyStart(Generic[T]):
         self._job = self._last = job
         job.thread = spawn("voiceloop-early", self._run, job)
         self.started += 1
+
+    @property
+    def last_warming(self) -> Job | None:
+        """The newest warming job (its request's times show whether it ran into the pause)."""
+        return self._warming
 
     def heard(self) -> str | None:
         """The pending job's transcript, once known (None: no job, or not transcribed yet)."""

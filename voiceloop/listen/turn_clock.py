@@ -23,6 +23,7 @@ from voiceloop.listen.early import EarlyStart
 from voiceloop.listen.speculate import SpeculativeLLM
 
 TRACE_ENV = "VOICELOOP_TRACE"
+REPLY_CHARS = 200  # of the reply, in the trace: enough to see where its first clause ended
 
 
 def speech_clock(chunk: AudioChunk | None, frames: FrameChunker, unfed: int, silent: int) -> Clock:
@@ -58,11 +59,16 @@ def trace_turn(
         timings["reply_asked"] = clock.since_start_ms(llm.last.started)
         if llm.last.first_at is not None:
             timings["llm_first_token"] = clock.since_start_ms(llm.last.first_at)
+    warm = early.last_warming if early is not None else None
+    if warm is not None and warm.asked_at is not None and warm.answered_at is not None:  # the last warming's request
+        timings["warm_asked"] = clock.since_start_ms(warm.asked_at)
+        timings["warm_answered"] = clock.since_start_ms(warm.answered_at)
     done = llm.last.result if llm is not None and llm.last is not None else None
     line: dict[str, Any] = {
         "speech_ended": clock.origin + time.monotonic() - time.perf_counter(),
         "timings_ms": {k: round(v, 1) for k, v in timings.items()},
         "transcript": turn.transcript,
+        "reply": turn.reply[:REPLY_CHARS],
         "early_jobs": early.started if early is not None else 0,
         "early_used": early.used if early is not None else 0,
         "replies_started": getattr(early.work, "replies", 0) if early is not None else 0,

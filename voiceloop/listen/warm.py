@@ -12,7 +12,7 @@ server's one cache in place of the answer's), no write, nothing spoken, and its 
 from __future__ import annotations
 
 import contextlib
-import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -49,9 +49,9 @@ class FastPathOnly(PassThrough):
 class WarmingLLM(PassThrough):
     """The answer's client while warming: its request asks for one token, then the answer stops (Warmed)."""
 
-    def __init__(self, inner: LLMClient, cancel: threading.Event) -> None:
+    def __init__(self, inner: LLMClient, job: Job) -> None:
         super().__init__(inner)
-        self.cancel = cancel
+        self.job = job
         self.sent = 0
         """Warming requests sent."""
 
@@ -64,9 +64,13 @@ class WarmingLLM(PassThrough):
         on_token: OnToken | None = None,
         model: str | None = None,
     ) -> ChatResult:
-        if not self.cancel.is_set():  # the pause came: the early job's own request goes first
+        if not self.job.cancel.is_set():  # the pause came: the early job's own request goes first
             self.sent += 1
-            self.inner.chat(messages, fmt=fmt, options={**(options or {}), "num_predict": 1}, model=model)
+            self.job.asked_at = time.perf_counter()
+            try:
+                self.inner.chat(messages, fmt=fmt, options={**(options or {}), "num_predict": 1}, model=model)
+            finally:
+                self.job.answered_at = time.perf_counter()
         raise Warmed
 
 
@@ -91,7 +95,7 @@ def warm_answer(assistant: Assistant, inner: LLMClient, samples: np.ndarray, job
         return 0
     if len(intents) != 1 or intents[0].action is not Action.GENERAL_CHAT:
         return 0
-    client = WarmingLLM(inner, job.cancel)
+    client = WarmingLLM(inner, job)
     tools = Tools(client, a.tools.sandbox, Refuse(), a.tools.num_predict, a.tools.answer)  # the turn's request
     with contextlib.suppress(Warmed, LLMError):
         tools.run(intents[0], a.memory.messages(), a.model_for(intents[0].action))
