@@ -6,7 +6,8 @@ Two hints, each cheap, each wrong in its own way:
 - the early transcript (listen's early start, at the first short pause) shows whether the words *read*
   unfinished: a sentence does not end on "the", "of", "called", "um", or on "why do cats" with no verb.
 Ends at once when the model hears a finished sentence and the words agree; waits long
-(`vad.smart_turn_max_silence_ms`) when either says unfinished; otherwise the plain `vad.silence_ms`.
+(`vad.smart_turn_max_silence_ms`) when either says unfinished, except for a question the words show whole (its
+question mark) that the model hears unfinished: that one waits the plain `vad.silence_ms`, as does anything else.
 """
 
 from __future__ import annotations
@@ -68,6 +69,12 @@ def sounds_unfinished(text: str) -> bool:
     return len(words) == 3 and words[0] in QUESTION_WORDS and words[1] in DO  # "why do cats" … do what?
 
 
+def reads_asked(text: str) -> bool:
+    """A whole question as the words read: Whisper wrote it with its question mark, and nothing in it reads cut
+    off (sounds_unfinished). Smart turn hears a flat or slow question's end as a pause ("why is the sky blue?")."""
+    return text.rstrip().endswith("?") and not sounds_unfinished(text)
+
+
 class EndPolicy:
     """How much silence ends the utterance in progress, asked by the Segmenter on every silent frame."""
 
@@ -97,8 +104,8 @@ class EndPolicy:
             self._key, self._p = key, self.probability(spoken())
             self.asked += 1
         assert self._p is not None
-        if self._p < self.threshold:
-            return cfg.smart_turn_max_silence_ms
+        if self._p < self.threshold:  # sounds unfinished: a question that reads whole waits the plain timer only
+            return cfg.silence_ms if text and reads_asked(text) else cfg.smart_turn_max_silence_ms
         if self.heard is not None and not text:  # sounds finished; end once the words agree (or the timer)
             return cfg.silence_ms
         return silence_ms
