@@ -134,6 +134,29 @@ def test_a_long_first_sentence_is_spoken_in_two_parts_at_its_first_joining_word(
     assert whole.said == ["A black hole is a region of space where matter cannot escape."]
 
 
+def test_a_short_answer_is_spoken_in_two_parts_at_a_joining_word_after_four_words(synth: Pyttsx3Synth) -> None:
+    """ "The sky is blue because it scatters blue light.", the 0.5B model's answer to "Why is the sky blue?": its
+    first four words go to the voice once "because" has come, not after the full stop eight tokens later (at five
+    words it waited). Three words before a joining word ("The water is so hot.") are not cut off."""
+    player, voice = ClockedPlayer(), TimedSynth(synth)
+    stream = SpeechStream(voice, player)
+    guard = AnswerGuard(3, stream.feed)
+    for token in ["The", " sky", " is", " blue", " because", " it"]:
+        guard.feed(token)
+    wait_for(lambda: bool(player.played))
+    assert voice.said == ["The sky is blue,"]
+    for token in [" scatters", " blue", " light", "."]:
+        guard.feed(token)
+    guard.finish()
+    assert stream.close().text == guard.said == "The sky is blue because it scatters blue light."
+    whole = TimedSynth(synth)
+    stream = SpeechStream(whole, None)
+    for token in ["The", " water", " is", " so", " hot", " it", " burns", "."]:
+        stream.feed(token)
+    assert stream.close().text == "The water is so hot it burns."
+    assert whole.said == ["The water is so hot it burns."]
+
+
 def test_the_guard_hands_a_first_clause_on_so_it_is_spoken_before_its_full_stop(synth: Pyttsx3Synth) -> None:
     """An answer through the AnswerGuard, as answers are streamed: the first clause ("..., a color") is spoken
     before the sentence ends. The guard once passed it on without the space after the comma, and the speech

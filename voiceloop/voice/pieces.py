@@ -10,7 +10,9 @@ from voiceloop.vocabulary import phrases
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _CLAUSE_END = re.compile(r"[,;:](?=\s)")  # "1,000" is not a clause end
-FIRST_CLAUSE_WORDS = 5  # the first clause of a reply is spoken on its own once it has this many words
+FIRST_CLAUSE_WORDS = 4  # the first clause of a reply is spoken on its own once it has this many words ("The sky is
+# blue, | because ..."; at 5 a short answer's first sentence waited for its full stop, ~8 tokens more on the 0.5B
+# model; fewer would let "so" and "that" that join nothing cut "The water is, | so hot")
 PAUSE = ","  # what a first part cut before a joining word is voiced with: a pause that goes on, not a stop
 
 
