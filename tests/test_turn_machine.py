@@ -150,3 +150,38 @@ def test_the_switchboard_feeds_only_the_taps_the_state_names(tmp_path: Path) -> 
     assert board.view.state is S.HEARING
     board.close_turn()
     assert seqs == list(range(len(seqs)))
+
+
+def test_two_threads_moving_the_switchboard_never_make_a_move_the_table_refuses(tmp_path: Path) -> None:
+    """The loop and the speech worker both move the machine. Two threads saying whether the person is talking, as
+    fast as they can: each looks at the state and moves in one step (under the machine's lock), so neither makes a
+    move from a state the other has just left, and the loop's tap ends fed exactly as the final state says."""
+    import sys
+
+    wav = tmp_path / "mic.wav"
+    wav.write_bytes(wav_bytes(np.zeros(SAMPLE_RATE, np.int16)))
+    board = Switchboard(CaptureBus(WavSource(wav), threading.Event()), LiveView(Console(file=io.StringIO())))
+    errors: list[BaseException] = []
+
+    def talk(speaking: bool) -> None:
+        try:
+            for _ in range(20_000):
+                board.hearing(speaking)
+                board.hearing(not speaking)
+        except TransitionError as e:
+            errors.append(e)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        threads = [threading.Thread(target=talk, args=(s,)) for s in (True, False)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        sys.setswitchinterval(interval)
+    assert not errors, errors[0]
+    assert board.machine.state in (S.LISTENING, S.HEARING)
+    assert board.loop.on  # both states feed the segmenter
+    assert board.view.state is board.machine.state

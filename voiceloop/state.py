@@ -8,6 +8,7 @@ while a turn thinks, the barge-in watcher while the reply plays, the yes/no list
 
 from __future__ import annotations
 
+import threading
 from enum import Enum
 
 from voiceloop.errors import VoiceloopError
@@ -89,29 +90,35 @@ class TransitionError(VoiceloopError):
 
 
 class TurnMachine:
-    """The listen loop's state, moved only along TRANSITIONS; remembers what the current turn went through."""
+    """The listen loop's state, moved only along TRANSITIONS; remembers what the current turn went through.
+
+    More than one thread moves it (the listen loop, and the speech worker as the reply's first sound starts), so
+    every move holds `lock`; a caller that looks before it moves (can, then fire) holds it across both."""
 
     def __init__(self, state: LoopState = LoopState.LISTENING) -> None:
+        self.lock = threading.RLock()
         self.state = state
         self.visited: set[LoopState] = {state}
         """The states entered since the last utterance began a turn (did it speak? did it ask?)."""
 
     def fire(self, event: TurnEvent) -> LoopState:
         """Move on `event`; the new state. Raises TransitionError for a move the table does not have."""
-        nxt = TRANSITIONS.get((self.state, event))
-        if nxt is None:
-            allowed = ", ".join(e.value for (s, e) in TRANSITIONS if s is self.state)
-            raise TransitionError(
-                f"turn machine: no move on '{event.value}' while {self.state.value}; from here: {allowed}"
-            )
-        if event is TurnEvent.UTTERANCE:
-            self.visited = set()
-        self.state = nxt
-        self.visited.add(nxt)
-        return nxt
+        with self.lock:
+            nxt = TRANSITIONS.get((self.state, event))
+            if nxt is None:
+                allowed = ", ".join(e.value for (s, e) in TRANSITIONS if s is self.state)
+                raise TransitionError(
+                    f"turn machine: no move on '{event.value}' while {self.state.value}; from here: {allowed}"
+                )
+            if event is TurnEvent.UTTERANCE:
+                self.visited = set()
+            self.state = nxt
+            self.visited.add(nxt)
+            return nxt
 
     def can(self, event: TurnEvent) -> bool:
-        return (self.state, event) in TRANSITIONS
+        with self.lock:
+            return (self.state, event) in TRANSITIONS
 
     @property
     def fed(self) -> frozenset[Consumer]:

@@ -1,7 +1,10 @@
 """The turn machine wired to the capture bus: each move of the listen loop switches on exactly the taps
-its new state feeds (voiceloop/state.py FED), in one step, and the live view shows the state."""
+its new state feeds (voiceloop/state.py FED), in one step, and the live view shows the state. A move, its taps
+and what it shows happen under the machine's lock: the loop and the speech worker both move it."""
 
 from __future__ import annotations
+
+import threading
 
 from voiceloop.audio.bus import CaptureBus, Tap
 from voiceloop.listen.live import LiveView
@@ -23,36 +26,46 @@ class Switchboard:
         self.turn: dict[Consumer, Tap] = {}
         """The taps of consumers that live for one turn."""
 
+    @property
+    def lock(self) -> threading.RLock:
+        """Held by every move; hold it to look and then move as one step."""
+        return self.machine.lock
+
     def open(self, kind: Consumer, name: str) -> Tap:
         """A tap for one of this turn's consumers, fed as the current state says."""
-        tap = self.turn[kind] = self.bus.tap(name, on=kind in self.machine.fed)
-        return tap
+        with self.lock:
+            tap = self.turn[kind] = self.bus.tap(name, on=kind in self.machine.fed)
+            return tap
 
     def close_turn(self) -> None:
-        for tap in self.turn.values():
+        with self.lock:
+            taps, self.turn = self.turn, {}
+        for tap in taps.values():
             tap.close()
-        self.turn = {}
 
     def move(self, event: TurnEvent, show: bool = True) -> LoopState:
         """One step of the machine; raises TransitionError for a move not in the table. show=False leaves the
         live view as it is (the loop shows "listening" only once the echo tail is over: speech is heard whole)."""
-        state = self.machine.fire(event)
-        fed = self.machine.fed
-        taps = [(self.loop, bool(fed & LOOP_FED)), *((tap, kind in fed) for kind, tap in self.turn.items())]
-        self.bus.switch(on=[t for t, on in taps if on], off=[t for t, on in taps if not on])
-        if show:
-            self.view.set_state(state)
-        return state
+        with self.lock:
+            state = self.machine.fire(event)
+            fed = self.machine.fed
+            taps = [(self.loop, bool(fed & LOOP_FED)), *((tap, kind in fed) for kind, tap in self.turn.items())]
+            self.bus.switch(on=[t for t, on in taps if on], off=[t for t, on in taps if not on])
+            if show:
+                self.view.set_state(state)
+            return state
 
     def show(self) -> None:
-        self.view.set_state(self.machine.state)
+        with self.lock:
+            self.view.set_state(self.machine.state)
 
     def hearing(self, speaking: bool) -> None:
         """The segmenter (or the space bar) says whether the person is talking now."""
-        if speaking and self.machine.state is LoopState.LISTENING:
-            self.move(TurnEvent.VOICE_STARTED)
-        elif not speaking and self.machine.state is LoopState.HEARING:
-            self.move(TurnEvent.VOICE_STOPPED)
+        with self.lock:
+            if speaking and self.machine.state is LoopState.LISTENING:
+                self.move(TurnEvent.VOICE_STARTED)
+            elif not speaking and self.machine.state is LoopState.HEARING:
+                self.move(TurnEvent.VOICE_STOPPED)
 
     @property
     def visited(self) -> set[LoopState]:
