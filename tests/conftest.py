@@ -92,6 +92,7 @@ LONGEST_FIRST = (
     "test_bargein_early.py",
     "test_speaker_back.py",
     "test_quick_questions.py",
+    "test_turn_order.py",
     "test_calibrate.py",
     "test_stream.py",
     "test_embedded.py",

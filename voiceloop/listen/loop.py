@@ -1,4 +1,5 @@
-"""The always-listening loop: mic -> capture bus -> frames -> segmenter -> turn, half-duplex while speaking.
+"""The always-listening loop: mic -> capture bus -> frames -> segmenter -> utterances, queued in the order they
+were said for the turn engine (listen/engine.py), which runs them; half-duplex while speaking.
 
 Its state moves only through the turn machine (voiceloop/state.py), which decides which taps of the bus are
 fed (listen/switchboard.py): the loop's own, the overhearing, the barge-in watcher, the write prompt's."""
@@ -7,7 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable
 
 import numpy as np
 from rich.console import Console
@@ -18,23 +20,24 @@ from voiceloop.audio.bus import CaptureBus
 from voiceloop.audio.formats import rms_dbfs
 from voiceloop.audio.frames import FrameChunker
 from voiceloop.audio.mic import AudioSource
-from voiceloop.audio.vad import Segmenter, SegState, Utterance
-from voiceloop.errors import AudioDeviceError, LLMError, VoiceloopError
-from voiceloop.listen.activation import AlwaysGate, Gate, is_stop
-from voiceloop.listen.bargein import BargeIn, barge_in_for
+from voiceloop.audio.vad import Segmenter, SegState
+from voiceloop.errors import AudioDeviceError
+from voiceloop.listen.activation import AlwaysGate, Gate
 from voiceloop.listen.echo import echo_tail_left
+from voiceloop.listen.engine import Pending, Said, TurnEnd, TurnEngine
 from voiceloop.listen.live import LiveView
-from voiceloop.listen.overhear import Overhear
 from voiceloop.listen.ptt import PushToTalk
 from voiceloop.listen.speculate import early_start_for
 from voiceloop.listen.switchboard import Switchboard
-from voiceloop.listen.turn_clock import Clock, speech_clock, trace_turn
-from voiceloop.listen.ui import error_line, heard_line, print_turn
-from voiceloop.state import Consumer, LoopState, TurnEvent
-from voiceloop.stt.transcript import Transcript
+from voiceloop.listen.turn_clock import speech_clock
+from voiceloop.listen.ui import error_line
+from voiceloop.state import TurnEvent
 
 READ_TIMEOUT_S = 0.1  # every wait is bounded so a stop request is seen quickly
 REOPEN_EVERY_S = 2.0  # how often a lost microphone is tried again
+TALKED_OVER_S = 1.0
+"""What was said over a reply and caught by barge-in is heard to its end as one utterance; when the segmenter is
+still not inside one this long after the trigger (too short, a cough), there is none, and the queued turns go on."""
 AUDIO_IN = "audio is coming in — speak any time"
 """Printed once the microphone has really delivered (and again after it is reopened): a fresh capture stream can
 take seconds to start, and speech before this line is not heard."""
@@ -43,7 +46,7 @@ OpenSource = Callable[[], AudioSource]
 
 
 class Listener:
-    """Feeds microphone chunks to the segmenter and runs a turn for each utterance.
+    """Feeds microphone chunks to the segmenter and queues each utterance for the turn engine.
 
     `reopen`, when given, rebuilds the microphone after it is lost (unplugged, sound server
     restarted); the loop keeps trying every REOPEN_EVERY_S and says so.
@@ -65,11 +68,8 @@ class Listener:
         self.gate: Gate = gate or AlwaysGate()
         """Which utterances are turns (listen.mode); push_to_talk makes its own utterances (`ptt`)."""
         self.ptt = ptt
-        self._barged_in = False
-        self._watcher: BargeIn | None = None
-        self._overhear: Overhear | None = None
-        self._lent = 0  # the write prompt holds the microphone (nested holds counted)
-        self.max_turns: int | None = None
+        self._talked_over: float | None = None
+        """time.monotonic() when barge-in caught speech over a reply, until that speech is heard to its end."""
         self.segmenter = segmenter
         self.console = console
         self.reopen = reopen
@@ -82,16 +82,26 @@ class Listener:
         self.board = Switchboard(self.bus, self.view)
         self.tap = self.board.loop
         self.machine = self.board.machine
-        self.turns = 0
-        self._cut = False
         self._audio_in = False  # AUDIO_IN was printed for this microphone
-        self.last_head: HeadStart | None = None
-        """What the early start handed the last turn (its transcript and intents), or None."""
         self.frames = FrameChunker(segmenter.frame_samples)
-        self.always = isinstance(self.gate, AlwaysGate) and ptt is None
-        """Every sentence is a turn: early work and overhearing are for sentences sure to be turns."""
-        self.early, self.speculated = early_start_for(assistant, segmenter) if self.always else (None, None)
-        assistant.before_reply = self._before_reply
+        always = isinstance(self.gate, AlwaysGate) and ptt is None  # every sentence is a turn
+        early = early_start_for(assistant, segmenter) if always else None
+        self.engine = TurnEngine(assistant, self.board, segmenter, console, self.view, self.stop, early)
+        """Runs the turns heard, in order, with the handlers that listen meanwhile (overhearing, barge-in)."""
+        self.early, self.speculated = self.engine.early, self.engine.speculated
+
+    @property
+    def turns(self) -> int:
+        return self.engine.turns
+
+    @property
+    def last_head(self) -> HeadStart | None:
+        """What the early start handed the last turn (its transcript and intents), or None."""
+        return self.engine.last_head
+
+    def lend_mic(self) -> contextlib.AbstractContextManager[None]:
+        """The write prompt has the microphone (a spoken yes/no, or the keyboard): nothing else reads it."""
+        return self.engine.lend_mic()
 
     @property
     def source(self) -> AudioSource:
@@ -99,7 +109,6 @@ class Listener:
         return self.bus.source
 
     def run(self, max_turns: int | None = None) -> None:
-        self.max_turns = max_turns
         self.view.hint = self.ptt.hint if self.ptt is not None else self.gate.hint
         self.bus.start()
         try:
@@ -110,8 +119,9 @@ class Listener:
 
     def _loop(self, max_turns: int | None) -> None:
         while not self.stop.is_set():
+            talked_over = self._talked_over is not None
             try:
-                chunk = self.tap.read(READ_TIMEOUT_S, plain=self._barged_in)  # its echo tail, plain
+                chunk = self.tap.read(READ_TIMEOUT_S, plain=talked_over)  # their words over our echo's tail, plain
             except AudioDeviceError as e:
                 self._recover(e)
                 continue
@@ -119,7 +129,8 @@ class Listener:
                 if self.tap.finished:  # a recording, not a live mic: it has ended
                     last = self.segmenter.flush()
                     if last is not None:
-                        self._turn(last)
+                        self.engine.submit(Pending(last, Said.TALKED_OVER if talked_over else Said.LISTENING))
+                    self._answer(max_turns)
                     return
                 continue
             if not self._audio_in:
@@ -127,21 +138,21 @@ class Listener:
                 self.console.print(f"[dim]{AUDIO_IN}[/dim]", highlight=False)
             self.view.set_level(rms_dbfs(chunk), self.source.overflows + self.tap.dropped)
             self.gate.hear(chunk)
-            if self.ptt is not None and not self._barged_in:
+            if self.ptt is not None and not talked_over:
                 said = self.ptt.feed(chunk)
                 if said is not None:
-                    self._turn(said)
+                    self.engine.submit(Pending(said))
+                    if self._answer(max_turns):
+                        return
                 self.board.hearing(self.ptt.talking)
-                if max_turns is not None and self.turns >= max_turns:
-                    return
                 continue
             if self._feed(self.frames.push(chunk), max_turns):
                 return
 
     def _feed(self, frames: list[np.ndarray], max_turns: int | None) -> bool:
-        """Feed frames to the segmenter, running a turn for each utterance; True when the loop should end.
-        After a turn the frames still queued are stale (heard while busy): only what the turn left in the
-        chunker (speech caught by barge-in) goes on."""
+        """Feed frames to the segmenter, queueing each utterance and running the turns queued; True when the loop
+        should end. After the turns the frames still queued are stale (heard while busy): only what they left in
+        the chunker (speech caught by barge-in) goes on."""
         i = 0
         while i < len(frames):
             if self.stop.is_set():
@@ -152,129 +163,51 @@ class Listener:
                 if self.early is not None:
                     self.early.watch(self.segmenter)
                 self.board.hearing(self.segmenter.state is SegState.SPEECH)
-                continue
-            clock = speech_clock(self.tap.last, self.frames, len(frames) - i, 0 if utt.cut else silent)
-            admitted, heard = self.gate.admit(utt) if not self._barged_in else (True, None)
-            if admitted:
-                self._turn(utt, heard, clock)
-            if max_turns is not None and self.turns >= max_turns:
+                if not self._talk_over_lost():
+                    continue
+            else:
+                clock = speech_clock(self.tap.last, self.frames, len(frames) - i, 0 if utt.cut else silent)
+                said = Said.LISTENING if self._talked_over is None else Said.TALKED_OVER
+                self._talked_over = None
+                admitted, heard = self.gate.admit(utt) if said is Said.LISTENING else (True, None)
+                if admitted:
+                    self.engine.submit(Pending(utt, said, heard, clock))
+            if self._answer(max_turns):
                 return True
-            self.board.show()  # the turn and its echo tail are over
+            self.board.show()  # the turns and their echo tails are over
             frames, i = self.frames.push(np.zeros(0, dtype=np.int16)), 0
         return False
 
-    def _turn(self, utt: Utterance, heard: Transcript | None = None, clock: Clock | None = None) -> None:
-        self._cut = utt.cut  # cut at vad.max_utterance_s: the speech goes on, and its next piece is wanted
-        if utt.clipped:  # it began while we were not listening: acting on half a sentence is worse than asking
-            if self.early is not None:
-                self.early.discard()
-            self.console.print(
-                "[yellow]ignored[/yellow] speech that began while I was not listening; please say it again",
-                highlight=False,
-            )
-            return
-        barged, self._barged_in = self._barged_in, False
-        self.board.move(TurnEvent.UTTERANCE, show=False)  # loop's tap off till the echo tail; the assistant shows
-        try:
-            if barged:  # what they said over the reply: "stop" ends it there
-                heard = heard or self.assistant.transcriber.transcribe(utt.samples)
-                if is_stop(heard.text):
-                    self.console.print(heard_line(heard.text, "stopped"))
-                    self.board.move(TurnEvent.TURN_DONE, show=False)
-                    self._deaf_for_echo_tail()
-                    return
-            self.turns += 1
-            self._overhear = self._overhearing()  # thinking has begun: what they say now is kept
-            head = HeadStart(heard) if heard is not None else None
-            if head is None and self.early is not None:
-                self.view.set_state(LoopState.THINKING)  # the utterance is over; what is left is the early work
-                head = self.early.take(utt)
-            self.last_head = head
-            kept = self._run_turn(utt, head, clock or Clock())
-        finally:
-            if self.speculated is not None:
-                self.speculated.drop_all()  # an early reply the turn did not take is closed now
-            if self.machine.state not in (LoopState.LISTENING, LoopState.HEARING):
-                self.board.move(TurnEvent.TURN_DONE)  # an error on the way: listen again
-        for later in kept:  # said while the turn was thinking: each is a turn of its own, in order
-            if self.max_turns is None or self.turns < self.max_turns:
-                self.console.print("[dim]kept what you said while I was thinking[/dim]", highlight=False)
-                self._turn(later)
+    def _talk_over_lost(self) -> bool:
+        """Barge-in caught speech over a reply that did not become an utterance (too short): TALKED_OVER_S after
+        the trigger the segmenter is not inside one. Nothing is waited for then; True when turns are queued."""
+        since = self._talked_over
+        if since is None or self.segmenter.state is SegState.SPEECH or time.monotonic() - since < TALKED_OVER_S:
+            return False
+        self._talked_over = None
+        return bool(self.engine.queue)
 
-    def _overhearing(self) -> Overhear | None:
-        """A watcher for speech while the turn thinks (always mode: every sentence is a turn)."""
-        if not self.always:
-            return None
-        overhear = Overhear(self.board.open(Consumer.OVERHEAR, "overhear"), self.segmenter, self.stop)
-        overhear.start()
-        return overhear
+    def _answer(self, max_turns: int | None) -> bool:
+        """Run the queued turns, in the order they were said; True when the loop should end. When one is talked
+        over, the loop first hears what they said to its end: it is queued behind the turns still waiting."""
+        while self.engine.queue and not self.stop.is_set() and (max_turns is None or self.turns < max_turns):
+            done = self.engine.next()
+            if done.end is TurnEnd.TALKED_OVER:
+                self.segmenter.reset()
+                self.frames.reset(done.theirs)
+                self._talked_over = time.monotonic()
+                break
+            if done.end is TurnEnd.ECHO:
+                self._deaf_for_echo_tail(done.cut)
+        return self.stop.is_set() or (max_turns is not None and self.turns >= max_turns)
 
-    def _run_turn(self, utt: Utterance, head: HeadStart | None, clock: Clock) -> list[Utterance]:
-        """Run the turn; returns the utterances said while it was thinking (the next turns)."""
-        overhear, self._lent = self._overhear, 0
-        # a watcher for the person talking over the reply (vad.barge_in), its tap fed only while the reply plays
-        watcher = self._watcher = barge_in_for(self.assistant, lambda: self.board.open(Consumer.BARGE_IN, "barge-in"))
-        if watcher is not None:
-            watcher.start()
-        try:
-            turn = self.assistant.handle(utt, clock, head)
-            print_turn(self.console, turn)
-            trace_turn(clock, turn, self.early, self.speculated, head)
-            self.view.set_turn(turn.transcript, turn.reply, turn.timings_ms)
-        except (LLMError, VoiceloopError, OSError) as e:
-            self.console.print(error_line(e, " — still listening"), soft_wrap=True)
-        finally:
-            barged = watcher is not None and watcher.triggered.is_set() and self.machine.can(TurnEvent.BARGED_IN)
-            # the loop's tap takes over in the same step: the watcher's and overhearing's rest is theirs
-            self.board.move(TurnEvent.BARGED_IN if barged else TurnEvent.TURN_DONE, show=False)
-            theirs = watcher.finish() if watcher is not None else None
-            if overhear is not None:
-                overhear.stop()
-            self._overhear = self._watcher = None
-            self.board.close_turn()
-        kept = overhear.heard if overhear is not None else []
-        if theirs is not None:  # they spoke over the reply: what they said starts the next turn
-            self.console.print("[yellow]interrupted[/yellow] — you spoke, so I stopped; listening", highlight=False)
-            self.segmenter.reset()
-            self.frames.reset(theirs)
-            self._barged_in = True
-            return kept
-        if overhear is not None and not self.machine.visited & {LoopState.SPEAKING, LoopState.CONFIRMING}:
-            return kept  # nothing was played, so no echo to wait out; speech under way goes on in the loop
-        self._deaf_for_echo_tail()
-        return kept
-
-    def _before_reply(self) -> None:
-        """Just before the reply's first sound: wait while they are still talking, then stop overhearing."""
-        if LoopState.SPEAKING in self.machine.visited:
-            return
-        if self._overhear is not None:
-            self._overhear.settle(self.assistant.cfg.vad.max_utterance_s)
-        self.board.move(TurnEvent.REPLY_STARTED)  # the barge-in watcher is fed from here
-
-    @contextlib.contextmanager
-    def lend_mic(self) -> Iterator[None]:
-        """The write prompt has the microphone (a spoken yes/no, or the keyboard): nothing else reads it."""
-        self._lent += 1
-        if self._lent == 1:
-            if self._overhear is not None:
-                self._overhear.stop()  # what was said before the prompt is kept; the rest is the prompt's
-            self.board.move(TurnEvent.ASKED)
-        try:
-            yield
-        finally:
-            self._lent -= 1
-            if not self._lent:
-                self.board.move(TurnEvent.ANSWERED)
-                if LoopState.SPEAKING in self.machine.visited:  # the reply had begun: it goes on
-                    self.board.move(TurnEvent.REPLY_STARTED)
-
-    def _deaf_for_echo_tail(self) -> None:
+    def _deaf_for_echo_tail(self, cut: bool) -> None:
         """Half-duplex: drop what the mic caught while we worked and spoke (our own voice), then stay
-        deaf for the rest of the echo tail after our last audible sound (counted in samples, bounded in time)."""
+        deaf for the rest of the echo tail after our last audible sound (counted in samples, bounded in time).
+        cut: the last utterance was cut at vad.max_utterance_s, so speech already under way is its next piece."""
         with contextlib.suppress(AudioDeviceError):  # the main loop reports and recovers
             self.tap.wait_out(echo_tail_left(self.assistant.speaker, self.assistant.cfg.vad.echo_tail_ms), self.stop)
-        self.segmenter.reset(resumed=not self._cut)  # else speech already under way is a clip, not a turn
+        self.segmenter.reset(resumed=not cut)  # else speech already under way is a clip, not a turn
         self.frames.reset()
 
     def _recover(self, error: AudioDeviceError) -> None:
