@@ -24,11 +24,11 @@ from voiceloop.agent.confirm import Said, answer_to, decide, drop_typed_ahead, q
 from voiceloop.agent.rename import Rename, renamed, with_suffix
 from voiceloop.agent.sandbox import Proposal
 from voiceloop.audio.bus import CaptureBus, Tap
-from voiceloop.audio.formats import ms_to_samples
 from voiceloop.audio.frames import FrameChunker
 from voiceloop.audio.vad import Segmenter
 from voiceloop.config import Config
 from voiceloop.errors import AudioDeviceError
+from voiceloop.listen.echo import echo_tail_left
 from voiceloop.listen.ui import heard_line
 from voiceloop.stt.transcript import Transcriber, Transcript
 from voiceloop.voice.speech import Speaker
@@ -99,8 +99,8 @@ class VoiceConfirmer:
 
     def _listen(self, tap: Tap, ears: Ears, keys: bool, proposal: Proposal) -> tuple[bool, str]:
         ears.transcriber.hint_files([])  # file names in Whisper's prompt turn a short "no" into "note"
-        try:
-            tap.wait_out(ms_to_samples(self.cfg.vad.echo_tail_ms), self.stop)  # half-duplex: our question's echo
+        try:  # half-duplex: our question's echo, its tail counted from its last audible sound as the loop counts it
+            tap.wait_out(echo_tail_left(ears.speaker, self.cfg.vad.echo_tail_ms), self.stop)
         except AudioDeviceError:
             return self._typed(keys, proposal) if keys else (False, MIC_GONE)
         ears.segmenter.reset(resumed=True)  # speech already under way is not a whole answer
