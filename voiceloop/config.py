@@ -102,7 +102,7 @@ class SttConfig:
     short_window: bool = True
     """faster-whisper: encode the utterance plus 2 s of silence, not the whole 30 s window (stt/short_window.py)."""
     repair_names: bool = True
-    """Mend misheard file names: "report.mb" is report.md, "ReadMe.md" readme.md (stt/heard_names.py)."""
+    """Mend misheard file names ("report.mb" is report.md) and decode a request naming a file again with a beam."""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from voiceloop.stt.heard_names import mend
 from voiceloop.stt.inflight import RUNNING
 from voiceloop.stt.models import looks_like_path, resolve_ct2
 from voiceloop.stt.moonshine import Moonshine
-from voiceloop.stt.short_window import transcribe_short
+from voiceloop.stt.short_window import NAMES_BEAM, transcribe_short
 from voiceloop.stt.transcript import Transcriber, Transcript, float_audio
 from voiceloop.stt.vocabulary import bias_prompt
 
@@ -98,13 +98,11 @@ class FasterWhisper:
         return None if short is None or short.looped else short.text
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
-        t0 = time.perf_counter()
-        audio = float_audio(samples)
-        if self.cfg.short_window:
+        t0, audio, cfg = time.perf_counter(), float_audio(samples), self.cfg
+        if cfg.short_window:  # a request that names a file gets the names beam too (stt.repair_names)
+            beams = {"beam_size": cfg.beam_size, "names_beam": NAMES_BEAM if cfg.repair_names else 0}
             with RUNNING.running():
-                short = transcribe_short(
-                    self._model, audio, language=self.cfg.language, prompt=self.prompt, beam_size=self.cfg.beam_size
-                )
+                short = transcribe_short(self._model, audio, language=cfg.language, prompt=self.prompt, **beams)
             if short is not None and not short.needs_whole_window(len(audio) / SAMPLE_RATE):
                 avg, no_speech = confidence([short.stats])
                 if avg >= self.cfg.min_avg_logprob and no_speech <= self.cfg.max_no_speech_prob:

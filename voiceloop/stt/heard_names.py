@@ -17,7 +17,7 @@ import functools
 import re
 from pathlib import Path
 
-from voiceloop.vocabulary import phrase_set, table
+from voiceloop.vocabulary import contains, phrase_set, table
 
 LISTS = Path(__file__).resolve().parent / "heard_names.yaml"
 RHYMES = ("bcdegptvz", "flmnsx", "ahjk", "iy", "quw")
@@ -112,3 +112,13 @@ def mend(text: str) -> str:
     text = _UNDER_SCORE.sub("underscore", text)
     text = _SPOKEN.sub(_mend_spoken, text)
     return _WRITTEN.sub(_mend_written, text)
+
+
+def names_a_file(text: str) -> bool:
+    """True when the words name a file or ask for one: a written name with a known extension, a mark said aloud
+    ("dot", "underscore"), a `called` word or a `wants_file` word ("file", "script"). Questions and chat do not."""
+    if any(m[2].lower() in extensions() and not _INITIALS.fullmatch(m[0]) for m in _WRITTEN.finditer(text)):
+        return True
+    said = " ".join(text.lower().replace(",", " ").replace(".", " ").split())
+    marks = table("spoken_marks")
+    return any(w in marks for w in said.split()) or contains(said, "called") or contains(said, "wants_file")

@@ -12,6 +12,7 @@ beam pass, no fallback: what stt/engines.py asked of `transcribe` before.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import re
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from voiceloop.stt.heard_names import names_a_file
 
 SAMPLE_RATE = 16_000
 HOP = 160  # samples per mel frame (10 ms)
@@ -29,6 +32,11 @@ said some short questions two or three times over; 2 s gave the fewest word erro
 MIN_TOKENS_PER_S = 1.2
 """Fewer tokens than this per second of the clip is a decode that stopped early (people say 2-4 words a second;
 the clip's own silence at both ends keeps short answers like "Yes." above it)."""
+NAMES_BEAM = 5
+"""The beam for a request that names a file (stt.repair_names): greedy decoding takes the likeliest next token, and a
+name is where the likeliest token so often leads astray ("whether dot pi", "count down dot pi", "by.py.net"); five
+hypotheses kept side by side find the name more often (measured in the README), for one more decode of the encoder
+output already made (no second encoder pass). Questions and chat stay greedy."""
 STEP_S = 1.0
 """Windows come in whole steps, so a clip and the same clip a frame longer decode alike."""
 
@@ -42,6 +50,8 @@ class Decoded:
     avg_logprob: float
     no_speech_prob: float
     compression_ratio: float
+    second_look: bool = False
+    """True when this is the names beam's decode (NAMES_BEAM), not the first one."""
 
     @property
     def stats(self) -> tuple[int, float, float, float]:
@@ -92,11 +102,17 @@ def window_frames(samples: int) -> int | None:
     return frames if frames < WINDOW_FRAMES else None
 
 
-def transcribe_short(model: Any, audio: np.ndarray, *, language: str, prompt: str, beam_size: int) -> Decoded | None:
+def transcribe_short(
+    model: Any, audio: np.ndarray, *, language: str, prompt: str, beam_size: int, names_beam: int = 0
+) -> Decoded | None:
     """Decode float32 16 kHz `audio` with faster-whisper's `model` (a WhisperModel) in a window fitted to it;
-    None when the clip is too long for that (the caller uses the whole-window path)."""
+    None when the clip is too long for that (the caller uses the whole-window path).
+
+    names_beam > beam_size: a decode whose words name a file (heard_names.names_a_file) is decoded again from the
+    same encoder output with that beam, and the best of its hypotheses that is not said over again is the one
+    kept (see NAMES_BEAM)."""
     from faster_whisper.tokenizer import Tokenizer
-    from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
+    from faster_whisper.transcribe import get_suppressed_tokens
 
     frames = window_frames(len(audio))
     if frames is None:
@@ -111,22 +127,36 @@ def transcribe_short(model: Any, audio: np.ndarray, *, language: str, prompt: st
     tokenizer = Tokenizer(model.hf_tokenizer, multilingual, task="transcribe", language=language or "en")
     previous = tokenizer.encode(" " + prompt.strip()) if prompt else []
     tokens = model.get_prompt(tokenizer, previous, without_timestamps=True)
+    suppress = list(get_suppressed_tokens(tokenizer, (-1,)) or ())
+    decoded = _decode(model, encoded, tokens, tokenizer, suppress, beam_size)
+    if names_beam > beam_size and names_a_file(decoded.text):
+        again = _decode(model, encoded, tokens, tokenizer, suppress, names_beam)
+        return dataclasses.replace(again, second_look=True)
+    return decoded
+
+
+def _decode(model: Any, encoded: Any, tokens: list[int], tokenizer: Any, suppress: list[int], beam: int) -> Decoded:
+    """One decode of the encoded window; with a beam, its best hypothesis that is not said over again."""
+    from faster_whisper.transcribe import get_compression_ratio
+
     result = model.model.generate(
         encoded,
         [tokens],
-        beam_size=beam_size,
+        beam_size=beam,
+        num_hypotheses=beam,
         max_length=model.max_length,
         return_scores=True,
         return_no_speech_prob=True,
         suppress_blank=True,
-        suppress_tokens=list(get_suppressed_tokens(tokenizer, (-1,)) or ()),
+        suppress_tokens=suppress,
     )[0]
-    ids = result.sequences_ids[0]
-    text = tokenizer.decode(ids).strip()
+    texts = [tokenizer.decode(ids).strip() for ids in result.sequences_ids]
+    best = next((n for n, text in enumerate(texts) if not repeats(text)), 0)
+    ids, text = result.sequences_ids[best], texts[best]
     return Decoded(
         text=text,
         tokens=len(ids),
-        avg_logprob=result.scores[0] * len(ids) / (len(ids) + 1),
+        avg_logprob=result.scores[best] * len(ids) / (len(ids) + 1),
         no_speech_prob=result.no_speech_prob,
         compression_ratio=get_compression_ratio(text),
     )
