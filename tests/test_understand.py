@@ -58,6 +58,9 @@ def understood(text: str, known: tuple[str, ...] = ()) -> list[tuple[str, str, s
             "what is a prime number? Also write primes.py that lists them",
             ["what is a prime number?", "Also write primes.py that lists them"],
         ),
+        ("Summarize report.txt, please.", ["Summarize report.txt, please"]),  # a filler after it asks nothing
+        ("Summarize report.txt. Please.", ["Summarize report.txt. Please"]),
+        ("create a.txt and please tell me a joke", ["create a.txt", "please tell me a joke"]),
     ],
 )
 def test_a_compound_request_is_cut_only_where_a_new_request_starts(text: str, parts: list[str]) -> None:
@@ -80,6 +83,12 @@ def test_a_compound_request_is_cut_only_where_a_new_request_starts(text: str, pa
             [("create_file", "notes.txt", "buy apples")],
         ),
         ("new file todo.md saying call the plumber", (), [("create_file", "todo.md", "call the plumber")]),
+        (  # Whisper's comma before dictated words
+            "Create a file called list.txt with the text, eggs, and milk.",
+            (),
+            [("create_file", "list.txt", "eggs, and milk")],
+        ),
+        ("Summarize report.txt, please.", ("report.txt",), [("summarize", "report.txt", "")]),
         ("create groceries.txt with a shopping list", (), [("create_file", "groceries.txt", "")]),
         ("generate a bash script named cleanup.sh that deletes tmp files", (), [("write_code", "cleanup.sh", "")]),
         ("create a python class for a bank account in bank.py", (), [("write_code", "bank.py", "")]),

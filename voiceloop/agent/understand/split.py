@@ -123,6 +123,8 @@ def _file_command(right: str) -> str:
 def _starts_request(left: str, right: str, joint: str) -> bool:
     """True when `right` begins a request of its own after `left`."""
     head = strip_lead(right)
+    if not head.strip(" ,.;!?"):
+        return False  # "Summarize report.txt, please.": only fillers after the cut, nothing more asked
     if not strip_lead(left).strip(" ,.!?"):
         return False  # "Okay, ..." / "Right, ...": nothing was asked before the comma
     if is_context(strip_lead(left)):
