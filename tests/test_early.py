@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,7 @@ from voiceloop.audio.mic import WavSource
 from voiceloop.audio.vad import Segmenter, Utterance, WebRtcVad, build_segmenter
 from voiceloop.config import Config, VadConfig
 from voiceloop.devtools.acoustic_room import first_loud, last_loud
-from voiceloop.listen.early import EarlyStart, Job
+from voiceloop.listen.early import EarlyStart
 from voiceloop.listen.loop import Listener
 from voiceloop.listen.turn_clock import TRACE_ENV, speech_clock
 from voiceloop.llm.ollama import OllamaClient
@@ -236,38 +236,3 @@ def test_a_job_is_not_taken_for_an_utterance_that_goes_on_past_its_audio() -> No
     assert utt is not None
     assert early.started == 2 and early.wasted == 1  # the first pause's job was dropped when speech came back
     assert early.take(utt) == 480 * (10 + 3 + 10 + 3)
-
-
-def test_an_early_job_waits_for_a_warming_request_already_on_the_server() -> None:
-    """A warming request sent just before the pause holds the server's one slot: the early job's transcription
-    starts once its answer is back (on two cores Whisper beside llama.cpp slowed both, and the reply queued behind
-    it anyway: reply asked -> first token 300-400 ms). It started at once before."""
-    seg, frames = scripted("1" * 25 + "0" * 30)
-    answered: list[float] = []
-    started: list[float] = []
-
-    def warm(samples: np.ndarray, job: Job) -> None:
-        job.asked_at = time.perf_counter()
-        time.sleep(0.3)  # the server evaluating the words so far
-        job.answered_at = time.perf_counter()
-        answered.append(job.answered_at)
-
-    def work(samples: np.ndarray, job: Job) -> int:
-        started.append(time.perf_counter())
-        return len(samples)
-
-    early: EarlyStart[int] = EarlyStart(work, after_ms=90, frame_ms=30, warm=warm, warm_every_ms=600)
-    for f in frames[:25]:
-        assert seg.feed(f) is None
-        early.watch(seg)
-    assert early.warmed == 1 and early.last_warming is not None
-    wait_until(lambda: early.last_warming is not None and early.last_warming.asked_at is not None)
-    utt = fed(seg, frames[25:], early)
-    assert utt is not None and early.take(utt) == 480 * (25 + 3)  # the job's audio: up to the pause
-    assert answered and started and started[0] >= answered[0], (started, answered)
-
-
-def wait_until(done: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not done() and time.monotonic() < deadline:
-        time.sleep(0.005)

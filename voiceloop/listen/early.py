@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
-import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -27,7 +26,6 @@ T = TypeVar("T")
 JOIN_STEP_S = 0.1  # short waits, so Ctrl-C is seen at once
 MAX_WAIT_S = 120.0  # default: an early job that hangs this long is given up on; the turn does the work itself
 WARM_EVERY_MS = 600  # while the person talks: speech between two warmings of the model (listen/warm.py)
-WARM_WAIT_S = 1.0  # the most an early job waits for a warming request already on the server
 
 
 def same_speech(early: np.ndarray, final: np.ndarray) -> bool:
@@ -55,19 +53,6 @@ class Job:
         """perf_counter() when that request's answer was back."""
 
 
-def in_flight(job: Job) -> bool:
-    """Its LLM request went out and its answer is not back yet."""
-    return job.asked_at is not None and job.answered_at is None
-
-
-def wait_for_answer(warming: Job, job: Job) -> None:
-    """Let a warming request already on the server finish before this job transcribes: on two cores Whisper beside
-    llama.cpp slows both (its threads wait on each other), and the job's own request queues behind it anyway."""
-    deadline = time.monotonic() + WARM_WAIT_S
-    while in_flight(warming) and not job.cancel.is_set() and time.monotonic() < deadline:
-        time.sleep(0.005)
-
-
 def _running(job: Job | None) -> bool:
     return job is not None and job.thread is not None and job.thread.is_alive()
 
@@ -78,7 +63,7 @@ class EarlyStart(Generic[T]):
     work(samples, job) runs on a worker thread; it should set job.heard when it has the transcript and stop
     when job.cancel is set. warm(samples, job), when given, runs on a worker every `warm_every_ms` of speech
     while the person is still talking, one at a time, never beside an early job; its result is not kept, and
-    it is cancelled when the pause starts an early job (a request of it already on the server is let finish first).
+    it is cancelled when the pause starts an early job.
     """
 
     def __init__(
@@ -122,12 +107,11 @@ class EarlyStart(Generic[T]):
         samples = segmenter.peek()
         if samples is None:
             return
-        warming = self._warming
-        if warming is not None:  # the pause: a warming not yet sent is not sent (the early job's request goes first)
-            warming.cancel.set()
+        if self._warming is not None:  # the pause: the early job's request goes first
+            self._warming.cancel.set()
         job = Job(samples)
         self._job = self._last = job
-        job.thread = spawn("voiceloop-early", self._run, job, warming)
+        job.thread = spawn("voiceloop-early", self._run, job)
         self.started += 1
 
     @property
@@ -195,11 +179,7 @@ class EarlyStart(Generic[T]):
     def _busy(self) -> bool:
         return _running(self._last)
 
-    def _run(self, job: Job, warming: Job | None = None) -> None:
-        if warming is not None and in_flight(warming):
-            wait_for_answer(warming, job)
-            if job.cancel.is_set():  # they went on talking meanwhile: no transcription for nothing
-                return
+    def _run(self, job: Job) -> None:
         try:
             result = self.work(job.samples, job)
         except Exception:  # the turn will do the work again and report the problem properly
