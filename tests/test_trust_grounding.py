@@ -140,6 +140,16 @@ def test_a_bare_language_word_is_not_a_file_name(action: str) -> None:
     assert got.action is Action.GENERAL_CHAT and got.filename == ""
 
 
+def test_a_name_read_inside_a_name_said_whole_is_the_whole_one() -> None:
+    """Whisper hears "in test underscore timer dot py" as "and ...": the model may take "it" (timer.py), and
+    timer.py is only a piece of the name the person said."""
+    said = ModelIntent(action="write_code", filename="timer.py", content="", request="a test")
+    got = ground(said, "Write a test for it and test_timer.py", ["timer.py"])
+    assert (got.action, got.filename) == (Action.WRITE_CODE, "test_timer.py")
+    same = ModelIntent(action="edit_file", filename="timer.py", content="", request="add a docstring")
+    assert ground(same, "add a docstring to timer.py", ["timer.py"]).filename == "timer.py"
+
+
 @pytest.mark.llm
 @pytest.mark.parametrize("known", [False, True])
 def test_a_question_with_a_lead_in_is_answered_never_written(cfg, llm, known: bool) -> None:

@@ -56,8 +56,9 @@ def ground(m: ModelIntent, part: str, known: list[str], earlier: tuple[str, ...]
     if name.lower() in LANGUAGES:
         name = ""  # "In Python, ...": a language, not a file called python
     own = names_in(part)
-    if name and own and not mentioned(name, part) and not escapes(name):
-        name = session_file(own[0], known) or own[0]  # the part said which file: that one, not the model's pick
+    whole = _whole(name, own)
+    if name and own and not escapes(name) and (whole or not mentioned(name, part)):
+        name = whole or session_file(own[0], known) or own[0]  # the part said which file: that one, not the model's
     if not name and action in (*WRITES, Action.SUMMARIZE) and (has_pronoun(said) or action is Action.EDIT_FILE):
         name = known_by_words(said, known) or (known[-1] if known and has_pronoun(said) else "")
     if name in earlier and not mentioned(name, part) and not _points_to(said, name, known):
@@ -107,6 +108,14 @@ def settle_name(intent: Intent, part: str, known: list[str]) -> Intent:
     if near.sure:
         return dataclasses.replace(intent, filename=near.name)
     return ask_if_meant(part, heard, near.name, intent.via)
+
+
+def _whole(name: str, said: list[str]) -> str:
+    """The name said whole that name is only a piece of (test_timer.py for timer.py in "a test for it and
+    test_timer.py"); "" when there is none."""
+    if not name or name in said:
+        return ""
+    return next((whole for whole in said if squash(name) in squash(whole)), "")
 
 
 def _points_to(said: str, name: str, known: list[str]) -> bool:
