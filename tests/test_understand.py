@@ -4,9 +4,10 @@ when unsure, and the schema check. The model's own part is in test_understand_mo
 from __future__ import annotations
 
 import json
+import unicodedata
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from voiceloop.agent.intents import Action, IntentParseError, Via
@@ -204,6 +205,7 @@ _ACTIONS = st.sampled_from(["create_file", "write_code", "edit_file", "summarize
     content=st.text(max_size=40),
     known=st.lists(st.sampled_from(["a.py", "notes.txt", "plan.md"]), max_size=2),
 )
+@example(said="².A", action="create_file", filename="².A", content="", known=[])  # read as "2.A": said, not made up
 def test_grounding_never_keeps_unsaid_content_or_names(
     said: str, action: str, filename: str, content: str, known: list[str]
 ) -> None:
@@ -218,7 +220,8 @@ def test_grounding_never_keeps_unsaid_content_or_names(
 
 
 def letters(text: str) -> str:
-    return "".join(c for c in text.lower() if c.isalnum())
+    """The letters and digits of text, as names are read: in Unicode's compatibility form ("²" is "2")."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text).lower() if c.isalnum())
 
 
 def _eval_sentences() -> list[tuple[str, list[str]]]:
