@@ -27,10 +27,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.llm, pytest.mark.audio]
 
 HELD_S = 60.0  # the model waits at most this long for the second question (a failing run ends, not hangs)
 TALK_AT_S = 0.5  # the third question begins this long after the reply is shown as speaking
-QUESTIONS = [  # what is said, and the word that shows which question a turn was
-    ("Tell me a long story about a brave little dragon.", "dragon"),
-    ("What is the capital of France?", "france"),
-    ("How far away is the moon?", "moon"),
+QUESTIONS = [  # what is said, and words of which one shows which question a turn was
+    ("Tell me a long story about a brave little dragon.", ("dragon",)),
+    ("What is the capital of France?", ("france",)),
+    # said over the reply: how often talk-overs are heard word for word is a rate, test_bargein_room's to measure
+    ("How far away is the moon?", ("moon", "far away")),
 ]
 
 
@@ -91,8 +92,10 @@ def test_a_kept_question_and_one_said_over_the_reply_are_both_answered_in_order(
     log = child.logfile_read.getvalue()
     said = [line.lower() for line in said_lines(log)]
     assert len(said) == 3, printed(log)
-    for line, (_, word) in zip(said, QUESTIONS, strict=True):
-        assert word in line, printed(log)
+    for line, (_, words) in zip(said, QUESTIONS, strict=True):
+        assert any(w in line for w in words), printed(log)
     assert log.count("interrupted") == 1, printed(log)  # the third talked over the first reply
+    # only the second was kept while a turn thought; the old loop overheard the rest of the third as a turn of its own
+    assert log.count("kept what you said") == 1, printed(log)
     assert "ignored" not in log, printed(log)  # no question lost its start
     assert "Traceback" not in log
