@@ -100,6 +100,17 @@ def said_lines(log: str) -> list[str]:
     return [" ".join(m.split()) for m in re.findall(r"You said:(.*?)" + end, plain, re.S)]
 
 
+def expect_turns(child: pexpect.spawn, n: int) -> None:
+    """n turns heard, the last one's reply spoken to its end and listening again; a failure shows what it printed."""
+    try:
+        for _ in range(n):
+            child.expect("You said:")
+        child.expect("Reply:")
+        child.expect("listening")
+    except pexpect.TIMEOUT:
+        pytest.fail(f"not {n} turns; listen printed:\n" + printed(child.logfile_read.getvalue()))
+
+
 def printed(log: str) -> str:
     """What listen printed above its live status region (the region, redrawn ten times a second, left out): a
     failure shows every line of the run, not the last few seconds of redraws."""

@@ -15,14 +15,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pexpect
 import pytest
 
 from voiceloop.audio.formats import SAMPLE_RATE, read_wav, wav_bytes
 from voiceloop.devtools.bench_acoustic import DATA as ACOUSTIC
 
 from .conftest import DATA
-from .test_listen_audio import laptop, printed, said_lines, say, spawn_listen, stop  # noqa: F401  (laptop: a fixture)
+from .test_listen_audio import expect_turns, laptop, printed, said_lines, say, spawn_listen, stop  # noqa: F401  (laptop: a fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm, pytest.mark.audio]
 
@@ -48,13 +47,7 @@ def test_three_questions_said_quickly_are_all_heard_and_answered_in_order(
     child = spawn_listen(tmp_path, laptop, ollama_url)  # the shipped settings: barge-in is on
     child.timeout = 60  # a turn takes seconds: a lost question fails in a minute, not three
     say(laptop, str(wav)).wait()  # an absolute path: DATA / it is it
-    try:
-        for _ in QUESTIONS:
-            child.expect("You said:")
-        child.expect("Reply:")  # the last one's reply is spoken to its end
-        child.expect("listening")
-    except pexpect.TIMEOUT:
-        pytest.fail("not three turns; listen printed:\n" + printed(child.logfile_read.getvalue()))
+    expect_turns(child, len(QUESTIONS))
     assert stop(child) == 0
     log = child.logfile_read.getvalue()
     said = [line.lower() for line in said_lines(log)]

@@ -20,7 +20,7 @@ import pytest
 from voiceloop.audio.formats import SAMPLE_RATE, rms_dbfs, wav_bytes
 from voiceloop.config import TtsConfig
 
-from .test_listen_audio import laptop, printed, said_lines, say, spawn_listen, stop  # noqa: F401  (laptop: a fixture)
+from .test_listen_audio import expect_turns, laptop, printed, said_lines, say, spawn_listen, stop  # noqa: F401  (laptop: a fixture)
 from .wire import held
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm, pytest.mark.audio]
@@ -80,10 +80,7 @@ def test_a_kept_question_and_one_said_over_the_reply_are_both_answered_in_order(
             child.expect("speaking")  # the first reply begins once the second question has ended
             time.sleep(TALK_AT_S)
             assert say(laptop, str(clips[2])).wait() == 0  # over the first reply
-            for _ in QUESTIONS:
-                child.expect("You said:")
-            child.expect("Reply:")  # the last one's reply is spoken to its end
-            child.expect("listening")
+            expect_turns(child, len(QUESTIONS))
         except pexpect.TIMEOUT:
             pytest.fail("not three turns; listen printed:\n" + printed(child.logfile_read.getvalue()))
         finally:
