@@ -119,6 +119,6 @@ def names_a_file(text: str) -> bool:
     ("dot", "underscore"), a `called` word or a `wants_file` word ("file", "script"). Questions and chat do not."""
     if any(m[2].lower() in extensions() and not _INITIALS.fullmatch(m[0]) for m in _WRITTEN.finditer(text)):
         return True
-    said = " ".join(text.lower().replace(",", " ").replace(".", " ").split())
-    marks = table("spoken_marks")
-    return any(w in marks for w in said.split()) or contains(said, "called") or contains(said, "wants_file")
+    words = text.lower().replace(",", " ").replace(".", " ").split()
+    said, marks = " ".join(words), table("spoken_marks")
+    return any(w in marks for w in words) or contains(said, "called") or contains(said, "wants_file")
