@@ -25,6 +25,7 @@ from voiceloop.stt.heard_names import names_a_file
 
 SAMPLE_RATE = 16_000
 HOP = 160  # samples per mel frame (10 ms)
+ENCODED_HOP = 2 * HOP  # samples per frame of the encoder's output (it halves the mel frames)
 WINDOW_FRAMES = 3_000  # Whisper's own window: 30 s
 PAD_S = 2.0
 """Silence after the speech, inside the window: the decoder sees where the speech ends. With less (1 s) tiny.en
@@ -39,6 +40,12 @@ hypotheses kept side by side find the name more often (measured in the README), 
 output already made (no second encoder pass). Questions and chat stay greedy."""
 STEP_S = 1.0
 """Windows come in whole steps, so a clip and the same clip a frame longer decode alike."""
+MAX_TOKENS_PER_S = 10
+MAX_TOKENS_BASE = 12
+"""A decode is stopped at MAX_TOKENS_BASE + MAX_TOKENS_PER_S tokens a second of the window's speech: more than anyone
+says (5 words a second is fast, ~1.3 tokens a word). A decoder that lost the speech's end says the words over and
+over up to the model's own limit: 224 tokens, 1-1.8 s of tiny.en on two cores for warming's 1.1 s look at a
+question, beside the early job's transcription (the acoustic bench's "What is a good name for a cat?")."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,8 @@ class Decoded:
     compression_ratio: float
     second_look: bool = False
     """True when this is the names beam's decode (NAMES_BEAM), not the first one."""
+    ran_on: bool = False
+    """Stopped at max_tokens(): the decoder was saying something over (its text cut off mid-way)."""
 
     @property
     def stats(self) -> tuple[int, float, float, float]:
@@ -77,7 +86,7 @@ class Decoded:
     @property
     def looped(self) -> bool:
         """The decoder said something over again: a short window's own failure, decoded again on the whole one."""
-        return repeats(self.text)
+        return self.ran_on or repeats(self.text)
 
 
 def repeats(text: str) -> bool:
@@ -93,6 +102,11 @@ def repeats(text: str) -> bool:
 
 _WORD = re.compile(r"[a-z0-9']+")
 _LONE_LETTER = re.compile(r"(?<![\w'])[b-hj-zB-HJ-Z](?![\w'])")  # any letter alone but "a" and "I"
+
+
+def max_tokens(samples: int) -> int:
+    """The most tokens a decode of speech this long may write (MAX_TOKENS_PER_S)."""
+    return MAX_TOKENS_BASE + math.ceil(MAX_TOKENS_PER_S * max(0, samples) / SAMPLE_RATE)
 
 
 def window_frames(samples: int) -> int | None:
@@ -136,15 +150,20 @@ def transcribe_short(
 
 
 def _decode(model: Any, encoded: Any, tokens: list[int], tokenizer: Any, suppress: list[int], beam: int) -> Decoded:
-    """One decode of the encoded window; with a beam, its best hypothesis that is not said over again."""
+    """One decode of the encoded window, stopped at what speech that long can hold (max_tokens: ran_on); with a beam,
+    its best hypothesis that is not said over again."""
     from faster_whisper.transcribe import get_compression_ratio
+
+    cap = max_tokens(int(encoded.shape[1] * ENCODED_HOP) - int(PAD_S * SAMPLE_RATE))
+    # CTranslate2 writes at most half of max_length, and no more than the prompt leaves of it
+    limit = min(model.max_length, max(2 * cap, len(tokens) + cap))
 
     result = model.model.generate(
         encoded,
         [tokens],
         beam_size=beam,
         num_hypotheses=beam,
-        max_length=model.max_length,
+        max_length=limit,
         return_scores=True,
         return_no_speech_prob=True,
         suppress_blank=True,
@@ -159,4 +178,5 @@ def _decode(model: Any, encoded: Any, tokens: list[int], tokenizer: Any, suppres
         avg_logprob=result.scores[best] * len(ids) / (len(ids) + 1),
         no_speech_prob=result.no_speech_prob,
         compression_ratio=get_compression_ratio(text),
+        ran_on=len(ids) >= cap,
     )
