@@ -123,8 +123,17 @@ def main() -> int:
         sounded: list[float] = []
         stream = speaker.stream(lambda: sounded.append(time.monotonic()))
         bus.switch(off=[loop_tap])
-        watcher = BargeIn(bus.tap("barge-in"), player, WebRtcVad(2), args.margin_db, stream.cancel)
-        watcher.start()
+        watcher = BargeIn(player, WebRtcVad(2), args.margin_db, stream.cancel)
+        tap, fed = bus.tap("barge-in"), threading.Event()
+
+        def feed() -> None:  # as the listen loop feeds the watcher while the reply plays
+            while not fed.is_set():
+                chunk = tap.next(0.1)
+                if chunk is not None:
+                    watcher.feed(chunk)
+
+        feeder = threading.Thread(target=feed, daemon=True)
+        feeder.start()
         talker = None
         t_talk = None
         try:
@@ -144,8 +153,13 @@ def main() -> int:
                 talker = subprocess.Popen(["paplay", "-d", "vl_micfeed", str(clip)], env=env)
             stream.close()
         finally:
-            theirs = watcher.finish()
+            fed.set()
+            feeder.join(2.0)
             bus.switch(on=[loop_tap])
+            for chunk in tap.take_all():  # handed to it before the reply ended and not read yet
+                watcher.feed(chunk)
+            tap.close()
+            theirs = watcher.caught()
         caught_after = None
         if watcher.triggered.is_set() and t_talk is not None and watcher.triggered_at is not None:
             caught_after = watcher.triggered_at - t_talk

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -61,7 +62,10 @@ def test_a_question_asked_while_the_last_turn_is_thinking_is_kept(tmp_path: Path
     The real model's answers reach voiceloop only once the question and the silence that ends it have been
     said (a model that takes its time, as a 4B one does): so the question falls inside the first turn's
     thinking on any machine. Before, this rested on the 0.5B model writing the code slower than the question
-    took to say, and on a faster or slower box the question came after the turn or met the write prompt."""
+    took to say, and on a faster or slower box the question came after the turn or met the write prompt.
+
+    The first turn thinks on the turn engine's worker while the loop itself goes on reading the microphone (it
+    used to wait for the turn, and a thread of the overhearing's own read a tap of its own meanwhile)."""
     second = np.zeros(16000, dtype=np.int16)
     first, question = read_wav(DATA / "write_code.wav"), read_wav(DATA / "question.wav")
     wav = tmp_path / "two.wav"
@@ -70,10 +74,15 @@ def test_a_question_asked_while_the_last_turn_is_thinking_is_kept(tmp_path: Path
     ended_s = (len(first) + len(second) + len(question)) / 16000 + 2.0
     start: list[float] = []
     asked_at: list[float] = []
+    listening: list[Listener] = []
+    seen: list[tuple[float, set[str]]] = []  # while the first turn thinks: the age of the loop's last chunk, threads
 
     def after_the_question() -> None:
         asked_at.append(time.monotonic() - start[0])
         time.sleep(max(0.0, start[0] + ended_s - time.monotonic()))
+        last = listening[0].tap.last if listening else None
+        if not seen and last is not None:
+            seen.append((time.monotonic() - last.t1, {t.name for t in threading.enumerate()}))
 
     with held(cfg.ollama_host, after_the_question) as url:
         slow = dataclasses.replace(cfg, llm=dataclasses.replace(cfg.llm, host=url))
@@ -83,9 +92,12 @@ def test_a_question_asked_while_the_last_turn_is_thinking_is_kept(tmp_path: Path
         start.append(time.monotonic())  # the WAV microphone's clock starts with it, just after this
         mic = WavSource(wav, realtime=True)
         listener = Listener(assistant, mic, Segmenter(VadConfig(), WebRtcVad(2)), console)
+        listening.append(listener)
         listener.run(max_turns=2)
     out = console.file.getvalue()  # type: ignore[attr-defined]
     assert asked_at, out  # the model was asked through the pass-through
+    assert seen and seen[0][0] < 0.5, seen  # the loop read the microphone while the turn thought
+    assert "voiceloop-turn" in seen[0][1] and "voiceloop-overhear" not in seen[0][1], seen
     said = [line for line in out.splitlines() if line.startswith("You said:")]
     assert len(said) == 2 and "math" in said[0] and "capital of France" in said[1], (asked_at, out)
     assert "kept what you said while I was thinking" in out, out  # it came in while the first turn ran

@@ -114,13 +114,15 @@ def test_the_turn_remembers_what_it_went_through() -> None:
     assert machine.visited == {S.TRANSCRIBING}
 
 
-def test_the_switchboard_feeds_only_the_taps_the_state_names(tmp_path: Path) -> None:
-    """The machine wired to a real capture bus on the WAV source: each scripted move switches the taps, and
-    the audio moves from one consumer to the next without a gap or a repeat."""
+@pytest.mark.parametrize("handler", [Consumer.OVERHEAR, Consumer.BARGE_IN])
+def test_the_switchboard_feeds_the_loop_where_it_has_a_handler(tmp_path: Path, handler: Consumer) -> None:
+    """The machine wired to a real capture bus on the WAV source: the loop's one tap is fed in every state whose
+    consumers the loop hears for (its own segmenter, and here the overhearing or the barge-in watcher), never at
+    the write prompt (its yes/no has a tap of its own), and the audio reaches it without a gap or a repeat."""
     wav = tmp_path / "mic.wav"
     wav.write_bytes(wav_bytes((np.arange(SAMPLE_RATE * 3) % 30000).astype(np.int16)))
     bus = CaptureBus(WavSource(wav), threading.Event())
-    board = Switchboard(bus, LiveView(Console(file=io.StringIO())))
+    board = Switchboard(bus, LiveView(Console(file=io.StringIO())), {handler})
     bus.start()
     seqs: list[int] = []
 
@@ -130,26 +132,25 @@ def test_the_switchboard_feeds_only_the_taps_the_state_names(tmp_path: Path) -> 
             assert chunk is not None, tap.name
             seqs.append(chunk.seq)
 
+    fed: dict[LoopState, bool] = {}
     take(board.loop, 3)
-    board.move(E.VOICE_STARTED)
-    take(board.loop, 3)
-    board.move(E.UTTERANCE)  # the turn: the segmenter's tap is off, the overhearing's on
-    overhear = board.open(Consumer.OVERHEAR, "overhear")
-    barge = board.open(Consumer.BARGE_IN, "barge-in")
-    assert not board.loop.on and overhear.on and not barge.on
-    seqs += [c.seq for c in board.loop.take_all()]  # what it was handed before the switch is still its own
-    take(overhear, 3)
-    board.move(E.REPLY_STARTED)
-    assert (board.loop.on, overhear.on, barge.on) == (False, False, True)
-    seqs += [c.seq for c in overhear.take_all()]
-    take(barge, 3)
-    board.move(E.BARGED_IN)  # what they said over the reply goes on in the loop's own tap
-    assert (board.loop.on, overhear.on, barge.on) == (True, False, False)
-    seqs += [c.seq for c in barge.take_all()]
-    take(board.loop, 3)
-    assert board.view.state is S.HEARING
-    board.close_turn()
-    assert seqs == list(range(len(seqs)))
+    for event in [E.VOICE_STARTED, E.UTTERANCE, E.TRANSCRIBED, E.ASKED, E.ANSWERED, E.REPLY_STARTED, E.TURN_DONE]:
+        state = board.move(event)
+        fed[state] = board.loop.on
+        seqs += [c.seq for c in board.loop.take_all()]  # what it was handed before a switch is still its own
+        if board.loop.on:
+            take(board.loop, 3)
+    hears = handler is Consumer.OVERHEAR
+    assert fed == {
+        S.HEARING: True,
+        S.TRANSCRIBING: hears,
+        S.THINKING: hears,
+        S.CONFIRMING: False,
+        S.SPEAKING: not hears,
+        S.LISTENING: True,
+    }
+    assert board.view.state is S.LISTENING
+    assert seqs == list(range(len(seqs)))  # a recording waits while no tap is on: nothing lost
 
 
 def test_two_threads_moving_the_switchboard_never_make_a_move_the_table_refuses(tmp_path: Path) -> None:

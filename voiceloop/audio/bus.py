@@ -1,9 +1,9 @@
 """The capture bus: the one reader of the microphone, publishing every chunk once to subscriber taps.
 
 One worker reads the source (echo cancellation included, when it is wrapped), stamps each chunk with
-one monotonic clock and a sequence number, and hands it to every tap that is on. Consumers (the listen
-loop's segmenter, the overhearing, the barge-in watcher, the spoken yes/no) each read their own tap;
-nothing else reads the microphone, so no two of them ever split its audio between them.
+one monotonic clock and a sequence number, and hands it to every tap that is on. The listen loop reads one
+tap and hands each chunk on to the segmenter, the overhearing or the barge-in watcher; the spoken yes/no
+reads its own; nothing else reads the microphone, so no two of them ever split its audio between them.
 
 A live source (a microphone, a recording paced in real time) is read whether or not anyone keeps up: a
 tap that falls behind drops its oldest chunks and counts them. A recording read as fast as it is asked

@@ -30,12 +30,10 @@ from collections.abc import Callable
 import numpy as np
 
 from voiceloop.agent.assistant import Assistant
-from voiceloop.audio.bus import AudioChunk, Tap
+from voiceloop.audio.bus import AudioChunk
 from voiceloop.audio.formats import SAMPLE_RATE, ms_to_samples, rms_dbfs
 from voiceloop.audio.frames import FrameChunker
 from voiceloop.audio.vad import IsSpeech, WebRtcVad
-from voiceloop.errors import AudioDeviceError
-from voiceloop.runtime import spawn
 from voiceloop.voice.speech import Player
 
 FRAME_MS = 30
@@ -55,18 +53,17 @@ moment (a glitch in playback timing); the echo is never assumed quieter than thi
 
 
 class BargeIn:
-    """Runs on its own thread during a turn: start() when the turn starts, finish() when it ends. It reads its
-    own tap of the capture bus, which the listen loop feeds only while the reply plays."""
+    """Judges, chunk by chunk, whether the person talks over the reply: a handler with no thread of its own. The
+    listen loop feeds it every chunk of the microphone while the reply plays (feed), one watcher per reply; once it
+    has triggered, caught() is what they said so far, and the loop hears the rest itself."""
 
     def __init__(
         self,
-        tap: Tap,
         player: Player,
         is_speech: IsSpeech,
         margin_db: float,
         on_trigger: Callable[[], None] = lambda: None,
     ) -> None:
-        self.tap = tap
         self.player = player
         self.is_speech = is_speech
         self.margin_db = margin_db
@@ -80,69 +77,50 @@ class BargeIn:
         """(microphone, played, echo gain) in dB at the frame that stopped the reply, for the record."""
         self.plain_s = 0.0
         """Seconds of the pre-roll handed on as plain audio (linear echo estimate only taken out), for the record."""
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._captured: list[np.ndarray] = []
+        self._pre: collections.deque[tuple[np.ndarray, np.ndarray]] = collections.deque(maxlen=PRE_ROLL_FRAMES)
+        self._gains: list[float] = []
+        self._loud_run = self._audible = 0
+        self._frames, self._plains = FrameChunker(self.frame), FrameChunker(self.frame)
 
-    def start(self) -> None:
-        self.triggered.clear()
-        self._stop.clear()
-        self._captured = []
-        self._thread = spawn("voiceloop-barge-in", self._run)
-
-    def finish(self) -> np.ndarray | None:
-        """Stop watching; the person's speech (pre-roll included) if they barged in, else None. What the tap
-        was handed before it was switched off and not read yet is theirs too."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
-        rest = self.tap.take_all() if self._thread is None or not self._thread.is_alive() else []
-        self.tap.close()
+    def caught(self) -> np.ndarray | None:
+        """The person's speech over the reply so far (pre-roll included) once they talked over it, else None."""
         if not self.triggered.is_set():
             return None
-        self._captured += [_plain(chunk) for chunk in rest]
         return np.concatenate(self._captured) if self._captured else np.zeros(0, np.int16)
 
-    def _run(self) -> None:
-        pre: collections.deque[tuple[np.ndarray, np.ndarray]] = collections.deque(maxlen=PRE_ROLL_FRAMES)
-        gains: list[float] = []
-        loud_run = audible = 0
-        frames, plains = FrameChunker(self.frame), FrameChunker(self.frame)
-        while not self._stop.is_set():
-            try:
-                chunk = self.tap.next(0.1)
-            except AudioDeviceError:
-                return  # the main loop will notice and recover
-            if chunk is None:
+    def feed(self, chunk: AudioChunk) -> bool:
+        """Judge one chunk of the microphone; True once the person has talked over the reply (on_trigger has been
+        called then: the reply stops). Chunks fed after that are kept as theirs, plain."""
+        if self.triggered.is_set():
+            self._captured.append(_plain(chunk))
+            return True
+        batch = self._frames.push(chunk.samples)
+        plain_batch = self._plains.push(_plain(chunk))
+        for i, frame in enumerate(batch):
+            self._pre.append((frame, plain_batch[i]))
+            echo = self.player.recent_level(ECHO_WINDOW_S)
+            if echo is None:  # not speaking (yet / any more): nothing to talk over
+                self._loud_run = self._audible = 0
                 continue
-            if self.triggered.is_set():
-                self._captured.append(_plain(chunk))
+            if self._audible or echo > AUDIBLE_DBFS:
+                self._audible += 1
+            if self._audible <= ONSET_FRAMES:  # the first moments of our voice, leaked
                 continue
-            batch = frames.push(chunk.samples)
-            plain_batch = plains.push(_plain(chunk))
-            for i, frame in enumerate(batch):
-                pre.append((frame, plain_batch[i]))
-                echo = self.player.recent_level(ECHO_WINDOW_S)
-                if echo is None:  # not speaking (yet / any more): nothing to talk over
-                    loud_run = audible = 0
-                    continue
-                if audible or echo > AUDIBLE_DBFS:
-                    audible += 1
-                if audible <= ONSET_FRAMES:  # the first moments of our voice, leaked
-                    continue
-                mic = rms_dbfs(frame)
-                gain = self.echo_gain_db = max(MIN_ECHO_GAIN_DB, _upper(gains))
-                loud = self.is_speech(frame.tobytes()) and mic > echo + gain + self.margin_db
-                loud_run = loud_run + 1 if loud else 0
-                if not loud and len(gains) < LEARN_FRAMES and echo > AUDIBLE_DBFS:
-                    gains.append(mic - echo)  # not the person (their voice is what the bar is for): our echo
-                if loud_run >= TRIGGER_FRAMES:
-                    self.triggered_at = time.monotonic()
-                    self.trigger_db = (mic, echo, gain)
-                    self.triggered.set()
-                    self.on_trigger()
-                    self._captured = [*self._from_onset(list(pre)), *plain_batch[i + 1 :], plains.pending]
-                    break
+            mic = rms_dbfs(frame)
+            gain = self.echo_gain_db = max(MIN_ECHO_GAIN_DB, _upper(self._gains))
+            loud = self.is_speech(frame.tobytes()) and mic > echo + gain + self.margin_db
+            self._loud_run = self._loud_run + 1 if loud else 0
+            if not loud and len(self._gains) < LEARN_FRAMES and echo > AUDIBLE_DBFS:
+                self._gains.append(mic - echo)  # not the person (their voice is what the bar is for): our echo
+            if self._loud_run >= TRIGGER_FRAMES:
+                self.triggered_at = time.monotonic()
+                self.trigger_db = (mic, echo, gain)
+                self._captured = [*self._from_onset(list(self._pre)), *plain_batch[i + 1 :], self._plains.pending]
+                self.triggered.set()
+                self.on_trigger()
+                return True
+        return False
 
     def _from_onset(self, pre: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
         """The pre-roll as the next turn gets it: echo-cancelled up to where the person's voice began, plain
@@ -173,12 +151,16 @@ def _plain(chunk: AudioChunk) -> np.ndarray:
     return chunk.plain if chunk.plain is not None else chunk.samples
 
 
-def barge_in_for(assistant: Assistant, tap: Callable[[], Tap]) -> BargeIn | None:
-    """A watcher for the person talking over the reply, when vad.barge_in is on and we can speak; `tap` opens
-    its tap of the capture bus."""
+def barge_in_on(assistant: Assistant) -> bool:
+    """Whether replies can be talked over: vad.barge_in is on and we can speak."""
+    return assistant.cfg.vad.barge_in and assistant.speaker.player is not None
+
+
+def barge_in_for(assistant: Assistant) -> BargeIn | None:
+    """A watcher for the person talking over one reply, when vad.barge_in is on and we can speak."""
     vad = assistant.cfg.vad
     player = assistant.speaker.player
-    if not vad.barge_in or player is None:
+    if not barge_in_on(assistant) or player is None:
         return None
 
     def stop_speaking() -> None:
@@ -186,4 +168,4 @@ def barge_in_for(assistant: Assistant, tap: Callable[[], Tap]) -> BargeIn | None
         if stream is not None:
             stream.cancel()
 
-    return BargeIn(tap(), player, WebRtcVad(vad.aggressiveness), vad.barge_in_margin_db, stop_speaking)
+    return BargeIn(player, WebRtcVad(vad.aggressiveness), vad.barge_in_margin_db, stop_speaking)

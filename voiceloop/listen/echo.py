@@ -1,12 +1,14 @@
 """Wiring echo cancellation into listen: the speaker reports what it plays, the microphone takes it out; and
-how much of the echo tail after a reply is left."""
+how much of the echo tail after a reply is left, and which chunks fall in it."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from voiceloop.audio.aec import EchoCancelledSource, FarEnd
+from voiceloop.audio.bus import CLOCK_SLACK_S, AudioChunk
 from voiceloop.audio.formats import SAMPLE_RATE, ms_to_samples
 from voiceloop.audio.mic import AudioSource
 from voiceloop.voice.speech import Speaker
@@ -38,3 +40,31 @@ def echo_tail_left(speaker: Speaker, tail_ms: int) -> int:
         return tail
     left = far.audible_until + tail_ms / 1000 - time.monotonic()
     return max(0, min(tail, round(left * SAMPLE_RATE)))
+
+
+@dataclass
+class EchoTail:
+    """The echo tail after a reply as the listen loop drops it, chunk by chunk and never waiting: on a live source
+    everything captured before `until` (a backlog the loop is still working through is our echo too, not the
+    tail's end); on a recording read at its own pace, the next `samples`."""
+
+    samples: int
+    until: float
+    live: bool
+    cut: bool
+    """The last utterance was cut at vad.max_utterance_s: speech already under way after the tail is its next piece."""
+
+    def deaf(self, chunk: AudioChunk) -> bool:
+        """Whether this chunk is still inside the tail (dropped)."""
+        if self.live:
+            return chunk.t0 < self.until - CLOCK_SLACK_S
+        if self.samples <= 0:
+            return False
+        self.samples -= len(chunk.samples)
+        return True
+
+
+def echo_tail(speaker: Speaker, tail_ms: int, live: bool, cut: bool) -> EchoTail:
+    """The echo tail that starts now (see echo_tail_left)."""
+    samples = echo_tail_left(speaker, tail_ms)
+    return EchoTail(samples, time.monotonic() + samples / SAMPLE_RATE, live, cut)

@@ -1,8 +1,11 @@
 """The always-listening loop: mic -> capture bus -> frames -> segmenter -> utterances, queued in the order they
-were said for the turn engine (listen/engine.py), which runs them; half-duplex while speaking.
+were said for the turn engine (listen/engine.py), which runs them on its own worker. The loop never waits for a
+turn: it reads the bus the whole time and hands each chunk to whoever the turn machine's state says hears it
+(the segmenter; the overhearing while a turn thinks; the barge-in watcher while the reply plays), and drops the
+echo tail after a reply by the chunks' capture times (half-duplex, unless barge-in is on).
 
-Its state moves only through the turn machine (voiceloop/state.py), which decides which taps of the bus are
-fed (listen/switchboard.py): the loop's own, the overhearing, the barge-in watcher, the write prompt's."""
+Its state moves only through the turn machine (voiceloop/state.py), which also decides whether the loop's tap
+is fed at all (listen/switchboard.py); the write prompt's spoken yes/no reads a tap of its own."""
 
 from __future__ import annotations
 
@@ -11,27 +14,27 @@ import threading
 import time
 from collections.abc import Callable
 
-import numpy as np
 from rich.console import Console
 
 from voiceloop.agent.assistant import Assistant
 from voiceloop.agent.turn import HeadStart
-from voiceloop.audio.bus import CaptureBus
+from voiceloop.audio.bus import AudioChunk, CaptureBus
 from voiceloop.audio.formats import rms_dbfs
 from voiceloop.audio.frames import FrameChunker
 from voiceloop.audio.mic import AudioSource
-from voiceloop.audio.vad import Segmenter, SegState
+from voiceloop.audio.vad import Segmenter, SegState, Utterance
 from voiceloop.errors import AudioDeviceError
 from voiceloop.listen.activation import AlwaysGate, Gate
-from voiceloop.listen.echo import echo_tail_left
-from voiceloop.listen.engine import Pending, Said, TurnEnd, TurnEngine
+from voiceloop.listen.bargein import barge_in_on
+from voiceloop.listen.echo import EchoTail, echo_tail
+from voiceloop.listen.engine import Outcome, Pending, Said, TurnEnd, TurnEngine
 from voiceloop.listen.live import LiveView
 from voiceloop.listen.ptt import PushToTalk
 from voiceloop.listen.speculate import early_start_for
 from voiceloop.listen.switchboard import Switchboard
-from voiceloop.listen.turn_clock import speech_clock
+from voiceloop.listen.turn_clock import Clock, speech_clock
 from voiceloop.listen.ui import error_line
-from voiceloop.state import TurnEvent
+from voiceloop.state import Consumer, LoopState, TurnEvent
 
 READ_TIMEOUT_S = 0.1  # every wait is bounded so a stop request is seen quickly
 REOPEN_EVERY_S = 2.0  # how often a lost microphone is tried again
@@ -41,6 +44,8 @@ still not inside one this long after the trigger (too short, a cough), there is 
 AUDIO_IN = "audio is coming in — speak any time"
 """Printed once the microphone has really delivered (and again after it is reopened): a fresh capture stream can
 take seconds to start, and speech before this line is not heard."""
+HEARD_OVER = "hearing what was said over the reply"  # the engine's next turn waits for it
+MIC_GONE = "the microphone is lost"  # and for it to come back
 
 OpenSource = Callable[[], AudioSource]
 
@@ -79,15 +84,24 @@ class Listener:
         """The session's stop token (Ctrl-C, SIGTERM): every wait in the loop is bounded and checks it."""
         self.bus = CaptureBus(source, self.stop)
         """The one reader of the microphone; everything here reads a tap of it."""
-        self.board = Switchboard(self.bus, self.view)
+        always = isinstance(self.gate, AlwaysGate) and ptt is None  # every sentence is a turn
+        # the loop hears while a turn thinks (always mode) and while its reply plays (barge-in)
+        handlers = {Consumer.OVERHEAR} if always else set()
+        handlers |= {Consumer.BARGE_IN} if barge_in_on(assistant) else set()
+        self.board = Switchboard(self.bus, self.view, handlers)
         self.tap = self.board.loop
         self.machine = self.board.machine
         self._audio_in = False  # AUDIO_IN was printed for this microphone
         self.frames = FrameChunker(segmenter.frame_samples)
-        always = isinstance(self.gate, AlwaysGate) and ptt is None  # every sentence is a turn
+        self.talking = False
+        """The segmenter is inside an utterance (the reply waits while the person is talking)."""
+        self._tail: EchoTail | None = None
+        """The echo tail after the last reply, while the loop drops it."""
         early = early_start_for(assistant, segmenter) if always else None
-        self.engine = TurnEngine(assistant, self.board, segmenter, console, self.view, self.stop, early)
-        """Runs the turns heard, in order, with the handlers that listen meanwhile (overhearing, barge-in)."""
+        self.engine = TurnEngine(
+            assistant, self.board, console, self.view, self.stop, early, self._ended, lambda: self.talking
+        )
+        """Runs the turns heard, in order, on its own worker."""
         self.early, self.speculated = self.engine.early, self.engine.speculated
 
     @property
@@ -111,119 +125,158 @@ class Listener:
     def run(self, max_turns: int | None = None) -> None:
         self.view.hint = self.ptt.hint if self.ptt is not None else self.gate.hint
         self.bus.start()
+        self.engine.start(max_turns)
         try:
             with self.view:
-                self._loop(max_turns)
+                self._loop()
         finally:
+            self.engine.close()
             self.bus.halt()
 
-    def _loop(self, max_turns: int | None) -> None:
-        while not self.stop.is_set():
-            talked_over = self._talked_over is not None
+    def _loop(self) -> None:
+        while not self.stop.is_set() and not self.engine.done:
+            self.engine.check()
             try:
-                chunk = self.tap.read(READ_TIMEOUT_S, plain=talked_over)  # their words over our echo's tail, plain
+                chunk = self.tap.next(READ_TIMEOUT_S)
             except AudioDeviceError as e:
                 self._recover(e)
                 continue
             if chunk is None:
                 if self.tap.finished:  # a recording, not a live mic: it has ended
-                    last = self.segmenter.flush()
-                    if last is not None:
-                        self.engine.submit(Pending(last, Said.TALKED_OVER if talked_over else Said.LISTENING))
-                    self._answer(max_turns)
+                    with self.engine.hearing:
+                        last = self.segmenter.flush()
+                        if last is not None and self._talked_over is None:
+                            self.engine.submit(Pending(last))
+                        elif last is not None:
+                            self._heard_over(last, None)
+                    self.engine.wait(lambda: self.engine.idle or self.engine.done)
                     return
                 continue
             if not self._audio_in:
                 self._audio_in = True
                 self.console.print(f"[dim]{AUDIO_IN}[/dim]", highlight=False)
-            self.view.set_level(rms_dbfs(chunk), self.source.overflows + self.tap.dropped)
-            self.gate.hear(chunk)
-            if self.ptt is not None and not talked_over:
-                said = self.ptt.feed(chunk)
-                if said is not None:
-                    self.engine.submit(Pending(said))
-                    if self._answer(max_turns):
-                        return
-                self.board.hearing(self.ptt.talking)
-                continue
-            if self._feed(self.frames.push(chunk), max_turns):
-                return
+            self.view.set_level(rms_dbfs(chunk.samples), self.source.overflows + self.tap.dropped)
+            with self.engine.hearing:
+                self._hear(chunk)
 
-    def _feed(self, frames: list[np.ndarray], max_turns: int | None) -> bool:
-        """Feed frames to the segmenter, queueing each utterance and running the turns queued; True when the loop
-        should end. After the turns the frames still queued are stale (heard while busy): only what they left in
-        the chunker (speech caught by barge-in) goes on."""
-        i = 0
-        while i < len(frames):
-            if self.stop.is_set():
-                return True
-            silent, utt = self.segmenter.silence_frames, self.segmenter.feed(frames[i])
-            i += 1
+    def _hear(self, chunk: AudioChunk) -> None:
+        """One chunk, to whoever the state says hears it: the echo tail drops it; what was said over a reply is
+        heard to its end; while the reply plays the barge-in watcher judges it; while a turn thinks the overhearing
+        keeps what is said; else the segmenter (or the space bar) makes turns of it."""
+        with self.board.lock:  # the turn's end (its move and its echo tail) is one step on the worker
+            tail, state = self._tail, self.machine.state
+        if tail is not None and self._talked_over is None:
+            if tail.deaf(chunk):
+                return
+            self._tail = None
+            self.segmenter.reset(resumed=not tail.cut)  # else speech already under way is a clip, not a turn
+            self.frames.reset()
+            self.board.show()
+        if self._talked_over is not None:
+            self.gate.hear(chunk.samples)
+            self._feed(chunk, Said.TALKED_OVER)  # their words over our echo's tail: plain
+        elif state is LoopState.SPEAKING:
+            self._barge(chunk)
+        elif state in (LoopState.TRANSCRIBING, LoopState.THINKING):
+            if self.engine.always and LoopState.CONFIRMING not in self.machine.visited:
+                self._feed(chunk, Said.KEPT)
+        elif state in (LoopState.LISTENING, LoopState.HEARING):
+            self.gate.hear(chunk.samples)
+            if self.ptt is None:
+                self._feed(chunk, Said.LISTENING)
+                return
+            said = self.ptt.feed(chunk.samples)
+            if said is not None:
+                self.engine.submit(Pending(said))
+            self.board.hearing(self.ptt.talking)
+
+    def _barge(self, chunk: AudioChunk) -> None:
+        """The reply plays: the barge-in watcher judges the chunk. Once they talk over it, what they said so far
+        starts the loop's next utterance, and the next turn waits until it is heard to its end."""
+        with self.board.lock:
+            watcher = self.engine.watcher
+            if watcher is None or self.machine.state is not LoopState.SPEAKING or not watcher.feed(chunk):
+                return
+            theirs = watcher.caught()
+        self.segmenter.reset()
+        self.frames.reset(theirs)
+        self._talked_over = time.monotonic()
+        self.engine.hold(HEARD_OVER, True)
+
+    def _feed(self, chunk: AudioChunk, said: Said) -> None:
+        """Feed the chunk's frames to the segmenter; each utterance it ends is queued for the turn engine."""
+        samples = chunk.plain if said is Said.TALKED_OVER and chunk.plain is not None else chunk.samples
+        frames = self.frames.push(samples)
+        for i, frame in enumerate(frames):
+            silent, utt = self.segmenter.silence_frames, self.segmenter.feed(frame)
+            self.talking = self.segmenter.state is SegState.SPEECH
             if utt is None:
-                if self.early is not None:
-                    self.early.watch(self.segmenter)
-                self.board.hearing(self.segmenter.state is SegState.SPEECH)
-                if not self._talk_over_lost():
-                    continue
+                if said is Said.LISTENING and self.early is not None and self.engine.idle:
+                    self.early.watch(self.segmenter)  # a turn under way has taken its early work
+                self.board.hearing(self.talking)
+                self._talk_over_lost()
+            elif said is Said.KEPT:
+                if not utt.clipped:
+                    self.engine.submit(Pending(utt, Said.KEPT))
             else:
-                clock = speech_clock(self.tap.last, self.frames, len(frames) - i, 0 if utt.cut else silent)
-                said = Said.LISTENING if self._talked_over is None else Said.TALKED_OVER
-                self._talked_over = None
-                admitted, heard = self.gate.admit(utt) if said is Said.LISTENING else (True, None)
+                clock = speech_clock(chunk, self.frames, len(frames) - i - 1, 0 if utt.cut else silent)
+                if said is Said.TALKED_OVER:
+                    self._heard_over(utt, clock)
+                    said = Said.LISTENING  # the rest of the chunk is heard as any other
+                    continue
+                admitted, heard = self.gate.admit(utt)
                 if admitted:
                     self.engine.submit(Pending(utt, said, heard, clock))
-            if self._answer(max_turns):
-                return True
-            self.board.show()  # the turns and their echo tails are over
-            frames, i = self.frames.push(np.zeros(0, dtype=np.int16)), 0
-        return False
 
-    def _talk_over_lost(self) -> bool:
+    def _heard_over(self, utt: Utterance, clock: Clock | None) -> None:
+        """What was said over the reply, heard to its end: queued behind the turns waiting, and they go on."""
+        self._talked_over = None
+        self.engine.submit(Pending(utt, Said.TALKED_OVER, None, clock))
+        self.engine.hold(HEARD_OVER, False)
+
+    def _talk_over_lost(self) -> None:
         """Barge-in caught speech over a reply that did not become an utterance (too short): TALKED_OVER_S after
-        the trigger the segmenter is not inside one. Nothing is waited for then; True when turns are queued."""
+        the trigger the segmenter is not inside one. The queued turns go on."""
         since = self._talked_over
         if since is None or self.segmenter.state is SegState.SPEECH or time.monotonic() - since < TALKED_OVER_S:
-            return False
+            return
         self._talked_over = None
-        return bool(self.engine.queue)
+        self.engine.hold(HEARD_OVER, False)
 
-    def _answer(self, max_turns: int | None) -> bool:
-        """Run the queued turns, in the order they were said; True when the loop should end. When one is talked
-        over, the loop first hears what they said to its end: it is queued behind the turns still waiting."""
-        while self.engine.queue and not self.stop.is_set() and (max_turns is None or self.turns < max_turns):
-            done = self.engine.next()
-            if done.end is TurnEnd.TALKED_OVER:
-                self.segmenter.reset()
-                self.frames.reset(done.theirs)
-                self._talked_over = time.monotonic()
-                break
-            if done.end is TurnEnd.ECHO:
-                self._deaf_for_echo_tail(done.cut)
-        return self.stop.is_set() or (max_turns is not None and self.turns >= max_turns)
-
-    def _deaf_for_echo_tail(self, cut: bool) -> None:
-        """Half-duplex: drop what the mic caught while we worked and spoke (our own voice), then stay
-        deaf for the rest of the echo tail after our last audible sound (counted in samples, bounded in time).
-        cut: the last utterance was cut at vad.max_utterance_s, so speech already under way is its next piece."""
-        with contextlib.suppress(AudioDeviceError):  # the main loop reports and recovers
-            self.tap.wait_out(echo_tail_left(self.assistant.speaker, self.assistant.cfg.vad.echo_tail_ms), self.stop)
-        self.segmenter.reset(resumed=not cut)  # else speech already under way is a clip, not a turn
-        self.frames.reset()
+    def _ended(self, outcome: Outcome) -> None:
+        """The turn engine's worker: a turn has ended (under the machine's lock); after a reply the loop drops
+        the echo tail (half-duplex), counted from the reply's last audible sound."""
+        if outcome.end is TurnEnd.ECHO:
+            tail_ms = self.assistant.cfg.vad.echo_tail_ms
+            self._tail = echo_tail(self.assistant.speaker, tail_ms, self.bus.live, outcome.cut)
 
     def _recover(self, error: AudioDeviceError) -> None:
         """The microphone is gone: say so, then try to reopen it until it is back or we are stopped."""
         if self.reopen is None:
             raise error
+        self.engine.hold(MIC_GONE, True)  # a turn under way ends first (its reply still plays); the next waits
+        try:
+            self.engine.wait(lambda: not self.engine.running)
+            if self.stop.is_set():
+                return
+            self._reopen(error, self.reopen)
+        finally:
+            self.engine.hold(MIC_GONE, False)
+
+    def _reopen(self, error: AudioDeviceError, reopen: OpenSource) -> None:
         self.board.move(TurnEvent.MIC_LOST)
         self.console.print(error_line(error, f" — retrying every {REOPEN_EVERY_S:.0f} s"), soft_wrap=True)
         self.source.close()
-        self.segmenter.reset(resumed=True)
-        self.frames.reset()
+        with self.engine.hearing:
+            self.segmenter.reset(resumed=True)
+            self.frames.reset()
+            self._tail = self._talked_over = None
+        self.engine.hold(HEARD_OVER, False)
         while not self.stop.is_set():
             if self.stop.wait(REOPEN_EVERY_S):
                 return
             try:
-                self.bus.replace(self.reopen())
+                self.bus.replace(reopen())
             except AudioDeviceError:
                 continue
             self.console.print("[green]microphone is back[/green]", highlight=False)
