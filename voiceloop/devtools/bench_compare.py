@@ -213,7 +213,8 @@ def compare_speech(parts: Parts, runs: int, say: Say) -> list[SpeechComparison]:
     for name, synth in voices:
         say(f"first audio streamed vs whole reply, voice {name}")
         synth.synth("Ready.")
-        parts.llm.chat(_chat_messages(), options=options)  # both sides then find the prompt already read
+        # both sides then find the prompt already read: one token reads it, the answer itself is not needed
+        parts.llm.chat(_chat_messages(), options={**options, "num_predict": 1})
         first: list[float] = []
         whole: list[float] = []
         answer = ""
