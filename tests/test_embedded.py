@@ -77,6 +77,7 @@ NO_SERVER = """[llm]
 host = "http://127.0.0.1:{port}"
 model = "gemma3:4b"
 read_timeout_s = 120.0
+num_predict = 64
 
 [llm.routes]
 create_file = "qwen2.5-coder:1.5b"
@@ -86,7 +87,8 @@ create_file = "qwen2.5-coder:1.5b"
 def test_once_with_no_server_runs_on_the_embedded_model(tmp_path: Path) -> None:
     """No Ollama, no server at all: auto falls back to llama.cpp in-process and says so. The turn names the
     model llama.cpp loaded, never llm.model or a route's model, which it cannot serve (issue 22: checked on
-    the --json turn here, on the timings table in test_timings_model)."""
+    the --json turn here, on the timings table in test_timings_model). The note's text is cut at 64 tokens: the
+    embedded model samples it unseeded, and uncut it took from 10 s to 100 s of a full run."""
     (tmp_path / "config.toml").write_text(NO_SERVER.format(port=free_port()), encoding="utf-8")  # backend auto
     result = run_cli("once", str(DATA / "create_notes.wav"), "--no-speak", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -104,3 +106,28 @@ def test_doctor_on_the_embedded_backend(tmp_path: Path) -> None:
     result = run_cli("doctor", cwd=tmp_path)
     llm = [ln for ln in result.stdout.splitlines() if ln[2:].startswith("LLM server")]
     assert llm and llm[0].startswith("✓ ") and "embedded" in llm[0], result.stdout
+
+
+@pytest.mark.parametrize(("env", "threads"), [("1", 1), ("3", 3), ("", None), ("0", None), ("two", None)])
+def test_the_thread_count_comes_from_the_environment_else_one_per_core(
+    monkeypatch: pytest.MonkeyPatch, env: str, threads: int | None
+) -> None:
+    """VOICELOOP_EMBEDDED_THREADS reaches llama.cpp (the suite sets 1: beside the other workers, two threads that wait
+    on each other answered 2.3 times slower); anything but a count leaves one thread per core. llama.cpp's server is
+    stood in for, so nothing is loaded: what it was asked for is kept, then it fails as a bad model would."""
+    import os
+
+    import xllamacpp
+
+    asked: list[tuple[int, int]] = []
+
+    def server(params: xllamacpp.CommonParams) -> None:
+        asked.append((params.cpuparams.n_threads, params.cpuparams_batch.n_threads))
+        raise RuntimeError("not loaded here")
+
+    monkeypatch.setenv(embedded.THREADS_ENV, env)
+    monkeypatch.setattr(xllamacpp, "Server", server)
+    with pytest.raises(LLMError, match="not loaded here"):
+        embedded.start()
+    n = threads or os.cpu_count()
+    assert asked == [(n, n)]

@@ -103,7 +103,7 @@ def start(
     params.n_parallel = 1
     params.verbosity = -1
     params.ui = False
-    n = threads or max(1, os.cpu_count() or 1)
+    n = threads or _env_threads() or max(1, os.cpu_count() or 1)
     params.cpuparams.n_threads = n
     params.cpuparams_batch.n_threads = n
     try:
@@ -114,3 +114,13 @@ def start(
     return EmbeddedClient(
         server, address, key, read_timeout_s=read_timeout_s, answer_timeout_s=answer_timeout_s, name=name, stop=stop
     )
+
+
+THREADS_ENV = "VOICELOOP_EMBEDDED_THREADS"
+"""llama.cpp threads for the embedded model (default: one per core). Its threads wait on each other at every step of
+a token, so where other work holds a core (the test suite's parallel workers) one thread answers faster than two."""
+
+
+def _env_threads() -> int | None:
+    text = os.environ.get(THREADS_ENV, "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
