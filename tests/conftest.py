@@ -26,6 +26,9 @@ OLLAMA = os.environ.get("VOICELOOP_TEST_OLLAMA", "http://127.0.0.1:11434")
 os.environ.setdefault("VOICELOOP_CACHE", str(ROOT / ".cache"))
 os.environ.setdefault("XDG_RUNTIME_DIR", f"/tmp/voiceloop-runtime-{os.getuid()}")
 os.environ.pop("OLLAMA_HOST", None)
+# the embedded model's llama.cpp (in tests and the CLIs they run) on one thread: its threads wait on each other at
+# every step of a token, and beside the other workers' Whisper two of them answered 2.3 times slower than one
+os.environ.setdefault("VOICELOOP_EMBEDDED_THREADS", "1")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 """The pytest-xdist worker this process is ("gw0", "gw1", ...), or "" in a plain run."""
 if WORKER:
@@ -73,34 +76,43 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 LONGEST_FIRST = (
     "test_listen_audio.py",
-    "test_bench.py",
     "test_voice_confirm_room.py",
+    "test_bench.py",
+    "test_short_window.py",
+    "test_vocabulary.py",
     "test_listen.py",
     "test_bargein_room.py",
-    "test_safety.py",
     "test_handsfree_audio.py",
-    "test_short_window.py",
+    "test_safety.py",
     "test_once.py",
-    "test_llm_trust.py",
-    "test_hostile_llm.py",
-    "test_answer_turns.py",
-    "test_typeahead.py",
-    "test_voice_confirm.py",
-    "test_rename.py",
     "test_stt.py",
-    "test_vocabulary.py",
-    "test_bargein_early.py",
-    "test_speaker_back.py",
+    "test_llm_trust.py",
+    "test_heard_names.py",
+    "test_hostile_llm.py",
     "test_quick_questions.py",
-    "test_turn_order.py",
-    "test_calibrate.py",
-    "test_stream.py",
-    "test_embedded.py",
+    "test_voice_confirm.py",
+    "test_typeahead.py",
+    "test_openai.py",
+    "test_hesitant.py",
+    "test_speaker_back.py",
     "test_native_engines.py",
+    "test_bargein_early.py",
+    "test_calibrate.py",
+    "test_spoken_names.py",
+    "test_speech.py",
+    "test_stream.py",
+    "test_turn_order.py",
+    "test_embedded.py",
+    "test_answer_turns.py",
+    "test_understand_names.py",
+    "test_trust_grounding.py",
+    "test_privacy.py",
+    "test_rename.py",
 )
-"""The files that took over 20 s each of a 2-worker `make test` (two thirds of its test time between them),
-longest first; left out are the LLM-bound ones whose time there was mostly waiting on the other worker's requests
-to the one model server. A worker takes whole files (--dist loadfile), so one of these taken last is the tail."""
+"""The files that took about 20 s or more each of a 3-worker `make test` on a 2-core box (two thirds of its test time
+between them), longest first. A worker takes whole files (--dist loadfile), so one of these taken last is the tail.
+The LLM-bound files (test_cache, test_speculate, test_agent) took 45-80 s while the test server's two llama.cpp
+threads waited on each other beside the workers, 7-10 s on one thread."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
