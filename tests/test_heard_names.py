@@ -38,6 +38,9 @@ NAMED = [c for c in load_cases(DATA / "eval") if c.wav is not None and names_in(
         ("Make a new file called ReadMe.md.", "Make a new file called readme.md."),  # a spoken name has no case
         ("in math underscore Udles dot pi.", "in math underscore utils dot pi."),
         ("in string under score utles.py", "in string underscore utils.py"),
+        # "dot" heard as "not" in a name's slot, before an extension as said (tiny.en, the spoken eval's timer.py)
+        ("A script called Timer. Not Python account down", "A script called timer dot Python account down"),
+        ("Make a file named notes, not txt.", "Make a file named notes dot txt."),
     ],
 )
 def test_a_misheard_name_is_mended(heard: str, mended: str) -> None:
@@ -54,6 +57,12 @@ def test_a_misheard_name_is_mended(heard: str, mended: str) -> None:
         "Summarize data.tsv and notes.txt",  # known extensions keep their letters (tsv rhymes with csv)
         "Write nights.txt and a poem about the sea.",  # a word, not a sound-alike of a common stem
         "What is the capital of France?",
+        # "not" that is a real "not": no name's slot, a language or format before it, or no extension after it
+        "Make it yaml, not json.",
+        "Write it in bash, not python.",
+        "Not python, please.",
+        "Create a file called yaml, not json",
+        "a file named notes not really",
     ],
 )
 def test_text_without_a_misheard_name_is_left_as_it_was(text: str) -> None:
@@ -143,3 +152,11 @@ def test_the_eval_hears_a_case_with_its_sessions_files_in_the_prompt(tmp_path: P
     report = run_eval(load_cases(tmp_path), unused, "m", lambda: ears)
     assert ears.hints == [["notes.txt", "math.py"]], ears.hints
     assert report.correct == 1, report.to_json()
+
+
+@pytest.mark.slow
+def test_a_dot_heard_as_not_names_the_file_on_the_real_clip() -> None:
+    """tiny.en hears the spoken eval's "a python script called timer dot py that counts down" (espeak-ng, room
+    noise) as "called Timer. Not Python account down": no name, and the request was asked about again."""
+    text = load_transcriber(SttConfig()).transcribe(read_audio(DATA / "eval" / "spoken" / "more_timer_py.wav")).text
+    assert names_in(prepare(text)) == ["timer.py"], text

@@ -5,7 +5,8 @@ tiny.en hears the letters of an extension by their sound: "report dot md" comes 
 z all end in "ee"); an extension that is no extension, and whose letters each rhyme with exactly one known
 extension's, is that one. A stem gets two mendings: the case Whisper guessed goes (a spoken name has none:
 "ReadMe.md" is readme.md), and a part that sounds like one of a few stems every project has, and is spelled like
-none of them, is that stem ("Udles.py", "utles.py" for utils.py). "under score" is "underscore".
+none of them, is that stem ("Udles.py", "utles.py" for utils.py). "under score" is "underscore", and a "dot" heard as
+"not" in a name's slot is a dot again ("called Timer. Not Python" for "called timer dot py"; "yaml, not json" stays).
 
 Nothing else changes: a name with a known extension keeps its letters, initials ("D.F.") are no name, and a
 sentence without a name comes back as it was. Measured on the spoken eval (scripts and numbers: README).
@@ -17,7 +18,7 @@ import functools
 import re
 from pathlib import Path
 
-from voiceloop.vocabulary import contains, phrase_set, table
+from voiceloop.vocabulary import contains, leading, phrase_set, phrases, starts, table
 
 LISTS = Path(__file__).resolve().parent / "heard_names.yaml"
 RHYMES = ("bcdegptvz", "flmnsx", "ahjk", "iy", "quw")
@@ -28,6 +29,8 @@ _WRITTEN = re.compile(r"(?<![\w.])([A-Za-z0-9][\w-]*)\.([A-Za-z][A-Za-z0-9]{0,4}
 _SPOKEN = re.compile(r"\b([A-Za-z][\w-]*)(\s+dot\s+)([A-Za-z]{2,5})\b", re.I)
 _UNDER_SCORE = re.compile(r"\bunder\s+score\b", re.I)
 _INITIALS = re.compile(r"[A-Z](?:\.[A-Z])+")
+_NOT = r"[.,]?\s+not[.,]?\s+"
+"""Whisper's "dot" after a name, heard as "not": "called Timer. Not Python" for "called timer dot py"."""
 
 
 @functools.cache
@@ -107,11 +110,38 @@ def _mend_spoken(m: re.Match[str]) -> str:
     return f"{mend_stem(m[1])}{m[2]}{ext}"
 
 
+@functools.cache
+def _dot_heard_not() -> re.Pattern[str]:
+    called = "|".join(re.escape(p) for p in phrases("called"))
+    return re.compile(rf"\b((?:{called})\s+)([A-Za-z][\w-]*){_NOT}([A-Za-z]+)\b", re.I)
+
+
+def _mend_not(m: re.Match[str]) -> str:
+    """ "called timer not py" -> "called timer dot py": only a name's slot (after a `called` word), only before an
+    extension as said, and only after a word that is no language or extension itself ("called yaml, not json")."""
+    stem, ext = m[2].lower(), m[3].lower()
+    if ext not in said_extensions() and ext not in table("extensions"):
+        return m[0]
+    if stem in phrase_set("languages") or stem in extensions() or stem in table("extensions"):
+        return m[0]
+    return f"{m[1]}{mend_stem(m[2])} dot {m[3]}"
+
+
 def mend(text: str) -> str:
     """text with the file names in it mended (see the module's docstring); the rest as it was."""
     text = _UNDER_SCORE.sub("underscore", text)
+    text = _dot_heard_not().sub(_mend_not, text)
     text = _SPOKEN.sub(_mend_spoken, text)
     return _WRITTEN.sub(_mend_written, text)
+
+
+def holds_a_name(text: str) -> bool:
+    """True when the words, mended, hold a whole file name: a stem and an extension we know, written ("hello.py")
+    or said ("hello dot py"). "in hello." does not: the name's end went missing."""
+    text = mend(text)
+    if any(m[2].lower() in extensions() and not _INITIALS.fullmatch(m[0]) for m in _WRITTEN.finditer(text)):
+        return True
+    return any(m[3].lower() in extensions() or m[3].lower() in table("extensions") for m in _SPOKEN.finditer(text))
 
 
 def names_a_file(text: str) -> bool:
@@ -122,3 +152,12 @@ def names_a_file(text: str) -> bool:
     words = text.lower().replace(",", " ").replace(".", " ").split()
     said, marks = " ".join(words), table("spoken_marks")
     return any(w in marks for w in words) or contains(said, "called") or contains(said, "wants_file")
+
+
+def asks(text: str) -> bool:
+    """True when the words, fillers aside ("Okay, so, ..."), start as a question does ("What ...", "Tell me ..."):
+    answered, never acted on, so a greedy decode is enough for them."""
+    s = text.strip()
+    while lead := leading(s, "fillers"):
+        s = s[len(lead) :].lstrip(" ,.!")
+    return starts(s, "question")

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from voiceloop.stt.heard_names import names_a_file
+from voiceloop.stt.heard_names import asks, holds_a_name, names_a_file
 
 SAMPLE_RATE = 16_000
 HOP = 160  # samples per mel frame (10 ms)
@@ -34,10 +34,14 @@ MIN_TOKENS_PER_S = 1.2
 """Fewer tokens than this per second of the clip is a decode that stopped early (people say 2-4 words a second;
 the clip's own silence at both ends keeps short answers like "Yes." above it)."""
 NAMES_BEAM = 5
-"""The beam for a request that names a file (stt.repair_names): greedy decoding takes the likeliest next token, and a
-name is where the likeliest token so often leads astray ("whether dot pi", "count down dot pi", "by.py.net"); five
-hypotheses kept side by side find the name more often (measured in the README), for one more decode of the encoder
-output already made (no second encoder pass). Questions and chat stay greedy."""
+"""The beam for a request (stt.repair_names): greedy decoding takes the likeliest next token, and a name is where the
+likeliest token so often leads astray ("whether dot pi", "count down dot pi", "by.py.net"), and a short command too
+("take that Mac" for "take that back"); five hypotheses kept side by side find the words more often (measured in the
+README), for one more decode of the encoder output already made (no second encoder pass). A request is anything
+that names a file or does not start as a question does (heard_names.asks); questions stay greedy."""
+WHOLE_NAME_BONUS = 0.2
+"""Added to a beam hypothesis's score (mean log-probability per token) when it holds a whole file name (heard_names.
+holds_a_name): of two near-equal hypotheses, "in hello.py" is kept over "in hello." (the end of the name lost)."""
 STEP_S = 1.0
 """Windows come in whole steps, so a clip and the same clip a frame longer decode alike."""
 MAX_TOKENS_PER_S = 10
@@ -122,9 +126,9 @@ def transcribe_short(
     """Decode float32 16 kHz `audio` with faster-whisper's `model` (a WhisperModel) in a window fitted to it;
     None when the clip is too long for that (the caller uses the whole-window path).
 
-    names_beam > beam_size: a decode whose words name a file (heard_names.names_a_file) is decoded again from the
-    same encoder output with that beam, and the best of its hypotheses that is not said over again is the one
-    kept (see NAMES_BEAM)."""
+    names_beam > beam_size: a decode whose words name a file (heard_names.names_a_file) or are no question
+    (heard_names.asks) is decoded again from the same encoder output with that beam, and the best of its hypotheses
+    that is not said over again is the one kept (see NAMES_BEAM, WHOLE_NAME_BONUS)."""
     from faster_whisper.tokenizer import Tokenizer
     from faster_whisper.transcribe import get_suppressed_tokens
 
@@ -143,7 +147,7 @@ def transcribe_short(
     tokens = model.get_prompt(tokenizer, previous, without_timestamps=True)
     suppress = list(get_suppressed_tokens(tokenizer, (-1,)) or ())
     decoded = _decode(model, encoded, tokens, tokenizer, suppress, beam_size)
-    if names_beam > beam_size and names_a_file(decoded.text):
+    if names_beam > beam_size and (names_a_file(decoded.text) or not asks(decoded.text)):
         again = _decode(model, encoded, tokens, tokenizer, suppress, names_beam)
         return dataclasses.replace(again, second_look=True)
     return decoded
@@ -151,7 +155,7 @@ def transcribe_short(
 
 def _decode(model: Any, encoded: Any, tokens: list[int], tokenizer: Any, suppress: list[int], beam: int) -> Decoded:
     """One decode of the encoded window, stopped at what speech that long can hold (max_tokens: ran_on); with a beam,
-    its best hypothesis that is not said over again."""
+    its best hypothesis that is not said over again (one that holds a whole file name given WHOLE_NAME_BONUS)."""
     from faster_whisper.transcribe import get_compression_ratio
 
     cap = max_tokens(int(encoded.shape[1] * ENCODED_HOP) - int(PAD_S * SAMPLE_RATE))
@@ -170,7 +174,8 @@ def _decode(model: Any, encoded: Any, tokens: list[int], tokenizer: Any, suppres
         suppress_tokens=suppress,
     )[0]
     texts = [tokenizer.decode(ids).strip() for ids in result.sequences_ids]
-    best = next((n for n, text in enumerate(texts) if not repeats(text)), 0)
+    kept = [n for n, text in enumerate(texts) if not repeats(text)] or [0]
+    best = max(kept, key=lambda n: result.scores[n] + WHOLE_NAME_BONUS * holds_a_name(texts[n]))
     ids, text = result.sequences_ids[best], texts[best]
     return Decoded(
         text=text,
