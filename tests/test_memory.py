@@ -13,18 +13,14 @@ from .conftest import TEST_MODEL
 from .wire import fake_ollama, reply
 
 
-def test_turns_beyond_the_limit_are_dropped_oldest_first_without_a_summarizer() -> None:
+def test_turns_beyond_the_limit_are_dropped_in_batches_oldest_first_without_a_summarizer() -> None:
     memory = Memory(max_turns=3, max_tokens=10_000)
+    kept = []
     for n in range(10):
         memory.add_turn(f"question {n}", f"answer {n}")
-    assert [m["content"] for m in memory.history] == [
-        "question 7",
-        "answer 7",
-        "question 8",
-        "answer 8",
-        "question 9",
-        "answer 9",
-    ]
+        kept.append(len(memory.history) // 2)
+    assert kept == [1, 2, 3, 1, 2, 3, 1, 2, 3, 1]  # past 3 turns, down to 3 // 2 at once
+    assert [m["content"] for m in memory.history] == ["question 9", "answer 9"]
     assert memory.summary == "" and memory.messages() == memory.history
 
 
@@ -83,11 +79,47 @@ def test_old_turns_are_folded_into_a_summary_by_the_real_model(llm: OllamaClient
     memory.add_turn("I live in Lisbon.", "Lisbon is a beautiful city.")
     assert memory.summary == ""
     memory.add_turn("What should I cook tonight?", "How about grilled sardines?")
-    assert memory.folds == 1 and len(memory.history) == 4
+    assert memory.folds == 1 and [m["content"] for m in memory.history] == [  # both older turns, in one request
+        "What should I cook tonight?",
+        "How about grilled sardines?",
+    ]
     assert "rex" in memory.summary.lower(), memory.summary
     assert len(memory.summary) <= 10_000 * 4 // 3
     first = memory.messages()[0]
     assert first["role"] == "system" and memory.summary in first["content"]
+
+
+@pytest.mark.slow
+@pytest.mark.llm
+def test_a_long_conversation_folds_in_batches_so_the_prompt_opening_stays_the_same(llm: OllamaClient) -> None:
+    """Twelve turns with the default bounds, folded by the real model: the history each turn's answer
+    is asked with (what Assistant passes to the chat) must start with the previous turn's prompt and
+    that turn's exchange, so the server reuses what it read, on every turn but the one after a fold.
+    Folding one turn per turn broke that on turns 10, 11 and 12, with a summary request on 9 to 12."""
+    summarize = llm_summarizer(llm, lambda: TEST_MODEL)
+    requests: list[int] = []
+
+    def counted(summary: str, turns: list[Message]) -> str:
+        requests.append(len(turns) // 2)
+        return summarize(summary, turns)
+
+    memory = Memory(summarize=counted)  # the shipped bounds: 8 turns, 1500 tokens
+    cities = ["Lisbon", "Oslo", "Quito", "Hanoi", "Accra", "Lima", "Perth", "Riga", "Doha", "Bern", "Kyiv", "Rome"]
+    prompts: list[list[Message]] = []
+    previous: list[Message] = []
+    changed: list[int] = []
+    for n, city in enumerate(cities, 1):
+        seen = memory.messages()
+        said, reply = f"Turn {n}: I am thinking of {city}.", f"{city} is a fine place to think of."
+        if prompts and seen[: len(prompts[-1]) + 2] != prompts[-1] + previous:
+            changed.append(n)
+        assert len(seen) <= 1 + 2 * memory.max_turns  # never more than max_turns turns word for word
+        prompts.append(seen)
+        previous = [{"role": "user", "content": said}, {"role": "assistant", "content": reply}]
+        memory.add_turn(said, reply)
+    assert requests == [5] and memory.folds == 1, requests  # turn 9 folded the oldest five at once
+    assert changed == [10], changed  # the first answer asked after the fold; turns 11 and 12 reuse it
+    assert memory.messages()[0]["role"] == "system" and len(memory.history) == 2 * 7
 
 
 def test_the_summarizer_reports_an_empty_answer_as_an_llm_error() -> None:

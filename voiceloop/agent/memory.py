@@ -68,17 +68,25 @@ class Memory:
         self._fold()
 
     def _fold(self) -> None:
-        """Move the oldest turns into the summary until the turn and token bounds hold again.
+        """Once a bound is passed, move the oldest turns into the summary until the history is down to
+        half of both bounds (max_turns // 2 turns, max_tokens // 2).
+
+        Folding in batches keeps the prompt's opening (system prompt, summary, oldest kept turns) the
+        same for several turns in a row, so the server reuses what it already read of it; folding one
+        turn per turn changed it every turn from the (max_turns + 1)th on, and every turn's prompt was
+        read again from the summary down, besides one summary request per turn.
 
         The newest turn always stays verbatim. Without a summarizer, or when the summary call fails,
         the old turns are dropped instead: a turn must never fail because memory is full.
         """
-        fold = 0
         turns = len(self.history) // 2
+        if turns <= self.max_turns and self.tokens() <= self.max_tokens:
+            return
+        fold = 0
         while fold < turns - 1 and (
-            turns - fold > self.max_turns
+            turns - fold > self.max_turns // 2
             or approx_tokens(self.summary) + sum(approx_tokens(m["content"]) for m in self.history[2 * fold :])
-            > self.max_tokens
+            > self.max_tokens // 2
         ):
             fold += 1
         if not fold:
