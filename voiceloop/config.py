@@ -190,7 +190,7 @@ class OutputConfig:
 @dataclass(frozen=True)
 class MemoryConfig:
     max_turns: int = 8
-    """Exchanges kept word for word; older ones are folded into a short summary."""
+    """Exchanges kept word for word; past it, the oldest are folded into a summary in one request, down to half."""
     max_tokens: int = 1500
     """Approximate budget (characters / 4) for the kept exchanges plus the summary."""
 
