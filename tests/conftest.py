@@ -78,17 +78,22 @@ LONGEST_FIRST = (
     "test_listen_audio.py",
     "test_voice_confirm_room.py",
     "test_bench.py",
+    "test_cache.py",
     "test_short_window.py",
+    "test_speculate.py",
     "test_vocabulary.py",
     "test_listen.py",
     "test_bargein_room.py",
     "test_handsfree_audio.py",
     "test_safety.py",
+    "test_agent.py",
     "test_once.py",
     "test_stt.py",
     "test_llm_trust.py",
     "test_heard_names.py",
     "test_hostile_llm.py",
+    "test_trust_grounding.py",
+    "test_understand_model.py",
     "test_quick_questions.py",
     "test_voice_confirm.py",
     "test_typeahead.py",
@@ -105,14 +110,14 @@ LONGEST_FIRST = (
     "test_embedded.py",
     "test_answer_turns.py",
     "test_understand_names.py",
-    "test_trust_grounding.py",
     "test_privacy.py",
     "test_rename.py",
 )
 """The files that took about 20 s or more each of a 3-worker `make test` on a 2-core box (two thirds of its test time
 between them), longest first. A worker takes whole files (--dist loadfile), so one of these taken last is the tail.
-The LLM-bound files (test_cache, test_speculate, test_agent) took 45-80 s while the test server's two llama.cpp
-threads waited on each other beside the workers, 7-10 s on one thread."""
+The LLM-bound ones (test_cache, test_speculate, test_agent, test_trust_grounding, test_understand_model) are placed
+by their time on the two-thread test server (36-80 s; 4-20 s on one thread, whose llama.cpp threads do not wait on
+each other beside the workers' Whisper)."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
