@@ -155,9 +155,10 @@ def names_a_file(text: str) -> bool:
 
 
 def asks(text: str) -> bool:
-    """True when the words, fillers aside ("Okay, so, ..."), start as a question does ("What ...", "Tell me ..."):
-    answered, never acted on, so a greedy decode is enough for them."""
+    """True when the words, fillers aside ("Okay, so, ..."), start as a question does ("What ...", "Tell me ..."),
+    or Whisper ended them with a question mark and they open with no polite request ("At what temperature does
+    water boil?", but not "Can you take that back?"): answered, never acted on, so a greedy decode is enough."""
     s = text.strip()
     while lead := leading(s, "fillers"):
         s = s[len(lead) :].lstrip(" ,.!")
-    return starts(s, "question")
+    return starts(s, "question") or (s.endswith("?") and not starts(s, "polite"))
