@@ -29,6 +29,11 @@ os.environ.pop("OLLAMA_HOST", None)
 # the embedded model's llama.cpp (in tests and the CLIs they run) on one thread: its threads wait on each other at
 # every step of a token, and beside the other workers' Whisper two of them answered 2.3 times slower than one
 os.environ.setdefault("VOICELOOP_EMBEDDED_THREADS", "1")
+# Whisper (CTranslate2's OpenMP: 4 threads unless told) and torch on one thread in tests and the CLIs they start: two
+# workers, the test server and their `voiceloop listen` children already fill a 2-core box, where each process's
+# 4 threads waited on each other (2 workers, test_short_window + test_vocabulary + test_heard_names + test_bench:
+# 190 s -> 106 s)
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 """The pytest-xdist worker this process is ("gw0", "gw1", ...), or "" in a plain run."""
 if WORKER:
