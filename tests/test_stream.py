@@ -157,6 +157,31 @@ def test_a_short_answer_is_spoken_in_two_parts_at_a_joining_word_after_four_word
     assert whole.said == ["The water is so hot it burns."]
 
 
+def test_a_one_sentence_answer_pauses_after_its_subject_before_its_full_stop(synth: Pyttsx3Synth) -> None:
+    """ "The capital of France is Paris.", the 0.5B model's answer with no comma or joining word: its subject goes
+    to the voice once "is" has come (the rest waited for the full stop and the end of the stream before). No pause
+    after a short subject ("The sky is blue.") or a pronoun ("One of the things you can do is rest.")."""
+    player, voice = ClockedPlayer(), TimedSynth(synth)
+    stream = SpeechStream(voice, player)
+    guard = AnswerGuard(3, stream.feed)
+    for token in ["The", " capital", " of", " France", " is", " Paris"]:
+        guard.feed(token)
+    wait_for(lambda: bool(player.played))
+    assert voice.said == ["The capital of France,"]
+    guard.feed(".")
+    guard.finish()
+    assert stream.close().text == guard.said == "The capital of France is Paris."
+    assert voice.said[1:] == ["is Paris."]
+    for whole in ["The sky is blue today.", "One of the things you can do is rest."]:
+        voice = TimedSynth(synth)
+        stream = SpeechStream(voice, None)
+        guard = AnswerGuard(3, stream.feed)
+        for token in whole.replace(" ", "| ").split("|"):
+            guard.feed(token)
+        guard.finish()
+        assert stream.close().text == whole and voice.said == [whole]
+
+
 def test_the_guard_hands_a_first_clause_on_so_it_is_spoken_before_its_full_stop(synth: Pyttsx3Synth) -> None:
     """An answer through the AnswerGuard, as answers are streamed: the first clause ("..., a color") is spoken
     before the sentence ends. The guard once passed it on without the space after the comma, and the speech
