@@ -26,7 +26,9 @@ from voiceloop.errors import AudioDeviceError
 if TYPE_CHECKING:
     from voiceloop.audio.aec import FarEnd
 
-CHUNK = 480  # samples per callback (30 ms): the level history is kept per chunk
+CHUNK = 240  # samples per callback (15 ms): the level history is kept per chunk. PortAudio keeps two callbacks
+# ahead, so a reply's first sample waits out ~2 chunks of silence already queued: in the acoustic bench's room 480 took
+# ~100 ms from synthesized to heard, 240 ~52 ms (no underflow with both cores busy)
 REANCHOR_S = 0.03  # a sample clock further than this from PortAudio's own estimate is set again (underrun)
 WAIT_STEP_S = 0.01
 END_SLACK_S = 2.0  # play() gives up waiting this long after its audio should have been heard
@@ -68,6 +70,12 @@ class StreamPlayer:
             raise AudioDeviceError(f"cannot open the speaker: {e}; check `voiceloop devices`") from e
         self._latency = float(self._stream.get_output_latency() or 0.0)
         self._clock = None  # a new stream starts its own sample clock
+
+    @property
+    def ahead_s(self) -> float:
+        """Seconds of sound the open stream holds ahead of a sample queued now (PortAudio's output latency): the
+        silence a reply's first sample waits behind."""
+        return self._latency
 
     def _alive(self) -> bool:
         stream = self._stream

@@ -33,7 +33,7 @@ from voiceloop.devtools.acoustic_turns import (
     milestone_rows,
     missing,
 )
-from voiceloop.devtools.bench_output import measure_output
+from voiceloop.devtools.bench_output import OutputPath, measure_output
 from voiceloop.devtools.listen_driver import ListenProcess
 from voiceloop.errors import AudioFormatError
 
@@ -139,6 +139,9 @@ class Side:
                 pass
 
 
+NO_OUTPUT = OutputPath(0.0, 0.0, 0, "")
+
+
 @dataclass(frozen=True)
 class AcousticReport:
     machine: str
@@ -147,8 +150,8 @@ class AcousticReport:
     turns: tuple[AcousticTurn, ...]
     missing: int
     """Turns where the expected reply or panel never came."""
-    output_ms: tuple[float, float, int] = (0.0, 0.0, 0)
-    """Synthesis done -> first sample at the speaker (median, p90, n), the output path alone."""
+    output: OutputPath = NO_OUTPUT
+    """Synthesis done -> first sample at the speaker, the output path alone (listen's player)."""
     load_before: float = 0.0
     hosts: dict[str, str] = dataclasses.field(default_factory=dict)
     """The LLM server each side asked (one each: neither evicts the other's prompt cache)."""
@@ -177,7 +180,11 @@ class AcousticReport:
             "milestones": {kind: [row(r) for r in self.milestones(kind)] for kind in ("question", "write")},
             "early_replies": early_counts(list(self.turns)),
             "missing": self.missing,
-            "output_path_ms": {"median": round(self.output_ms[0], 1), "p90": round(self.output_ms[1], 1)},
+            "output_path_ms": {
+                "median": round(self.output.median_ms, 1),
+                "p90": round(self.output.p90_ms, 1),
+                "player": self.output.player,
+            },
             "turns": [t.to_json() for t in self.turns],
         }
 
@@ -279,9 +286,10 @@ def render_acoustic(console: Any, report: AcousticReport) -> None:
     console.print(f"replies started early / taken over: {started}", highlight=False)
     warm = ", ".join(f"{s} {c['warmings']:.0f} warmings, {c['prompt_tokens']:.0f} tokens" for s, c in counts.items())
     console.print(f"while talking / the answer's prompt tokens evaluated (median): {warm}", highlight=False)
-    out = report.output_ms
+    out = report.output
     console.print(
-        f"output path: synthesis done → first sample at the speaker {out[0]:.0f} ms median, {out[1]:.0f} ms p90"
+        f"output path ({out.player}): synthesis done → first sample at the speaker {out.median_ms:.0f} ms median, "
+        f"{out.p90_ms:.0f} ms p90"
     )
     if report.missing:
         console.print(f"[yellow]{report.missing} turn(s) gave no reply or panel (left out of the numbers)[/yellow]")

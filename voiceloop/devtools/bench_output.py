@@ -1,5 +1,6 @@
 """The output path, measured at the speaker: from a sentence's audio being synthesized to its first sample
-at the (virtual) speaker, through the real voice, SpeechStream and PyAudio player, in this process."""
+at the (virtual) speaker, through the real voice, SpeechStream and the player `listen` speaks with (one stream
+kept open for the session, echo cancellation told every chunk it plays), in this process."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import statistics
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from voiceloop.config import Config
 from voiceloop.devtools.acoustic_room import Room, StereoRecorder, first_loud
@@ -36,9 +38,24 @@ def _in_room(room: Room) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def measure_output(cfg: Config, tries: int = 5) -> tuple[float, float, int]:
-    """(median, p90, n) ms from synthesis done to the first sample at the speaker."""
-    from voiceloop.audio.devices import PyAudioPlayer, open_pyaudio
+@dataclass(frozen=True)
+class OutputPath:
+    """Synthesis done -> the first sample at the speaker, ms."""
+
+    median_ms: float
+    p90_ms: float
+    n: int
+    player: str
+    """The player class measured (listen's: StreamPlayer)."""
+
+
+def measure_output(cfg: Config, tries: int = 5) -> OutputPath:
+    """The output path as `listen` has it once its player's stream is open (its first reply opened it)."""
+    import numpy as np
+
+    from voiceloop.audio.aec import FarEnd
+    from voiceloop.audio.devices import open_pyaudio
+    from voiceloop.audio.stream_player import CHUNK, StreamPlayer
     from voiceloop.voice.engines import load_synth
     from voiceloop.voice.speech import SentenceSpeaker
 
@@ -48,8 +65,11 @@ def measure_output(cfg: Config, tries: int = 5) -> tuple[float, float, int]:
     try:
         with _in_room(room):
             recorder = StereoRecorder(room)
+            player = StreamPlayer(open_pyaudio(), "")
             try:
-                speaker = SentenceSpeaker(synth, PyAudioPlayer(open_pyaudio(), ""))
+                player.far_end = FarEnd()  # listen's echo cancellation is told every chunk played
+                player.play(np.zeros(CHUNK, np.int16))  # the stream opens, as listen's does at its first reply
+                speaker = SentenceSpeaker(synth, player)
                 for _ in range(tries):
                     time.sleep(0.3)
                     start = recorder.frames()
@@ -63,7 +83,10 @@ def measure_output(cfg: Config, tries: int = 5) -> tuple[float, float, int]:
                     ready = stream.first_audio_at + (time.monotonic() - time.perf_counter())
                     delays.append((recorder.time_of(start + first) - ready) * 1000)
             finally:
+                player.close()
                 recorder.close()
     finally:
         room.close()
-    return (statistics.median(delays), pct(delays, 90), len(delays)) if delays else (0.0, 0.0, 0)
+    if not delays:
+        return OutputPath(0.0, 0.0, 0, type(player).__name__)
+    return OutputPath(statistics.median(delays), pct(delays, 90), len(delays), type(player).__name__)
