@@ -90,3 +90,37 @@ def test_real_webrtcvad_on_real_speech(name: str, count: int) -> None:
         # the file has 0.5 s of silence before the speech: the start is found and no word is cut
         assert 0.0 <= utts[0].start_s <= 0.5
         assert utts[0].end_s > len(samples) / 16000 - 1.3
+
+
+def resumed_after_hush(hushed: str, fed: str) -> list:
+    """Listening resumes (reset as after the mic was muted), the `hushed` frames are heard where no utterance may
+    start (our reply's end, its echo tail), then `fed` ones as usual."""
+    seg, frames = scripted(hushed + fed)
+    seg.reset(resumed=True)
+    for f in frames[: len(hushed)]:
+        seg.hush(f)
+        assert seg.state.name == "SILENCE"  # a hushed frame never starts an utterance
+    out = [u for f in frames[len(hushed) :] if (u := seg.feed(f)) is not None]
+    return out + ([last] if (last := seg.flush()) is not None else [])
+
+
+def test_speech_begun_after_a_hushed_silence_is_whole_from_its_first_frame() -> None:
+    (utt,) = resumed_after_hush("000" + "11", "111111" + "0" * 12)
+    assert not utt.clipped and kept_frames(utt)[:3] == [0, 1, 2]  # the pre-roll holds the hushed frames
+    # the old way: the segmenter heard nothing of it until listening resumed, so the speech was under way
+    (utt,) = resumed_after_hush("", "111111" + "0" * 12)
+    assert utt.clipped
+
+
+def test_echo_heard_hushed_still_needs_a_whole_start_of_its_own() -> None:
+    (utt,) = resumed_after_hush("1111", "111111" + "0" * 12)  # voiced from our voice's end: no silence heard
+    assert utt.clipped
+    assert resumed_after_hush("000" + "1" * 6, "0" * 12) == []  # hushed speech alone is never an utterance
+
+
+def test_speech_the_pre_roll_cannot_hold_from_its_start_is_a_clip() -> None:
+    # CFG's pre-roll holds 8 frames: the 9th voiced frame hushed pushes the first out, its start is lost
+    (utt,) = resumed_after_hush("000" + "1" * 9, "111" + "0" * 12)
+    assert utt.clipped
+    (utt,) = resumed_after_hush("000" + "1" * 5, "111" + "0" * 12)
+    assert not utt.clipped

@@ -99,6 +99,19 @@ class Segmenter:
         self.state = SegState.SILENCE
         self._quiet_needed = self._resume_frames if resumed else 0
 
+    def hush(self, frame: np.ndarray) -> None:
+        """A frame heard where no utterance may start (the last of our reply, its echo tail): it only fills the
+        pre-roll and counts towards the silence a resumed start needs (reset(resumed=True) first), never towards
+        a start, so echo in it needs a whole start of its own once listening resumes, and speech begun after that
+        silence is whole then, its first words in the pre-roll. Speech the pre-roll cannot hold from its first
+        voiced frame (it went on too long unheard) needs the silence again: a start inside it is a clip."""
+        voiced = bool(self.is_speech(frame.astype("<i2", copy=False).tobytes()))
+        self._frame_index += 1
+        lost = len(self._pre) == self._pre.maxlen and self._pre[0][1]  # a voiced frame falls out of the pre-roll
+        if self._quiet_needed or lost:
+            self._quiet_needed = self._resume_frames if voiced or lost else self._quiet_needed - 1
+        self._pre.append((frame, voiced))
+
     def feed(self, frame: np.ndarray) -> Utterance | None:
         """Feed one frame of exactly frame_samples; returns an Utterance when one ends."""
         if len(frame) != self.frame_samples:

@@ -26,7 +26,7 @@ from voiceloop.audio.vad import Segmenter, SegState, Utterance
 from voiceloop.errors import AudioDeviceError
 from voiceloop.listen.activation import AlwaysGate, Gate
 from voiceloop.listen.bargein import barge_in_on
-from voiceloop.listen.echo import EchoTail, echo_tail
+from voiceloop.listen.echo import EchoTail, Hush, echo_tail
 from voiceloop.listen.engine import Outcome, Pending, Said, TurnEnd, TurnEngine
 from voiceloop.listen.live import LiveView
 from voiceloop.listen.ptt import PushToTalk
@@ -93,6 +93,7 @@ class Listener:
         self.machine = self.board.machine
         self._audio_in = False  # AUDIO_IN was printed for this microphone
         self.frames = FrameChunker(segmenter.frame_samples)
+        self.hush = Hush(assistant.speaker, segmenter, self.frames)  # the reply's end and its echo tail
         self.talking = False
         """The segmenter is inside an utterance (the reply waits while the person is talking)."""
         self._tail: EchoTail | None = None
@@ -167,10 +168,12 @@ class Listener:
             tail, state = self._tail, self.machine.state
         if tail is not None and self._talked_over is None:
             if tail.deaf(chunk):
+                self.hush.hear(chunk, self.bus.live)
                 return
             self._tail = None
-            self.segmenter.reset(resumed=not tail.cut)  # else speech already under way is a clip, not a turn
-            self.frames.reset()
+            if tail.cut or not self.hush.follows(chunk):  # else it heard the silence since our voice (echo.Hush)
+                self.segmenter.reset(resumed=not tail.cut)  # else speech already under way is a clip, not a turn
+                self.frames.reset()
             self.board.show()
         if self._talked_over is not None:
             self.gate.hear(chunk.samples)
@@ -195,7 +198,10 @@ class Listener:
         starts the loop's next utterance, and the next turn waits until it is heard to its end."""
         with self.board.lock:
             watcher = self.engine.watcher
-            if watcher is None or self.machine.state is not LoopState.SPEAKING or not watcher.feed(chunk):
+            if watcher is None or self.machine.state is not LoopState.SPEAKING:
+                return
+            if not watcher.feed(chunk):
+                self.hush.hear(chunk, self.bus.live)
                 return
             theirs = watcher.caught()
         self.segmenter.reset()
@@ -270,7 +276,7 @@ class Listener:
         with self.engine.hearing:
             self.segmenter.reset(resumed=True)
             self.frames.reset()
-            self._tail = self._talked_over = None
+            self._tail = self._talked_over = self.hush.last = None
         self.engine.hold(HEARD_OVER, False)
         while not self.stop.is_set():
             if self.stop.wait(REOPEN_EVERY_S):
