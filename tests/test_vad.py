@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from voiceloop.audio.formats import read_wav
-from voiceloop.audio.vad import Segmenter, WebRtcVad
+from voiceloop.audio.vad import Segmenter, Utterance, WebRtcVad
 from voiceloop.config import VadConfig
 
 from .conftest import DATA
@@ -92,7 +92,7 @@ def test_real_webrtcvad_on_real_speech(name: str, count: int) -> None:
         assert utts[0].end_s > len(samples) / 16000 - 1.3
 
 
-def resumed_after_hush(hushed: str, fed: str) -> list:
+def resumed_after_hush(hushed: str, fed: str) -> list[Utterance]:
     """Listening resumes (reset as after the mic was muted), the `hushed` frames are heard where no utterance may
     start (our reply's end, its echo tail), then `fed` ones as usual."""
     seg, frames = scripted(hushed + fed)
