@@ -72,3 +72,47 @@ def test_request_shapes_are_templates_with_slots() -> None:
     assert shapes.find("call_it", "call it... notes.txt") == {"new": "notes.txt", "_before": ""}
     with pytest.raises(ValueError, match="template"):
         shapes._regex("(create|make a file")
+
+
+@pytest.mark.parametrize(
+    "text,left",
+    [
+        ("Okay, so, um, create a file", "create a file"),
+        ("okay so create a file", "create a file"),
+        ("Okay... what is it", ".. what is it"),  # one stop mark goes with each filler, no more
+        ("Okay , so what", "what"),  # a space before the comma: the polite loop's strip takes it
+        ("Um! Please, can you please make notes.txt", "make notes.txt"),
+        ("Sorry, what", "Sorry, what"),  # "so" only as a whole word
+        ("so", ""),
+        ("", ""),
+    ],
+)
+def test_understanding_takes_fillers_off_with_one_mark_after_each(text: str, left: str) -> None:
+    assert strip_lead(text) == left
+
+
+@pytest.mark.parametrize(
+    "text,question",
+    [
+        ("Okay... what is it", True),  # hearing takes every mark after a filler
+        ("Okay , so, how do I undo a commit?", True),
+        ("Um!, uh. Tell me a joke", True),
+        ("So, can you take that back?", False),  # a polite request, though it ends with "?"
+        ("Sorry, what?", True),  # "sorry" is no filler; a question mark, no polite opening
+        ("so", False),
+        ("", False),
+    ],
+)
+def test_hearing_takes_fillers_off_with_every_mark_after_each(text: str, question: bool) -> None:
+    from voiceloop.stt.heard_names import asks
+
+    assert asks(text) is question
+
+
+def test_one_list_strips_fillers_for_hearing_and_understanding() -> None:
+    """vocabulary.without_leading is the one filler strip: understanding takes one stop mark after each filler,
+    hearing every mark (stt may not import agent, so both call vocabulary)."""
+    assert vocabulary.without_leading("Okay... so, make it", "fillers") == ".. so, make it"
+    assert vocabulary.without_leading("Okay... so, make it", "fillers", every_mark=True) == "make it"
+    assert vocabulary.drop_leading("can you, make it", "polite", ",") == "make it"
+    assert vocabulary.drop_leading("make it", "polite") == "make it"

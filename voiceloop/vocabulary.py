@@ -121,6 +121,25 @@ def leading(text: str, name: str) -> str:
     return ""
 
 
+def drop_leading(text: str, name: str, marks: str = ",.!") -> str:
+    """text without the phrase of `name` it starts with, one of `marks` right after it, and the spaces after that
+    ("Okay, so ..." -> "so ..."); text as it is when it starts with none."""
+    lead = leading(text, name)
+    if not lead:
+        return text
+    rest = text[len(lead) :]
+    return (rest[1:] if rest[:1] and rest[0] in marks else rest).lstrip()
+
+
+def without_leading(text: str, name: str, marks: str = ",.!", every_mark: bool = False) -> str:
+    """text without every phrase of `name` it starts with, one after another ("Okay, so, um, create ..." -> "create
+    ..."), each with one of `marks` after it (drop_leading), or with every_mark all the spaces and marks after it
+    ("Okay... what" -> "what", where one mark each leaves ".. what")."""
+    while lead := leading(text, name):
+        text = text[len(lead) :].lstrip(" " + marks) if every_mark else drop_leading(text, name, marks)
+    return text
+
+
 def starts(text: str, name: str) -> bool:
     """True when text starts with a phrase of `name` ("Create a file" starts with a create verb)."""
     return bool(leading(text, name))

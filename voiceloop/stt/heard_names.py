@@ -18,7 +18,7 @@ import functools
 import re
 from pathlib import Path
 
-from voiceloop.vocabulary import contains, leading, phrase_set, phrases, starts, table
+from voiceloop.vocabulary import contains, phrase_set, phrases, starts, table, without_leading
 
 LISTS = Path(__file__).resolve().parent / "heard_names.yaml"
 RHYMES = ("bcdegptvz", "flmnsx", "ahjk", "iy", "quw")
@@ -158,7 +158,5 @@ def asks(text: str) -> bool:
     """True when the words, fillers aside ("Okay, so, ..."), start as a question does ("What ...", "Tell me ..."),
     or Whisper ended them with a question mark and they open with no polite request ("At what temperature does
     water boil?", but not "Can you take that back?"): answered, never acted on, so a greedy decode is enough."""
-    s = text.strip()
-    while lead := leading(s, "fillers"):
-        s = s[len(lead) :].lstrip(" ,.!")
+    s = without_leading(text.strip(), "fillers", every_mark=True)
     return starts(s, "question") or (s.endswith("?") and not starts(s, "polite"))

@@ -12,7 +12,7 @@ from rapidfuzz.distance import Levenshtein
 from voiceloop.agent.intents import PROSE
 from voiceloop.agent.spoken import glue, normalize_filename, spelled, spoken_names
 from voiceloop.agent.understand.repair import mend
-from voiceloop.vocabulary import contains, ending, leading, phrase_set, starts
+from voiceloop.vocabulary import contains, drop_leading, ending, phrase_set, starts, without_leading
 
 CODE_SUFFIXES = phrase_set("code_suffixes")
 LANGUAGES = phrase_set("languages")
@@ -38,25 +38,10 @@ def strip_lead(text: str) -> str:
     """Fillers and polite openings off the front: "okay, can you please create ..." -> "create ..."."""
     s = text.strip()
     while True:
-        t = _lead_off(_fillers_off(s), "polite", ",").strip(" ,")
+        t = drop_leading(without_leading(s, "fillers"), "polite", ",").strip(" ,")
         if t == s:
             return s
         s = t
-
-
-def _lead_off(text: str, name: str, stops: str) -> str:
-    """text without the phrase of `name` it starts with, one of `stops` after it, and the spaces after that."""
-    lead = leading(text, name)
-    if not lead:
-        return text
-    rest = text[len(lead) :]
-    return (rest[1:] if rest[:1] and rest[0] in stops else rest).lstrip()
-
-
-def _fillers_off(text: str) -> str:
-    while (rest := _lead_off(text, "fillers", ",.!")) != text:
-        text = rest
-    return text
 
 
 def is_question(text: str) -> bool:
