@@ -85,8 +85,7 @@ class SttConfig:
     """faster-whisper precision: auto = int8 on CPU, float16 on CUDA."""
     language: str = "en"
     """Spoken language code."""
-    beam_size: int = 1
-    """1 is greedy and fastest; 5 is a little more accurate."""
+    beam_size: int = 1  # 1 is greedy and fastest; 5 is a little more accurate
     min_avg_logprob: float = -0.8
     """Transcripts less confident than this are not acted on."""
     max_no_speech_prob: float = 0.6
@@ -95,14 +94,15 @@ class SttConfig:
     """Transcribe with `model` first and re-run `escalate_model` only when the first is unsure."""
     escalate_model: str = "base"
     """The larger faster-whisper model tiered mode falls back to (a name or a local directory)."""
-    escalate_below: float = -0.5
-    """Tiered mode re-transcribes when avg_logprob is below this."""
+    escalate_below: float = -0.5  # tiered mode re-transcribes when avg_logprob is below this
     vocabulary_bias: bool = True
     """Whisper is prompted with the command vocabulary and the session's file names (better command WER)."""
     short_window: bool = True
     """faster-whisper: encode the utterance plus 2 s of silence, not the whole 30 s window (stt/short_window.py)."""
     repair_names: bool = True
     """Mend misheard file names ("report.mb" is report.md) and decode a request naming a file again with a beam."""
+    names_model: str = "base"
+    """A second model whose beam votes on a file name tiny.en is unsure of (stt/second_ear.py); "" = none."""
 
 
 @dataclass(frozen=True)

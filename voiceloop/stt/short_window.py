@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from voiceloop.stt.heard_names import asks, holds_a_name, names_a_file
+from voiceloop.stt.name_vote import Beam
 
 SAMPLE_RATE = 16_000
 HOP = 160  # samples per mel frame (10 ms)
@@ -65,6 +66,8 @@ class Decoded:
     """True when this is the names beam's decode (NAMES_BEAM), not the first one."""
     ran_on: bool = False
     """Stopped at max_tokens(): the decoder was saying something over (its text cut off mid-way)."""
+    beam: Beam = dataclasses.field(default_factory=lambda: Beam((), ()))
+    """Every hypothesis of the decode that is not said over again, with its total log-probability (name_vote)."""
 
     @property
     def stats(self) -> tuple[int, float, float, float]:
@@ -129,6 +132,27 @@ def transcribe_short(
     names_beam > beam_size: a decode whose words name a file (heard_names.names_a_file) or are no question
     (heard_names.asks) is decoded again from the same encoder output with that beam, and the best of its hypotheses
     that is not said over again is the one kept (see NAMES_BEAM, WHOLE_NAME_BONUS)."""
+    window = _window(model, audio, language, prompt)
+    if window is None:
+        return None
+    decoded = _decode(model, *window, beam_size)
+    if names_beam > beam_size and (names_a_file(decoded.text) or not asks(decoded.text)):
+        again = _decode(model, *window, names_beam)
+        return dataclasses.replace(again, second_look=True)
+    return decoded
+
+
+def beam_short(
+    model: Any, audio: np.ndarray, *, language: str, prompt: str, beam_size: int, max_new: int = 0
+) -> Decoded | None:
+    """One beam decode of `audio` in its fitted window (None: too long for one), with its hypotheses; with max_new,
+    of its first max_new tokens at most."""
+    window = _window(model, audio, language, prompt)
+    return None if window is None else _decode(model, *window, beam_size, max_new)
+
+
+def _window(model: Any, audio: np.ndarray, language: str, prompt: str) -> tuple[Any, list[int], Any, list[int]] | None:
+    """(encoder output, prompt tokens, tokenizer, suppressed tokens) for audio's fitted window; None: too long."""
     from faster_whisper.tokenizer import Tokenizer
     from faster_whisper.transcribe import get_suppressed_tokens
 
@@ -145,20 +169,18 @@ def transcribe_short(
     tokenizer = Tokenizer(model.hf_tokenizer, multilingual, task="transcribe", language=language or "en")
     previous = tokenizer.encode(" " + prompt.strip()) if prompt else []
     tokens = model.get_prompt(tokenizer, previous, without_timestamps=True)
-    suppress = list(get_suppressed_tokens(tokenizer, (-1,)) or ())
-    decoded = _decode(model, encoded, tokens, tokenizer, suppress, beam_size)
-    if names_beam > beam_size and (names_a_file(decoded.text) or not asks(decoded.text)):
-        again = _decode(model, encoded, tokens, tokenizer, suppress, names_beam)
-        return dataclasses.replace(again, second_look=True)
-    return decoded
+    return encoded, tokens, tokenizer, list(get_suppressed_tokens(tokenizer, (-1,)) or ())
 
 
-def _decode(model: Any, encoded: Any, tokens: list[int], tokenizer: Any, suppress: list[int], beam: int) -> Decoded:
+def _decode(
+    model: Any, encoded: Any, tokens: list[int], tokenizer: Any, suppress: list[int], beam: int, max_new: int = 0
+) -> Decoded:
     """One decode of the encoded window, stopped at what speech that long can hold (max_tokens: ran_on); with a beam,
     its best hypothesis that is not said over again (one that holds a whole file name given WHOLE_NAME_BONUS)."""
     from faster_whisper.transcribe import get_compression_ratio
 
     cap = max_tokens(int(encoded.shape[1] * ENCODED_HOP) - int(PAD_S * SAMPLE_RATE))
+    cap = min(cap, max_new) if max_new > 0 else cap
     # CTranslate2 writes at most half of max_length, and no more than the prompt leaves of it
     limit = min(model.max_length, max(2 * cap, len(tokens) + cap))
 
@@ -177,6 +199,7 @@ def _decode(model: Any, encoded: Any, tokens: list[int], tokenizer: Any, suppres
     kept = [n for n, text in enumerate(texts) if not repeats(text)] or [0]
     best = max(kept, key=lambda n: result.scores[n] + WHOLE_NAME_BONUS * holds_a_name(texts[n]))
     ids, text = result.sequences_ids[best], texts[best]
+    each = [(n, result.sequences_ids[n]) for n in kept]  # the mean log-probability counts the end token too
     return Decoded(
         text=text,
         tokens=len(ids),
@@ -184,4 +207,5 @@ def _decode(model: Any, encoded: Any, tokens: list[int], tokenizer: Any, suppres
         no_speech_prob=result.no_speech_prob,
         compression_ratio=get_compression_ratio(text),
         ran_on=len(ids) >= cap,
+        beam=Beam(tuple(texts[n] for n in kept), tuple(result.scores[n] * (len(ids_n) + 1) for n, ids_n in each)),
     )
