@@ -19,7 +19,7 @@ from voiceloop.paths import cache_dir
 from voiceloop.runtime import spawn
 from voiceloop.stt.heard_names import mend
 from voiceloop.stt.inflight import RUNNING
-from voiceloop.stt.models import looks_like_path, resolve_ct2
+from voiceloop.stt.models import cpu_threads, looks_like_path, resolve_ct2
 from voiceloop.stt.moonshine import Moonshine
 from voiceloop.stt.second_ear import SecondEar
 from voiceloop.stt.short_window import NAMES_BEAM, transcribe_short
@@ -67,11 +67,9 @@ class FasterWhisper:
         self.name = f"faster-whisper {cfg.model} ({device}, {compute})"
         self.cfg, self.prompt = cfg, bias_prompt() if cfg.vocabulary_bias else ""  # the text before the audio
         try:
+            where, threads = str(local) if local else cfg.model, cpu_threads()
             self._model = WhisperModel(
-                str(local) if local else cfg.model,
-                device=device,
-                compute_type=compute,
-                local_files_only=local is None,
+                where, device, compute_type=compute, cpu_threads=threads, local_files_only=not local
             )
         except Exception as e:  # ctranslate2 and huggingface raise many types
             if local is None:

@@ -21,7 +21,7 @@ from voiceloop.config import SttConfig
 from voiceloop.runtime import spawn
 from voiceloop.stt.heard_names import mend
 from voiceloop.stt.inflight import RUNNING
-from voiceloop.stt.models import resolve_ct2
+from voiceloop.stt.models import cpu_threads, resolve_ct2
 from voiceloop.stt.name_vote import choose, heard_names, sure_of
 from voiceloop.stt.short_window import NAMES_BEAM, SAMPLE_RATE, Decoded, beam_short
 
@@ -89,7 +89,7 @@ def _loaded(path: str, device: str, compute: str) -> tuple[Any, threading.Event]
     its warm-up on a worker is done."""
     from faster_whisper import WhisperModel
 
-    model, warm = WhisperModel(path, device=device, compute_type=compute), threading.Event()
+    model, warm = WhisperModel(path, device=device, compute_type=compute, cpu_threads=cpu_threads()), threading.Event()
     spawn("stt-names-warm-up", _warm_up, model, warm)
     return model, warm
 
