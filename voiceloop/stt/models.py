@@ -75,3 +75,15 @@ def cpu_threads() -> int:
     if os.environ.get("OMP_NUM_THREADS"):
         return 0
     return 1 if (os.cpu_count() or 1) <= 2 else 0
+
+
+def device_and_compute(device: str, compute: str) -> tuple[str, str]:
+    """stt.device and stt.compute_type with "auto" decided: CUDA when CTranslate2 sees a GPU, else the CPU; float16
+    on CUDA, int8 on the CPU."""
+    import ctranslate2
+
+    if device == "auto":
+        device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+    if compute == "auto":
+        compute = "float16" if device == "cuda" else "int8"
+    return device, compute

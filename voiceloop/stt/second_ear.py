@@ -21,7 +21,7 @@ from voiceloop.config import SttConfig
 from voiceloop.runtime import spawn
 from voiceloop.stt.heard_names import mend
 from voiceloop.stt.inflight import RUNNING
-from voiceloop.stt.models import cpu_threads, resolve_ct2
+from voiceloop.stt.models import cpu_threads, device_and_compute, resolve_ct2
 from voiceloop.stt.name_vote import choose, heard_names, sure_of
 from voiceloop.stt.short_window import NAMES_BEAM, SAMPLE_RATE, Decoded, beam_short
 
@@ -51,11 +51,7 @@ class SecondEar:
         local = resolve_ct2(cfg.names_model) if wanted else None
         if local is None:
             return None
-        import ctranslate2
-
-        device = cfg.device if cfg.device != "auto" else "cuda" if ctranslate2.get_cuda_device_count() else "cpu"
-        compute = cfg.compute_type if cfg.compute_type != "auto" else "float16" if device == "cuda" else "int8"
-        return cls(*_loaded(str(local), device, compute), cfg.language)
+        return cls(*_loaded(str(local), *device_and_compute(cfg.device, cfg.compute_type)), cfg.language)
 
     def hear(self, audio: np.ndarray, prompt: str, first: Decoded) -> Decoded:
         """first with its file name voted on by both models' beams, when it is the names beam's decode, holds one name
