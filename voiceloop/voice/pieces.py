@@ -18,14 +18,9 @@ PAUSE = ","  # what a first part cut before a joining word is voiced with: a pau
 
 
 @functools.cache
-def _joints() -> re.Pattern[str]:
-    words = "|".join(re.escape(w) for w in phrases("phrase_joint"))
-    return re.compile(rf"\s(?:{words})\s", re.IGNORECASE)
-
-
-@functools.cache
-def _verbs() -> re.Pattern[str]:
-    words = "|".join(re.escape(w) for w in phrases("phrase_verb"))
+def _words(name: str) -> re.Pattern[str]:
+    """Any phrase of the list `name` (phrase_joint, phrase_verb), whole: a space on either side."""
+    words = "|".join(re.escape(w) for w in phrases(name))
     return re.compile(rf"\s(?:{words})\s", re.IGNORECASE)
 
 
@@ -34,7 +29,7 @@ def subject_end(text: str) -> re.Match[str] | None:
     a subject of FIRST_CLAUSE_WORDS words or more ("The capital of France | is Paris."): a one-sentence answer with
     no comma or joining word pauses there. None when the first such verb comes sooner ("The sky is blue"), or
     after a pronoun ("One of the things you | can ...": no subject of its own)."""
-    m = _verbs().search(text)
+    m = _words("phrase_verb").search(text)
     if m is None:
         return None
     before = text[: m.start()].split()
@@ -49,7 +44,7 @@ def first_joint(text: str) -> re.Match[str] | None:
     subject's end before its verb (subject_end), whichever comes first. The match starts at the space before the
     word that goes with the rest and ends after the space that follows that word."""
     verb = subject_end(text)
-    for m in _joints().finditer(text):
+    for m in _words("phrase_joint").finditer(text):
         if verb is not None and verb.start() < m.start():
             break
         if len(text[: m.start()].split()) >= FIRST_CLAUSE_WORDS:
