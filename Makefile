@@ -54,7 +54,7 @@ eval-answers:  ## spoken answers on tests/data/answers: sentences, loops, refere
 bench:  ## per-stage latency on the shipped spoken WAVs (e.g. BENCH_ARGS="--runs 5 --model qwen2.5-coder:0.5b")
 	$(BIN)/voiceloop bench $(BENCH_ARGS)
 
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 2
 test:  ## the suite in $(TEST_WORKERS) parallel workers, each with its own sound server (TEST_WORKERS=0: one process)
 	$(BIN)/python -m pytest -q $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
